@@ -1,0 +1,1 @@
+//! NUGU Biz API client (work in progress).

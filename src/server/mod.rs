@@ -1,0 +1,1 @@
+//! HTTPS-only serving (work in progress).
