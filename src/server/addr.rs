@@ -128,9 +128,9 @@ pub fn parse_listen_addr(addr: &str) -> Result<SocketAddr, StartupError> {
 /// use nugu_proxy::server::{StartupError, TrustedProxies};
 ///
 /// let proxies: TrustedProxies = "10.0.0.2, 10.0.0.3".parse()?;
-/// assert!(proxies.contains("10.0.0.3".parse().unwrap()));
+/// assert!(proxies.contains("10.0.0.3".parse()?));
 /// assert!(matches!("".parse::<TrustedProxies>(), Err(StartupError::NoTrustedProxies)));
-/// # Ok::<(), StartupError>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct TrustedProxies {

@@ -171,10 +171,10 @@ impl ServerBuilder {
     /// Binds the listening socket. Nothing is bound before this call, and every check on the
     /// TLS material and URLs has already passed by the time it can be made.
     pub async fn bind(self, addr: SocketAddr) -> Result<Server, StartupError> {
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| StartupError::Bind { addr, source })?;
-        Ok(Server::new(listener, self.config))
+        let bind = |source| StartupError::Bind { addr, source };
+        let listener = TcpListener::bind(addr).await.map_err(bind)?;
+        let local_addr = listener.local_addr().map_err(bind)?;
+        Ok(Server::new(listener, local_addr, self.config))
     }
 }
 

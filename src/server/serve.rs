@@ -26,13 +26,14 @@ use crate::transport::{ConnectionInfo, TlsInfo, TlsVersion, Transport};
 /// [`ConnectionInfo`] in its extensions (peer address; protocol version, ALPN and SNI for TLS).
 pub struct Server {
     listener: TcpListener,
+    local_addr: SocketAddr,
     config: Arc<Config>,
 }
 
 impl fmt::Debug for Server {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Server")
-            .field("local_addr", &self.listener.local_addr().ok())
+            .field("local_addr", &self.local_addr)
             .finish_non_exhaustive()
     }
 }
@@ -63,20 +64,17 @@ impl Http {
 }
 
 impl Server {
-    pub(crate) fn new(listener: TcpListener, config: Config) -> Self {
+    pub(crate) fn new(listener: TcpListener, local_addr: SocketAddr, config: Config) -> Self {
         Self {
             listener,
+            local_addr,
             config: Arc::new(config),
         }
     }
 
     /// The address the server listens on (useful after binding port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        // A bound listener always has an address; fall back to the unspecified one rather
-        // than panic if the OS says otherwise.
-        self.listener
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+        self.local_addr
     }
 
     /// Serves `service` until the process is stopped by `SIGTERM` or Ctrl-C, then shuts down
@@ -97,16 +95,16 @@ impl Server {
         S: ProxyService,
         F: Future<Output = ()>,
     {
-        let Server { listener, config } = self;
+        let Server {
+            listener,
+            local_addr,
+            config,
+        } = self;
         let http = Arc::new(Http::new(&config));
-        let acceptor = match &config.mode {
-            Mode::Tls(tls) => Some(TlsAcceptor::from(tls.server_config.clone())),
-            Mode::Terminator(_) => None,
-        };
         let graceful = GracefulShutdown::new();
         let mut connections = JoinSet::new();
         let mut signal = std::pin::pin!(signal);
-        tracing::info!(addr = ?listener.local_addr().ok(), "serving");
+        tracing::info!(addr = %local_addr, "serving");
         loop {
             tokio::select! {
                 () = &mut signal => break,
@@ -133,14 +131,16 @@ impl Server {
                         watcher: graceful.watcher(),
                         peer,
                     };
-                    match (&config.mode, &acceptor) {
-                        (Mode::Tls(_), Some(acceptor)) => {
-                            connections.spawn(connection.tls(tcp, acceptor.clone(), service.clone()));
+                    match &config.mode {
+                        Mode::Tls(tls) => {
+                            connections.spawn(connection.tls(tcp, tls.acceptor.clone(), service.clone()));
                         }
-                        (Mode::Terminator(proxies), _) if proxies.contains(peer.ip()) => {
+                        Mode::Terminator(proxies) if proxies.contains(peer.ip()) => {
                             connections.spawn(connection.forwarded(tcp, service.clone()));
                         }
-                        _ => tracing::warn!(%peer, "closed a connection from an untrusted address"),
+                        Mode::Terminator(_) => {
+                            tracing::warn!(%peer, "closed a connection from an untrusted address");
+                        }
                     }
                 }
             }

@@ -10,6 +10,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use rustls::{InconsistentKeys, ServerConfig};
+use tokio_rustls::TlsAcceptor;
 use x509_parser::certificate::X509Certificate;
 use x509_parser::prelude::FromDer;
 use x509_parser::time::ASN1Time;
@@ -28,18 +29,18 @@ use super::error::{PemKind, StartupError};
 /// ```
 /// use nugu_proxy::server::{StartupError, TlsConfig};
 ///
-/// let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+/// let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])?;
 /// let tls = TlsConfig::from_pem(cert.cert.pem().as_bytes(), cert.signing_key.serialize_pem().as_bytes())?;
 ///
 /// // Someone else's key is refused before anything is bound.
-/// let other = rcgen::KeyPair::generate().unwrap();
-/// let err = TlsConfig::from_pem(cert.cert.pem().as_bytes(), other.serialize_pem().as_bytes()).unwrap_err();
-/// assert!(matches!(err, StartupError::KeyMismatch));
+/// let other = rcgen::KeyPair::generate()?;
+/// let refused = TlsConfig::from_pem(cert.cert.pem().as_bytes(), other.serialize_pem().as_bytes());
+/// assert!(matches!(refused, Err(StartupError::KeyMismatch)));
 /// # drop(tls);
-/// # Ok::<(), StartupError>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct TlsConfig {
-    pub(crate) server_config: Arc<ServerConfig>,
+    pub(crate) acceptor: TlsAcceptor,
     reload: ReloadHandle,
 }
 
@@ -83,7 +84,7 @@ impl TlsConfig {
             .with_cert_resolver(resolver.clone());
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(Self {
-            server_config: Arc::new(config),
+            acceptor: TlsAcceptor::from(Arc::new(config)),
             reload: ReloadHandle { resolver, files },
         })
     }
@@ -111,14 +112,15 @@ impl fmt::Debug for TlsConfig {
 /// ```
 /// use nugu_proxy::server::TlsConfig;
 ///
-/// let first = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-/// let tls = TlsConfig::from_pem(first.cert.pem().as_bytes(), first.signing_key.serialize_pem().as_bytes()).unwrap();
+/// let first = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])?;
+/// let tls = TlsConfig::from_pem(first.cert.pem().as_bytes(), first.signing_key.serialize_pem().as_bytes())?;
 /// let reload = tls.reload_handle();
 ///
-/// let renewed = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-/// reload.replace_pem(renewed.cert.pem().as_bytes(), renewed.signing_key.serialize_pem().as_bytes()).unwrap();
+/// let renewed = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])?;
+/// reload.replace_pem(renewed.cert.pem().as_bytes(), renewed.signing_key.serialize_pem().as_bytes())?;
 /// // A configuration made from memory has no files to read again.
 /// assert!(reload.reload().is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
 pub struct ReloadHandle {
