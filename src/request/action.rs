@@ -19,9 +19,9 @@ use super::text::Text;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Action {
-    action_name: Text,
+    pub(super) action_name: Text,
     #[serde(default)]
-    parameters: Parameters,
+    pub(super) parameters: Parameters,
 }
 
 impl Action {
@@ -52,7 +52,7 @@ impl Action {
 /// ```
 #[derive(Clone, Default)]
 pub struct Parameters {
-    entries: Vec<(Text, Parameter)>,
+    pub(super) entries: Vec<(Text, Parameter)>,
 }
 
 impl Parameters {
@@ -155,17 +155,18 @@ impl<'de, V: Visitor<'de, Value = Parameters>> Visitor<'de> for OptionalParamete
     }
 }
 
-fn has_duplicate(entries: &[(Text, Parameter)]) -> bool {
-    // Plays have a handful of parameters: a pairwise scan beats hashing there; large maps
-    // (hostile or generated) get a set so the check stays linear.
+pub(super) fn has_duplicate(entries: &[(Text, Parameter)]) -> bool {
+    // Plays have a handful of parameters: a pairwise scan is cheapest there; large maps
+    // (generated or hostile) are sorted so the check stays O(n log n).
     if entries.len() <= 16 {
         entries
             .iter()
             .enumerate()
             .any(|(i, (key, _))| entries[..i].iter().any(|(seen, _)| seen == key))
     } else {
-        let mut seen = std::collections::HashSet::with_capacity(entries.len());
-        !entries.iter().all(|(key, _)| seen.insert(key.as_str()))
+        let mut keys: Vec<&str> = entries.iter().map(|(key, _)| key.as_str()).collect();
+        keys.sort_unstable();
+        keys.windows(2).any(|pair| pair[0] == pair[1])
     }
 }
 
@@ -173,9 +174,9 @@ fn has_duplicate(entries: &[(Text, Parameter)]) -> bool {
 #[derive(Clone, Default, Serialize, Deserialize)]
 pub struct Parameter {
     #[serde(rename = "type", default)]
-    entity_type: Option<Text>,
+    pub(super) entity_type: Option<Text>,
     #[serde(default)]
-    value: Option<Text>,
+    pub(super) value: Option<Text>,
 }
 
 impl Parameter {

@@ -14,12 +14,12 @@ use super::text::{RawJson, Text};
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Context {
-    session: Session,
-    device: Device,
+    pub(super) session: Session,
+    pub(super) device: Device,
     #[serde(skip_serializing_if = "Option::is_none")]
-    supported_interfaces: Option<RawJson>,
+    pub(super) supported_interfaces: Option<RawJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    private_play: Option<RawJson>,
+    pub(super) private_play: Option<RawJson>,
 }
 
 impl Context {
@@ -50,11 +50,11 @@ impl Context {
 #[serde(rename_all = "camelCase", default)]
 pub struct Session {
     #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<Text>,
-    is_new: bool,
+    pub(super) id: Option<Text>,
+    pub(super) is_new: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    access_token: Option<Text>,
-    is_play_builder_request: bool,
+    pub(super) access_token: Option<Text>,
+    pub(super) is_play_builder_request: bool,
 }
 
 impl Session {
@@ -100,9 +100,9 @@ impl fmt::Debug for Session {
 #[serde(default)]
 pub struct Device {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    device_type: Option<Text>,
+    pub(super) device_type: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    state: Option<RawJson>,
+    pub(super) state: Option<RawJson>,
 }
 
 impl Device {

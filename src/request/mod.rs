@@ -13,6 +13,7 @@ mod context;
 mod error;
 pub mod mask;
 mod profile;
+mod scan;
 mod text;
 
 use bytes::Bytes;
@@ -79,6 +80,11 @@ impl ActionRequest {
     /// ```
     pub fn from_bytes(body: Bytes) -> Result<Self, ParseError> {
         let text = ByteString::try_from(body).map_err(|e| ParseError::not_utf8(e.valid_up_to()))?;
+        if let Some(request) = scan::action_request(&text) {
+            return Ok(request);
+        }
+        // The scanner left it to serde: either a form it does not handle, or an error, which
+        // serde reports with its JSON path.
         text::parse_shared(&text).map_err(|e| ParseError::from_json(text.as_bytes(), e))
     }
 

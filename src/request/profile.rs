@@ -35,11 +35,11 @@ pub(crate) struct Profile {
 #[serde(rename_all = "camelCase")]
 pub struct PrivatePlay {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    device_unique_id: Option<Text>,
-    user_key: Text,
-    device_key: Text,
+    pub(super) device_unique_id: Option<Text>,
+    pub(super) user_key: Text,
+    pub(super) device_key: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    enrolled_user: Option<EnrolledUser>,
+    pub(super) enrolled_user: Option<EnrolledUser>,
 }
 
 impl PrivatePlay {
@@ -87,15 +87,15 @@ impl PrivatePlay {
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EnrolledUser {
-    name: Text,
-    phone_no: Text,
-    email: Text,
+    pub(super) name: Text,
+    pub(super) phone_no: Text,
+    pub(super) email: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    tag: Option<Text>,
+    pub(super) tag: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    user_token: Option<Text>,
+    pub(super) user_token: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    service_type: Option<ServiceType>,
+    pub(super) service_type: Option<ServiceType>,
 }
 
 impl EnrolledUser {
@@ -198,11 +198,16 @@ impl Serialize for ServiceType {
 
 impl<'de> Deserialize<'de> for ServiceType {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = Text::deserialize(deserializer)?;
-        Ok(match text.as_str() {
+        Text::deserialize(deserializer).map(|text| ServiceType::from_wire(&text))
+    }
+}
+
+impl ServiceType {
+    pub(super) fn from_wire(value: &str) -> Self {
+        match value {
             "PLAY" => ServiceType::Play,
             "SERVICE" => ServiceType::Service,
             other => ServiceType::Other(other.to_owned()),
-        })
+        }
     }
 }

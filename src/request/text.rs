@@ -61,6 +61,10 @@ fn contains(body: &str, part: &str) -> bool {
 pub(crate) struct Text(ByteString);
 
 impl Text {
+    pub(super) fn shared(text: ByteString) -> Self {
+        Text(text)
+    }
+
     pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
@@ -144,6 +148,10 @@ impl<'de> Visitor<'de> for TextVisitor {
 pub struct RawJson(ByteString);
 
 impl RawJson {
+    pub(super) fn shared(json: ByteString) -> Self {
+        RawJson(json)
+    }
+
     /// The fragment's JSON text, exactly as it arrived.
     pub fn get(&self) -> &str {
         &self.0

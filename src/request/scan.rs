@@ -1,0 +1,688 @@
+//! The hot-path parser: a scanner that knows the shape of a NUGU request.
+//!
+//! serde's derived deserializers pay a visitor round trip for every key and value; for a 1.5 KB
+//! request that costs about twice what serde_json needs merely to skip the document. This
+//! scanner walks the body once, skips what the model keeps raw or ignores at the speed of a
+//! skip, and builds the model's structs directly, with strings as slices of the body.
+//!
+//! It is an accelerator, not an authority: on anything it is unsure of (malformed JSON, a wrong
+//! type, a missing or duplicate field, a key with escapes, deep nesting) it gives up with
+//! [`Bail`], and the serde path parses the body instead, producing either the same value or the
+//! error with its JSON path. So it may be stricter than serde, never looser; the differential
+//! tests below and the fuzz target hold it to that.
+
+use bytestring::ByteString;
+
+use super::action::{Action, Parameter, Parameters};
+use super::context::{Context, Device, Session};
+use super::profile::{EnrolledUser, PrivatePlay, Profile, ServiceType};
+use super::text::{RawJson, Text};
+use super::ActionRequest;
+
+/// The scanner gave up; the serde path decides.
+pub(super) struct Bail;
+
+type R<T> = Result<T, Bail>;
+
+/// serde_json's own recursion limit: deeper input is left to it to reject.
+const MAX_DEPTH: u32 = 128;
+
+/// Parses `body` into a request, or `None` when the serde path must decide.
+pub(super) fn action_request(body: &ByteString) -> Option<ActionRequest> {
+    let mut scanner = Scanner {
+        src: body,
+        bytes: body.as_bytes(),
+        pos: 0,
+        depth: 0,
+    };
+    scanner.ws();
+    let request = scanner.action_request().ok()?;
+    scanner.ws();
+    (scanner.pos == scanner.bytes.len()).then_some(request)
+}
+
+struct Scanner<'a> {
+    src: &'a ByteString,
+    bytes: &'a [u8],
+    pos: usize,
+    depth: u32,
+}
+
+/// A field key: the raw text between the quotes, and whether it holds escapes.
+struct Key<'a> {
+    raw: &'a str,
+    escaped: bool,
+}
+
+/// Stores a struct field's value, rejecting a field seen twice as serde's derive does.
+fn put<T>(seen: &mut u8, bit: u8, slot: &mut T, value: R<T>) -> R<()> {
+    let mask = 1 << bit;
+    if *seen & mask != 0 {
+        return Err(Bail);
+    }
+    *seen |= mask;
+    *slot = value?;
+    Ok(())
+}
+
+impl<'a> Scanner<'a> {
+    // ---- the model -------------------------------------------------------------------------
+
+    fn action_request(&mut self) -> R<ActionRequest> {
+        let (mut version, mut action, mut event, mut context, mut profile) =
+            (None, None, None, None, None);
+        let mut seen = 0;
+        self.fields(|s, key| match key {
+            "version" => put(&mut seen, 0, &mut version, s.text().map(Some)),
+            "action" => put(&mut seen, 1, &mut action, s.action().map(Some)),
+            "event" => put(&mut seen, 2, &mut event, s.opt_raw()),
+            "context" => put(&mut seen, 3, &mut context, s.context().map(Some)),
+            "profile" => put(&mut seen, 4, &mut profile, s.opt(Self::profile)),
+            _ => s.skip(),
+        })?;
+        Ok(ActionRequest {
+            version: version.ok_or(Bail)?,
+            action: action.ok_or(Bail)?,
+            event,
+            context: context.unwrap_or_default(),
+            profile,
+        })
+    }
+
+    fn action(&mut self) -> R<Action> {
+        let (mut name, mut parameters) = (None, None);
+        let mut seen = 0;
+        self.fields(|s, key| match key {
+            "actionName" => put(&mut seen, 0, &mut name, s.text().map(Some)),
+            "parameters" => put(&mut seen, 1, &mut parameters, s.parameters().map(Some)),
+            _ => s.skip(),
+        })?;
+        Ok(Action {
+            action_name: name.ok_or(Bail)?,
+            parameters: parameters.unwrap_or_default(),
+        })
+    }
+
+    fn parameters(&mut self) -> R<Parameters> {
+        if self.null()? {
+            return Ok(Parameters::default());
+        }
+        let mut entries = Vec::with_capacity(8);
+        self.object(|s, key| {
+            let name = s.key_text(key)?;
+            let parameter = s.opt(Self::parameter)?.unwrap_or_default();
+            entries.push((name, parameter));
+            Ok(())
+        })?;
+        if super::action::has_duplicate(&entries) {
+            return Err(Bail);
+        }
+        Ok(Parameters { entries })
+    }
+
+    fn parameter(&mut self) -> R<Parameter> {
+        let (mut entity_type, mut value) = (None, None);
+        let mut seen = 0;
+        self.fields(|s, key| match key {
+            "type" => put(&mut seen, 0, &mut entity_type, s.opt_text()),
+            "value" => put(&mut seen, 1, &mut value, s.opt_text()),
+            _ => s.skip(),
+        })?;
+        Ok(Parameter { entity_type, value })
+    }
+
+    fn context(&mut self) -> R<Context> {
+        let mut context = Context::default();
+        let mut seen = 0;
+        self.fields(|s, key| match key {
+            "session" => put(&mut seen, 0, &mut context.session, s.session()),
+            "device" => put(&mut seen, 1, &mut context.device, s.device()),
+            "supportedInterfaces" => {
+                put(&mut seen, 2, &mut context.supported_interfaces, s.opt_raw())
+            }
+            "privatePlay" => put(&mut seen, 3, &mut context.private_play, s.opt_raw()),
+            _ => s.skip(),
+        })?;
+        Ok(context)
+    }
+
+    fn session(&mut self) -> R<Session> {
+        let mut session = Session::default();
+        let mut seen = 0;
+        self.fields(|s, key| match key {
+            "id" => put(&mut seen, 0, &mut session.id, s.opt_text()),
+            "isNew" => put(&mut seen, 1, &mut session.is_new, s.boolean()),
+            "accessToken" => put(&mut seen, 2, &mut session.access_token, s.opt_text()),
+            "isPlayBuilderRequest" => put(
+                &mut seen,
+                3,
+                &mut session.is_play_builder_request,
+                s.boolean(),
+            ),
+            _ => s.skip(),
+        })?;
+        Ok(session)
+    }
+
+    fn device(&mut self) -> R<Device> {
+        let mut device = Device::default();
+        let mut seen = 0;
+        self.fields(|s, key| match key {
+            "type" => put(&mut seen, 0, &mut device.device_type, s.opt_text()),
+            "state" => put(&mut seen, 1, &mut device.state, s.opt_raw()),
+            _ => s.skip(),
+        })?;
+        Ok(device)
+    }
+
+    fn profile(&mut self) -> R<Profile> {
+        let mut private_play = None;
+        let mut seen = 0;
+        self.fields(|s, key| match key {
+            "privatePlay" => put(&mut seen, 0, &mut private_play, s.opt(Self::private_play)),
+            _ => s.skip(),
+        })?;
+        Ok(Profile { private_play })
+    }
+
+    fn private_play(&mut self) -> R<PrivatePlay> {
+        let (mut device_unique_id, mut user_key, mut device_key, mut enrolled_user) =
+            (None, None, None, None);
+        let mut seen = 0;
+        self.fields(|s, key| match key {
+            "deviceUniqueId" => put(&mut seen, 0, &mut device_unique_id, s.opt_text()),
+            "userKey" => put(&mut seen, 1, &mut user_key, s.text().map(Some)),
+            "deviceKey" => put(&mut seen, 2, &mut device_key, s.text().map(Some)),
+            "enrolledUser" => put(&mut seen, 3, &mut enrolled_user, s.opt(Self::enrolled_user)),
+            _ => s.skip(),
+        })?;
+        Ok(PrivatePlay {
+            device_unique_id,
+            user_key: user_key.ok_or(Bail)?,
+            device_key: device_key.ok_or(Bail)?,
+            enrolled_user,
+        })
+    }
+
+    fn enrolled_user(&mut self) -> R<EnrolledUser> {
+        let (mut name, mut phone_no, mut email) = (None, None, None);
+        let (mut tag, mut user_token, mut service_type) = (None, None, None);
+        let mut seen = 0;
+        self.fields(|s, key| match key {
+            "name" => put(&mut seen, 0, &mut name, s.text().map(Some)),
+            "phoneNo" => put(&mut seen, 1, &mut phone_no, s.text().map(Some)),
+            "email" => put(&mut seen, 2, &mut email, s.text().map(Some)),
+            "tag" => put(&mut seen, 3, &mut tag, s.opt_text()),
+            "userToken" => put(&mut seen, 4, &mut user_token, s.opt_text()),
+            "serviceType" => put(
+                &mut seen,
+                5,
+                &mut service_type,
+                s.opt_text().map(|t| t.map(|t| ServiceType::from_wire(&t))),
+            ),
+            _ => s.skip(),
+        })?;
+        Ok(EnrolledUser {
+            name: name.ok_or(Bail)?,
+            phone_no: phone_no.ok_or(Bail)?,
+            email: email.ok_or(Bail)?,
+            tag,
+            user_token,
+            service_type,
+        })
+    }
+
+    // ---- values ----------------------------------------------------------------------------
+
+    /// `null` or `f`'s value.
+    fn opt<T>(&mut self, f: impl FnOnce(&mut Self) -> R<T>) -> R<Option<T>> {
+        if self.null()? {
+            Ok(None)
+        } else {
+            f(self).map(Some)
+        }
+    }
+
+    fn opt_text(&mut self) -> R<Option<Text>> {
+        self.opt(Self::text)
+    }
+
+    /// A value kept as raw JSON (`null` is "absent", as serde's `Option` reads it).
+    fn opt_raw(&mut self) -> R<Option<RawJson>> {
+        if self.null()? {
+            return Ok(None);
+        }
+        let start = self.pos;
+        self.skip()?;
+        Ok(Some(RawJson::shared(self.slice(start, self.pos))))
+    }
+
+    /// Consumes `null` if it is next.
+    fn null(&mut self) -> R<bool> {
+        if self.bytes.get(self.pos) == Some(&b'n') {
+            self.literal(b"null")?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    fn boolean(&mut self) -> R<bool> {
+        match self.bytes.get(self.pos) {
+            Some(b't') => self.literal(b"true").map(|()| true),
+            Some(b'f') => self.literal(b"false").map(|()| false),
+            _ => Err(Bail),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> R<()> {
+        if self.bytes.get(self.pos..self.pos + word.len()) == Some(word) {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(Bail)
+        }
+    }
+
+    /// A JSON string as text: a slice of the body, or decoded when it has escapes.
+    fn text(&mut self) -> R<Text> {
+        let (start, end, escaped) = self.string()?;
+        if escaped {
+            decode(&self.src[start..end]).map(Text::from)
+        } else {
+            Ok(Text::shared(self.slice(start, end)))
+        }
+    }
+
+    fn key_text(&self, key: Key<'_>) -> R<Text> {
+        if key.escaped {
+            decode(key.raw).map(Text::from)
+        } else {
+            Ok(Text::shared(self.src.slice_ref(key.raw)))
+        }
+    }
+
+    fn slice(&self, start: usize, end: usize) -> ByteString {
+        self.src.slice_ref(&self.src[start..end])
+    }
+
+    /// Scans a string at the cursor; returns the span between its quotes and whether it has
+    /// escapes (checked, not decoded).
+    fn string(&mut self) -> R<(usize, usize, bool)> {
+        if self.bytes.get(self.pos) != Some(&b'"') {
+            return Err(Bail);
+        }
+        let start = self.pos + 1;
+        let mut at = start;
+        let mut escaped = false;
+        loop {
+            at = find_special(self.bytes, at);
+            match self.bytes.get(at) {
+                Some(b'"') => {
+                    self.pos = at + 1;
+                    return Ok((start, at, escaped));
+                }
+                Some(b'\\') => {
+                    escaped = true;
+                    at = escape_end(self.bytes, at)?;
+                }
+                // A control character, or the end of the body.
+                _ => return Err(Bail),
+            }
+        }
+    }
+
+    /// Skips any JSON value, checking it as strictly as serde_json does (or more).
+    fn skip(&mut self) -> R<()> {
+        match self.bytes.get(self.pos) {
+            Some(b'"') => self.string().map(drop),
+            Some(b'{') => self.object(|s, _| s.skip()),
+            Some(b'[') => self.array(),
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'n') => self.literal(b"null"),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            _ => Err(Bail),
+        }
+    }
+
+    fn number(&mut self) -> R<()> {
+        let b = self.bytes;
+        let mut at = self.pos;
+        if b.get(at) == Some(&b'-') {
+            at += 1;
+        }
+        match b.get(at) {
+            Some(b'0') => at += 1,
+            Some(b'1'..=b'9') => at = digits(b, at),
+            _ => return Err(Bail),
+        }
+        if b.get(at) == Some(&b'.') {
+            let end = digits(b, at + 1);
+            if end == at + 1 {
+                return Err(Bail);
+            }
+            at = end;
+        }
+        if matches!(b.get(at), Some(b'e' | b'E')) {
+            at += 1;
+            if matches!(b.get(at), Some(b'+' | b'-')) {
+                at += 1;
+            }
+            let end = digits(b, at);
+            if end == at {
+                return Err(Bail);
+            }
+            at = end;
+        }
+        self.pos = at;
+        Ok(())
+    }
+
+    fn array(&mut self) -> R<()> {
+        self.enter()?;
+        self.pos += 1; // '['
+        self.ws();
+        if self.bytes.get(self.pos) == Some(&b']') {
+            self.pos += 1;
+            return self.leave();
+        }
+        loop {
+            self.skip()?;
+            self.ws();
+            match self.bytes.get(self.pos) {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.ws();
+                }
+                Some(b']') => {
+                    self.pos += 1;
+                    return self.leave();
+                }
+                _ => return Err(Bail),
+            }
+        }
+    }
+
+    /// Walks an object, handing each key to `field` with the cursor on its value; `field`
+    /// must consume the value.
+    fn object(&mut self, mut field: impl FnMut(&mut Self, Key<'a>) -> R<()>) -> R<()> {
+        if self.bytes.get(self.pos) != Some(&b'{') {
+            return Err(Bail);
+        }
+        self.enter()?;
+        self.pos += 1;
+        self.ws();
+        if self.bytes.get(self.pos) == Some(&b'}') {
+            self.pos += 1;
+            return self.leave();
+        }
+        loop {
+            let (start, end, escaped) = self.string()?;
+            let src: &'a ByteString = self.src;
+            let raw = &src[start..end];
+            self.ws();
+            if self.bytes.get(self.pos) != Some(&b':') {
+                return Err(Bail);
+            }
+            self.pos += 1;
+            self.ws();
+            field(self, Key { raw, escaped })?;
+            self.ws();
+            match self.bytes.get(self.pos) {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.ws();
+                }
+                Some(b'}') => {
+                    self.pos += 1;
+                    return self.leave();
+                }
+                _ => return Err(Bail),
+            }
+        }
+    }
+
+    /// An object of a model struct: field names with escapes are left to serde, which decodes
+    /// them before matching.
+    fn fields(&mut self, mut field: impl FnMut(&mut Self, &'a str) -> R<()>) -> R<()> {
+        self.object(|s, key| {
+            if key.escaped {
+                return Err(Bail);
+            }
+            field(s, key.raw)
+        })
+    }
+
+    fn enter(&mut self) -> R<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(Bail);
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self) -> R<()> {
+        self.depth -= 1;
+        Ok(())
+    }
+
+    fn ws(&mut self) {
+        while matches!(self.bytes.get(self.pos), Some(b' ' | b'\n' | b'\r' | b'\t')) {
+            self.pos += 1;
+        }
+    }
+}
+
+fn digits(bytes: &[u8], mut at: usize) -> usize {
+    while matches!(bytes.get(at), Some(b'0'..=b'9')) {
+        at += 1;
+    }
+    at
+}
+
+/// The index of the first `"`, `\` or control character at or after `at` (or `bytes.len()`).
+/// Eight bytes at a time, as serde_json does.
+fn find_special(bytes: &[u8], mut at: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let found = has_zero(w ^ (ONES * u64::from(b'"')))
+            | has_zero(w ^ (ONES * u64::from(b'\\')))
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+        if found != 0 {
+            // The lowest flagged byte is exact; only bytes above it can be false positives.
+            return at + (found.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    while let Some(&b) = bytes.get(at) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            break;
+        }
+        at += 1;
+    }
+    at
+}
+
+/// Checks the escape at `at` (a backslash) and returns the index after it.
+fn escape_end(bytes: &[u8], at: usize) -> R<usize> {
+    match bytes.get(at + 1) {
+        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(at + 2),
+        Some(b'u') => {
+            let hex = bytes.get(at + 2..at + 6).ok_or(Bail)?;
+            if hex.iter().all(u8::is_ascii_hexdigit) {
+                Ok(at + 6)
+            } else {
+                Err(Bail)
+            }
+        }
+        _ => Err(Bail),
+    }
+}
+
+/// Decodes a string's escapes. Lone surrogates are left to serde.
+fn decode(raw: &str) -> R<String> {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(i) = rest.find('\\') {
+        out.push_str(&rest[..i]);
+        let esc = &rest[i + 1..];
+        let (c, used) = match esc.as_bytes().first() {
+            Some(b'"') => ('"', 1),
+            Some(b'\\') => ('\\', 1),
+            Some(b'/') => ('/', 1),
+            Some(b'b') => ('\u{8}', 1),
+            Some(b'f') => ('\u{c}', 1),
+            Some(b'n') => ('\n', 1),
+            Some(b'r') => ('\r', 1),
+            Some(b't') => ('\t', 1),
+            Some(b'u') => {
+                let high = hex4(esc.get(1..5))?;
+                if (0xD800..0xDC00).contains(&high) {
+                    if esc.get(5..7) != Some("\\u") {
+                        return Err(Bail);
+                    }
+                    let low = hex4(esc.get(7..11))?;
+                    if !(0xDC00..0xE000).contains(&low) {
+                        return Err(Bail);
+                    }
+                    let code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
+                    (char::from_u32(code).ok_or(Bail)?, 11)
+                } else {
+                    (char::from_u32(high).ok_or(Bail)?, 5)
+                }
+            }
+            _ => return Err(Bail),
+        };
+        out.push(c);
+        rest = &esc[used..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn hex4(digits: Option<&str>) -> R<u32> {
+    let digits = digits.ok_or(Bail)?;
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Bail);
+    }
+    u32::from_str_radix(digits, 16).map_err(|_| Bail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The scanner's verdict must never differ from serde's: same value when it answers,
+    /// and no answer where serde fails.
+    fn agree(body: &str) {
+        let body = ByteString::from(body.to_owned());
+        let slow = super::super::text::parse_shared::<ActionRequest>(&body);
+        match (action_request(&body), slow) {
+            (Some(fast), Ok(slow)) => assert_eq!(
+                serde_json::to_value(&fast).unwrap(),
+                serde_json::to_value(&slow).unwrap(),
+                "{body}"
+            ),
+            (Some(_), Err(e)) => panic!("scanner accepted what serde rejects ({e}): {body}"),
+            (None, _) => {}
+        }
+    }
+
+    fn fixtures() -> Vec<&'static str> {
+        vec![
+            include_str!("../../tests/fixtures/private_play_full.json"),
+            include_str!("../../tests/fixtures/private_play_basic.json"),
+            include_str!("../../tests/fixtures/biz_device.json"),
+            include_str!("../../tests/fixtures/play_builder.json"),
+            include_str!("../../tests/fixtures/play_builder_forged.json"),
+            include_str!("../../tests/fixtures/null_parameters.json"),
+            include_str!("../../tests/fixtures/audio_event.json"),
+        ]
+    }
+
+    #[test]
+    fn fixtures_take_the_fast_path_and_agree() {
+        for body in fixtures() {
+            assert!(
+                action_request(&ByteString::from(body.to_owned())).is_some(),
+                "{body}"
+            );
+            agree(body);
+        }
+    }
+
+    #[test]
+    fn every_truncation_and_single_byte_change_agrees() {
+        for body in fixtures() {
+            for cut in 0..body.len() {
+                if body.is_char_boundary(cut) {
+                    agree(&body[..cut]);
+                }
+            }
+            let bytes = body.as_bytes();
+            for i in (0..bytes.len()).step_by(3) {
+                for replacement in [b'"', b'\\', b'{', b'}', b',', b':', b'0', b'n', b' ', 1] {
+                    let mut changed = bytes.to_vec();
+                    changed[i] = replacement;
+                    if let Ok(text) = String::from_utf8(changed) {
+                        agree(&text);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tricky_inputs_agree() {
+        let base = r#"{"version":"2.0","action":{"actionName":"a","parameters":PARAMS},"context":CONTEXT}"#;
+        let params = [
+            "{}",
+            "null",
+            r#"{"p":null}"#,
+            r#"{"p":{"type":null,"value":"v"}}"#,
+            r#"{"p":{"value":"1"},"p":{"value":"2"}}"#,
+            r#"{"\u0070":{"value":"x"},"p":{"value":"y"}}"#,
+            r#"{"p":{"value":"\ud83d\ude00 \u00e9 \n"}}"#,
+            r#"{"p":{"value":"\ud83d"}}"#,
+            r#"{"p":{"value":"\udc00x"}}"#,
+            r#"{"p":{"value":5}}"#,
+            r#"{"p":{"value":"a","value":"b"}}"#,
+            r#"{"p":{"extra":[1,2.5e-3,-0,{"x":true}],"value":"v"}}"#,
+            r#"{"p":{"value":"v",}}"#,
+            r#"[]"#,
+        ];
+        let contexts = [
+            "{}",
+            "null",
+            r#"{"session":null}"#,
+            r#"{"session":{"isNew":null}}"#,
+            r#"{"session":{"isNew":true,"id":"\"quoted\""}}"#,
+            r#"{"device":{"state":null,"type":"x"},"supportedInterfaces":null}"#,
+            r#"{"supportedInterfaces":{"AudioPlayer":{"offsetInMilliseconds":01}}}"#,
+            r#"{"supportedInterfaces":{"a":1.}}"#,
+            r#"{"supportedInterfaces":{"a":-}}"#,
+            r#"{"privatePlay":{}, "privatePlay":{}}"#,
+            r#"{"\u0073ession":{"isNew":true}}"#,
+            "{\"x\":\"tab\there\"}",
+        ];
+        for p in params {
+            for c in contexts {
+                agree(&base.replace("PARAMS", p).replace("CONTEXT", c));
+            }
+        }
+        agree(&format!("{}{}", "[".repeat(200), "]".repeat(200)));
+        let deep = format!(
+            r#"{{"version":"2.0","action":{{"actionName":"a"}},"x":{}1{}}}"#,
+            "[".repeat(130),
+            "]".repeat(130)
+        );
+        agree(&deep);
+        agree(r#"{"version":"2.0","action":{"actionName":"a"}} x"#);
+        agree(r#"  {"version":"2.0","action":{"actionName":"a"}}  "#);
+    }
+}
