@@ -3,13 +3,17 @@
 //!
 //! `cargo test` builds examples before it runs tests; these tests run that binary.
 
+#![cfg(feature = "server")]
+
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Output, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use common::client_config;
 use http::Request;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
@@ -128,20 +132,9 @@ async fn connect(
     host: &str,
     roots: &[CertificateDer<'static>],
 ) -> (Sender, CertificateDer<'static>) {
-    let mut store = rustls::RootCertStore::empty();
-    for cert in roots {
-        store.add(cert.clone()).unwrap();
-    }
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(store)
-    .with_no_client_auth();
-    config.resumption = rustls::client::Resumption::disabled();
+    let roots: Vec<_> = roots.iter().collect();
     let tcp = TcpStream::connect(authority).await.unwrap();
-    let tls = TlsConnector::from(Arc::new(config))
+    let tls = TlsConnector::from(client_config(&roots, &[]))
         .connect(ServerName::try_from(host.to_owned()).unwrap(), tcp)
         .await
         .unwrap();

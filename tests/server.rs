@@ -1,6 +1,8 @@
 //! The HTTPS-only server over real sockets on 127.0.0.1: real TLS handshakes (rustls), real
 //! HTTP clients (hyper), certificates made by rcgen here.
 
+#![cfg(feature = "server")]
+
 mod common;
 
 use std::convert::Infallible;
@@ -11,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{fixture, Reporter, API_KEY};
+use common::{client_config, fixture, Reporter, API_KEY};
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -131,27 +133,6 @@ where
         stop: Some(stop),
         task,
     }
-}
-
-fn client_config(
-    trusted: &[&CertificateDer<'static>],
-    alpn: &[&[u8]],
-) -> Arc<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in trusted {
-        roots.add((*cert).clone()).unwrap();
-    }
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    // Every connection makes a full handshake, so it shows the certificate served now.
-    config.resumption = rustls::client::Resumption::disabled();
-    Arc::new(config)
 }
 
 async fn tls_connect(addr: SocketAddr, config: Arc<rustls::ClientConfig>) -> TlsStream<TcpStream> {
