@@ -125,6 +125,12 @@ impl Server {
                             continue;
                         }
                     };
+                    if let Mode::Terminator(proxies) = &config.mode {
+                        if !proxies.contains(peer.ip()) {
+                            tracing::warn!(%peer, "closed a connection from an untrusted address");
+                            continue;
+                        }
+                    }
                     let connection = Connection {
                         config: config.clone(),
                         http: http.clone(),
@@ -133,13 +139,11 @@ impl Server {
                     };
                     match &config.mode {
                         Mode::Tls(tls) => {
-                            connections.spawn(connection.tls(tcp, tls.acceptor.clone(), service.clone()));
-                        }
-                        Mode::Terminator(proxies) if proxies.contains(peer.ip()) => {
-                            connections.spawn(connection.forwarded(tcp, service.clone()));
+                            let acceptor = tls.acceptor.clone();
+                            connections.spawn(connection.tls(tcp, acceptor, service.clone()));
                         }
                         Mode::Terminator(_) => {
-                            tracing::warn!(%peer, "closed a connection from an untrusted address");
+                            connections.spawn(connection.forwarded(tcp, service.clone()));
                         }
                     }
                 }
