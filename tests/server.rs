@@ -646,7 +646,8 @@ async fn slow_clients_are_timed_out() {
     let builder = Server::builder()
         .tls(cert.tls())
         .handshake_timeout(Duration::from_millis(300))
-        .header_read_timeout(Duration::from_millis(300));
+        .header_read_timeout(Duration::from_millis(300))
+        .request_timeout(Duration::from_millis(300));
     let server = start(builder, private_play(&reporter)).await;
 
     // Opens TCP and never starts the handshake.
@@ -665,6 +666,33 @@ async fn slow_clients_are_timed_out() {
         "{:?}",
         String::from_utf8_lossy(&answer)
     );
+
+    // Sends a whole head, then a body that never completes: the request timeout answers 504.
+    let mut dribbling = tls_connect(server.addr, client_config(&[&cert.der], &[b"http/1.1"])).await;
+    let head = format!(
+        "POST /nugu/check_in HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+         Authorization: token {API_KEY}\r\nContent-Length: 1000\r\n\r\n{{\"version\":"
+    );
+    dribbling.write_all(head.as_bytes()).await.unwrap();
+    let answer = read_until_closed(&mut dribbling).await;
+    assert!(
+        answer.starts_with(b"HTTP/1.1 504"),
+        "{:?}",
+        String::from_utf8_lossy(&answer)
+    );
+
+    // An idle keep-alive connection is closed too: it cannot hold a connection slot forever.
+    let idle = tls_connect(server.addr, client_config(&[&cert.der], &[b"http/1.1"])).await;
+    let (mut sender, conn) = http1::handshake(TokioIo::new(idle)).await.unwrap();
+    let conn = tokio::spawn(conn);
+    assert_eq!(send(&mut sender, get("/health")).await.0, StatusCode::OK);
+    // Ended by the server (hyper drops it without a TLS close_notify, so the client may report
+    // an unexpected EOF: either way the connection is gone).
+    tokio::time::timeout(Duration::from_secs(5), conn)
+        .await
+        .expect("the server closed the idle connection")
+        .unwrap()
+        .ok();
     assert_eq!(reporter.calls(), 0);
     server.shut_down().await;
 }
