@@ -698,6 +698,33 @@ async fn slow_clients_are_timed_out() {
 }
 
 #[tokio::test]
+async fn an_idle_http2_connection_is_closed_after_the_idle_timeout() {
+    let cert = cert_for_localhost();
+    let builder = Server::builder()
+        .tls(cert.tls())
+        .idle_timeout(Duration::from_millis(300));
+    let server = start(builder, connection_reporter()).await;
+    let stream = tls_connect(server.addr, client_config(&[&cert.der], &[b"h2"])).await;
+    let (mut sender, conn) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+        .await
+        .unwrap();
+    let conn = tokio::spawn(conn);
+    let request = Request::get("https://localhost/facts")
+        .body(Full::<Bytes>::default())
+        .unwrap();
+    let (status, body) = read(sender.send_request(request).await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["alpn"], "h2");
+    // No header read timeout applies to HTTP/2: the idle timeout ends the connection (GOAWAY).
+    tokio::time::timeout(Duration::from_secs(5), conn)
+        .await
+        .expect("the server closed the idle HTTP/2 connection")
+        .unwrap()
+        .ok();
+    server.shut_down().await;
+}
+
+#[tokio::test]
 async fn a_request_past_the_request_timeout_gets_504() {
     let cert = cert_for_localhost();
     let slow = tower::service_fn(|_req: Request<Incoming>| async {
