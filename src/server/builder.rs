@@ -41,7 +41,22 @@ impl ChooseTransport {
     /// only to the `proxies` (connections from any other address are closed at accept), and
     /// serves a request only when the proxy says it arrived over HTTPS
     /// (`X-Forwarded-Proto: https` or `Forwarded: proto=https`); any other request gets
-    /// `403 Forbidden`. `public_url` is the https Web URL NUGU calls on the load balancer.
+    /// `403 Forbidden` and never reaches the service. The health check is the one exception,
+    /// so that the load balancer's own probes work; it carries no personal data.
+    /// `public_url` is the https Web URL NUGU calls on the load balancer.
+    ///
+    /// ```
+    /// use nugu_proxy::server::Server;
+    ///
+    /// # fn main() -> Result<(), nugu_proxy::server::StartupError> {
+    /// let builder = Server::builder().behind_tls_terminator(
+    ///     "10.0.1.10, 10.0.2.10".parse()?,
+    ///     "https://proxy.example.com/nugu".parse()?,
+    /// );
+    /// # drop(builder);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn behind_tls_terminator(
         self,
         proxies: TrustedProxies,
