@@ -3,13 +3,17 @@
 //!
 //! `cargo test` builds examples before it runs tests; these tests run that binary.
 
+#![cfg(feature = "server")]
+
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{ChildStdout, Command, Output, Stdio};
-use std::sync::Arc;
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
 use std::time::Duration;
 
 use bytes::Bytes;
+use common::client_config;
 use http::Request;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
@@ -121,6 +125,53 @@ fn read_try_it(stdout: ChildStdout) -> TryIt {
     panic!("the example ended without printing a curl command");
 }
 
+/// A full TLS handshake (no resumption) trusting `roots`, then HTTP/1.1: the sender and the
+/// certificate the server presented.
+async fn connect(
+    authority: &str,
+    host: &str,
+    roots: &[CertificateDer<'static>],
+) -> (Sender, CertificateDer<'static>) {
+    let roots: Vec<_> = roots.iter().collect();
+    let tcp = TcpStream::connect(authority).await.unwrap();
+    let tls = TlsConnector::from(client_config(&roots, &[]))
+        .connect(ServerName::try_from(host.to_owned()).unwrap(), tcp)
+        .await
+        .unwrap();
+    let presented = tls.get_ref().1.peer_certificates().unwrap()[0]
+        .clone()
+        .into_owned();
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    (sender, presented)
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+async fn health(sender: &mut Sender, authority: &str) -> http::StatusCode {
+    let request = Request::get("/health")
+        .header("host", authority)
+        .body(Full::default())
+        .unwrap();
+    sender.send_request(request).await.unwrap().status()
+}
+
+/// Sends SIGTERM and expects a graceful exit (status 0).
+async fn terminate(mut child: Child) {
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
 #[tokio::test]
 async fn runs_with_one_command_and_answers_the_curl_it_prints() {
     let mut child = example()
@@ -143,27 +194,11 @@ async fn runs_with_one_command_and_answers_the_curl_it_prints() {
 
     let uri: http::Uri = try_it.url.parse().unwrap();
     let authority = uri.authority().unwrap().as_str().to_owned();
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_file_iter(&try_it.cacert).unwrap() {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let tcp = TcpStream::connect(&authority).await.unwrap();
-    let host = uri.host().unwrap().to_owned();
-    let tls = TlsConnector::from(Arc::new(config))
-        .connect(ServerName::try_from(host).unwrap(), tcp)
-        .await
-        .unwrap();
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let roots: Vec<_> = CertificateDer::pem_file_iter(&try_it.cacert)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let (mut sender, _) = connect(&authority, uri.host().unwrap(), &roots).await;
 
     let request = Request::post(uri.path())
         .header("host", &authority)
@@ -183,22 +218,84 @@ async fn runs_with_one_command_and_answers_the_curl_it_prints() {
         "checkInTime {time:?}"
     );
 
-    let health = Request::get("/health")
-        .header("host", &authority)
-        .body(Full::default())
-        .unwrap();
-    let response = sender.send_request(health).await.unwrap();
-    assert_eq!(response.status(), 200);
+    assert_eq!(health(&mut sender, &authority).await, 200);
+    terminate(child).await;
+}
 
-    // SIGTERM: a graceful shutdown, exit status 0.
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+#[tokio::test]
+async fn sighup_reloads_the_certificate_files_and_keeps_open_connections() {
+    let make = || {
+        let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        (
+            made.cert.pem(),
+            made.signing_key.serialize_pem(),
+            made.cert.der().clone(),
+        )
+    };
+    let (old, new) = (make(), make());
+    let dir = std::env::temp_dir().join(format!("nugu-proxy-sighup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let install = |(cert, key, _): &(String, String, CertificateDer<'static>)| {
+        std::fs::write(&cert_path, cert).unwrap();
+        std::fs::write(&key_path, key).unwrap();
+    };
+    install(&old);
+
+    let mut child = example()
+        .args(["--listen", "127.0.0.1:0", "--api-key", "k", "--cert"])
+        .arg(&cert_path)
+        .arg("--key")
+        .arg(&key_path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let listening = tokio::time::timeout(
+        Duration::from_secs(30),
+        tokio::task::spawn_blocking(move || {
+            BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+                .find_map(|line| {
+                    line.strip_prefix("nugu-proxy check-in play listening on ")
+                        .map(str::to_owned)
+                })
+        }),
+    )
+    .await;
+    let Ok(Ok(Some(authority))) = listening else {
+        let _ = child.kill();
+        panic!("the example did not say where it listens");
+    };
+    let trusted = [old.2.clone(), new.2.clone()];
+
+    let (mut open, presented) = connect(&authority, "localhost", &trusted).await;
+    assert_eq!(presented, old.2);
+    assert_eq!(health(&mut open, &authority).await, 200);
+
+    install(&new);
+    let hup = Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
         .status()
         .unwrap();
-    assert!(killed.success());
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(status.success(), "{status:?}");
+    assert!(hup.success());
+    let mut reloaded = false;
+    for _ in 0..100 {
+        if connect(&authority, "localhost", &trusted).await.1 == new.2 {
+            reloaded = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(reloaded, "SIGHUP did not bring in the new certificate");
+    assert_eq!(
+        health(&mut open, &authority).await,
+        200,
+        "the open connection was dropped"
+    );
+
+    terminate(child).await;
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,6 +1,8 @@
 //! The HTTPS-only server over real sockets on 127.0.0.1: real TLS handshakes (rustls), real
 //! HTTP clients (hyper), certificates made by rcgen here.
 
+#![cfg(feature = "server")]
+
 mod common;
 
 use std::convert::Infallible;
@@ -11,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{fixture, Reporter, API_KEY};
+use common::{client_config, fixture, Reporter, API_KEY};
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -131,27 +133,6 @@ where
         stop: Some(stop),
         task,
     }
-}
-
-fn client_config(
-    trusted: &[&CertificateDer<'static>],
-    alpn: &[&[u8]],
-) -> Arc<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in trusted {
-        roots.add((*cert).clone()).unwrap();
-    }
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    // Every connection makes a full handshake, so it shows the certificate served now.
-    config.resumption = rustls::client::Resumption::disabled();
-    Arc::new(config)
 }
 
 async fn tls_connect(addr: SocketAddr, config: Arc<rustls::ClientConfig>) -> TlsStream<TcpStream> {
@@ -665,7 +646,8 @@ async fn slow_clients_are_timed_out() {
     let builder = Server::builder()
         .tls(cert.tls())
         .handshake_timeout(Duration::from_millis(300))
-        .header_read_timeout(Duration::from_millis(300));
+        .header_read_timeout(Duration::from_millis(300))
+        .request_timeout(Duration::from_millis(300));
     let server = start(builder, private_play(&reporter)).await;
 
     // Opens TCP and never starts the handshake.
@@ -684,7 +666,61 @@ async fn slow_clients_are_timed_out() {
         "{:?}",
         String::from_utf8_lossy(&answer)
     );
+
+    // Sends a whole head, then a body that never completes: the request timeout answers 504.
+    let mut dribbling = tls_connect(server.addr, client_config(&[&cert.der], &[b"http/1.1"])).await;
+    let head = format!(
+        "POST /nugu/check_in HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+         Authorization: token {API_KEY}\r\nContent-Length: 1000\r\n\r\n{{\"version\":"
+    );
+    dribbling.write_all(head.as_bytes()).await.unwrap();
+    let answer = read_until_closed(&mut dribbling).await;
+    assert!(
+        answer.starts_with(b"HTTP/1.1 504"),
+        "{:?}",
+        String::from_utf8_lossy(&answer)
+    );
+
+    // An idle keep-alive connection is closed too: it cannot hold a connection slot forever.
+    let idle = tls_connect(server.addr, client_config(&[&cert.der], &[b"http/1.1"])).await;
+    let (mut sender, conn) = http1::handshake(TokioIo::new(idle)).await.unwrap();
+    let conn = tokio::spawn(conn);
+    assert_eq!(send(&mut sender, get("/health")).await.0, StatusCode::OK);
+    // Ended by the server (hyper drops it without a TLS close_notify, so the client may report
+    // an unexpected EOF: either way the connection is gone).
+    tokio::time::timeout(Duration::from_secs(5), conn)
+        .await
+        .expect("the server closed the idle connection")
+        .unwrap()
+        .ok();
     assert_eq!(reporter.calls(), 0);
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn an_idle_http2_connection_is_closed_after_the_idle_timeout() {
+    let cert = cert_for_localhost();
+    let builder = Server::builder()
+        .tls(cert.tls())
+        .idle_timeout(Duration::from_millis(300));
+    let server = start(builder, connection_reporter()).await;
+    let stream = tls_connect(server.addr, client_config(&[&cert.der], &[b"h2"])).await;
+    let (mut sender, conn) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+        .await
+        .unwrap();
+    let conn = tokio::spawn(conn);
+    let request = Request::get("https://localhost/facts")
+        .body(Full::<Bytes>::default())
+        .unwrap();
+    let (status, body) = read(sender.send_request(request).await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["alpn"], "h2");
+    // No header read timeout applies to HTTP/2: the idle timeout ends the connection (GOAWAY).
+    tokio::time::timeout(Duration::from_secs(5), conn)
+        .await
+        .expect("the server closed the idle HTTP/2 connection")
+        .unwrap()
+        .ok();
     server.shut_down().await;
 }
 

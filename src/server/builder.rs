@@ -41,7 +41,22 @@ impl ChooseTransport {
     /// only to the `proxies` (connections from any other address are closed at accept), and
     /// serves a request only when the proxy says it arrived over HTTPS
     /// (`X-Forwarded-Proto: https` or `Forwarded: proto=https`); any other request gets
-    /// `403 Forbidden`. `public_url` is the https Web URL NUGU calls on the load balancer.
+    /// `403 Forbidden` and never reaches the service. The health check is the one exception,
+    /// so that the load balancer's own probes work; it carries no personal data.
+    /// `public_url` is the https Web URL NUGU calls on the load balancer.
+    ///
+    /// ```
+    /// use nugu_proxy::server::Server;
+    ///
+    /// # fn main() -> Result<(), nugu_proxy::server::StartupError> {
+    /// let builder = Server::builder().behind_tls_terminator(
+    ///     "10.0.1.10, 10.0.2.10".parse()?,
+    ///     "https://proxy.example.com/nugu".parse()?,
+    /// );
+    /// # drop(builder);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn behind_tls_terminator(
         self,
         proxies: TrustedProxies,
@@ -67,6 +82,7 @@ pub(crate) struct Config {
     pub(crate) handshake_timeout: Duration,
     pub(crate) header_read_timeout: Duration,
     pub(crate) request_timeout: Duration,
+    pub(crate) idle_timeout: Duration,
     pub(crate) max_connections: usize,
     pub(crate) shutdown_grace: Duration,
 }
@@ -108,6 +124,7 @@ impl ServerBuilder {
                 handshake_timeout: Duration::from_secs(10),
                 header_read_timeout: Duration::from_secs(10),
                 request_timeout: Duration::from_secs(10),
+                idle_timeout: Duration::from_secs(60),
                 max_connections: 1024,
                 shutdown_grace: Duration::from_secs(30),
             },
@@ -142,6 +159,15 @@ impl ServerBuilder {
     /// client gets `504 Gateway Timeout` (default 10 s).
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.config.request_timeout = timeout;
+        self
+    }
+
+    /// How long a connection may have no request in flight before the server closes it
+    /// gracefully (default 60 s). It matters for HTTP/2, whose clients send no headers the
+    /// header read timeout could wait for; HTTP/1.1 connections are closed by that one first
+    /// when it is shorter.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.config.idle_timeout = timeout;
         self
     }
 
@@ -193,6 +219,7 @@ impl fmt::Debug for ServerBuilder {
             .field("handshake_timeout", &c.handshake_timeout)
             .field("header_read_timeout", &c.header_read_timeout)
             .field("request_timeout", &c.request_timeout)
+            .field("idle_timeout", &c.idle_timeout)
             .field("max_connections", &c.max_connections)
             .field("shutdown_grace", &c.shutdown_grace)
             .finish_non_exhaustive()

@@ -18,7 +18,7 @@
 //! * `GET {prefix}/health` is answered by the server itself (`200 OK`, or `503` while the
 //!   [readiness check](ServerBuilder::readiness) fails), without authentication.
 //! * Production limits: TLS handshake timeout, header read timeout, per-request timeout,
-//!   connection limit, graceful shutdown on `SIGTERM`/Ctrl-C, certificate reload on `SIGHUP` or
+//!   idle-connection timeout, connection limit, graceful shutdown on `SIGTERM`/Ctrl-C, certificate reload on `SIGHUP` or
 //!   through a [`ReloadHandle`].
 //!
 //! ```
@@ -57,6 +57,7 @@ mod builder;
 mod error;
 mod forwarded;
 mod health;
+mod idle;
 mod pipeline;
 mod serve;
 mod tls;

@@ -15,6 +15,7 @@ use hyper::body::Incoming;
 use tower_service::Service;
 
 use super::builder::Config;
+use super::idle::Activity;
 use super::{forwarded, health};
 use crate::transport::ConnectionInfo;
 
@@ -59,6 +60,8 @@ pub(crate) struct Pipeline<S> {
     pub(crate) info: ConnectionInfo,
     /// Terminator mode: the request itself must say it arrived over HTTPS.
     pub(crate) require_forwarded_https: bool,
+    /// Counts this connection's requests in flight, for the idle timeout.
+    pub(crate) activity: Arc<Activity>,
     pub(crate) inner: S,
 }
 
@@ -101,6 +104,7 @@ impl<S: ProxyService> hyper::service::Service<Request<Incoming>> for Pipeline<S>
     type Future = PipelineFuture;
 
     fn call(&self, mut req: Request<Incoming>) -> Self::Future {
+        let in_flight = self.activity.begin();
         if health::is_health_check(&req, &self.config.health_path) {
             // Carries no personal data and must also answer a load balancer's own probe.
             let response = health::answer(self.config.readiness.as_ref());
@@ -122,6 +126,7 @@ impl<S: ProxyService> hyper::service::Service<Request<Incoming>> for Pipeline<S>
         let mut service = self.inner.clone();
         let timeout = self.config.request_timeout;
         Box::pin(async move {
+            let _in_flight = in_flight;
             let run = async {
                 poll_fn(|cx| service.poll_ready(cx)).await?;
                 service.call(req).await

@@ -10,12 +10,13 @@ use std::time::Duration;
 use hyper::rt::{Read, Write};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
 use super::builder::{Config, Mode};
+use super::idle::Activity;
 use super::pipeline::{Pipeline, ProxyService};
 use crate::transport::{ConnectionInfo, TlsInfo, TlsVersion, Transport};
 
@@ -101,7 +102,8 @@ impl Server {
             config,
         } = self;
         let http = Arc::new(Http::new(&config));
-        let graceful = GracefulShutdown::new();
+        // `true` once the shutdown signal has come.
+        let (stopping, stop) = watch::channel(false);
         let mut connections = JoinSet::new();
         let mut signal = std::pin::pin!(signal);
         tracing::info!(addr = %local_addr, "serving");
@@ -125,21 +127,25 @@ impl Server {
                             continue;
                         }
                     };
+                    if let Mode::Terminator(proxies) = &config.mode {
+                        if !proxies.contains(peer.ip()) {
+                            tracing::warn!(%peer, "closed a connection from an untrusted address");
+                            continue;
+                        }
+                    }
                     let connection = Connection {
                         config: config.clone(),
                         http: http.clone(),
-                        watcher: graceful.watcher(),
+                        stop: stop.clone(),
                         peer,
                     };
                     match &config.mode {
                         Mode::Tls(tls) => {
-                            connections.spawn(connection.tls(tcp, tls.acceptor.clone(), service.clone()));
-                        }
-                        Mode::Terminator(proxies) if proxies.contains(peer.ip()) => {
-                            connections.spawn(connection.forwarded(tcp, service.clone()));
+                            let acceptor = tls.acceptor.clone();
+                            connections.spawn(connection.tls(tcp, acceptor, service.clone()));
                         }
                         Mode::Terminator(_) => {
-                            tracing::warn!(%peer, "closed a connection from an untrusted address");
+                            connections.spawn(connection.forwarded(tcp, service.clone()));
                         }
                     }
                 }
@@ -150,7 +156,9 @@ impl Server {
             connections = connections.len(),
             "shutting down: finishing in-flight requests"
         );
-        if tokio::time::timeout(config.shutdown_grace, graceful.shutdown())
+        let _ = stopping.send(true);
+        let drain = async { while connections.join_next().await.is_some() {} };
+        if tokio::time::timeout(config.shutdown_grace, drain)
             .await
             .is_err()
         {
@@ -169,18 +177,20 @@ impl Server {
 struct Connection {
     config: Arc<Config>,
     http: Arc<Http>,
-    watcher: Watcher,
+    /// Turns `true` when the server shuts down.
+    stop: watch::Receiver<bool>,
     peer: SocketAddr,
 }
 
 impl Connection {
-    async fn tls<S>(self, tcp: TcpStream, acceptor: TlsAcceptor, service: S)
+    async fn tls<S>(mut self, tcp: TcpStream, acceptor: TlsAcceptor, service: S)
     where
         S: ProxyService,
     {
         let _ = tcp.set_nodelay(true);
-        let stream =
-            match tokio::time::timeout(self.config.handshake_timeout, acceptor.accept(tcp)).await {
+        let handshake = tokio::time::timeout(self.config.handshake_timeout, acceptor.accept(tcp));
+        let stream = tokio::select! {
+            done = handshake => match done {
                 Ok(Ok(stream)) => stream,
                 Ok(Err(e)) => {
                     tracing::debug!(peer = %self.peer, error = %e, "TLS handshake failed");
@@ -190,7 +200,10 @@ impl Connection {
                     tracing::debug!(peer = %self.peer, "TLS handshake timed out");
                     return;
                 }
-            };
+            },
+            // No request is in flight yet: nothing to finish.
+            _ = self.stop.wait_for(|stopping| *stopping) => return,
+        };
         let session = stream.get_ref().1;
         let version = match session.protocol_version() {
             Some(rustls::ProtocolVersion::TLSv1_2) => TlsVersion::Tls12,
@@ -215,7 +228,7 @@ impl Connection {
     }
 
     async fn serve<I, S>(
-        self,
+        mut self,
         io: I,
         info: ConnectionInfo,
         require_forwarded_https: bool,
@@ -225,16 +238,38 @@ impl Connection {
         I: Read + Write + Unpin + Send + 'static,
         S: ProxyService,
     {
+        let activity = Activity::new();
+        let idle_timeout = self.config.idle_timeout;
         let pipeline = Pipeline {
             config: self.config,
             info,
             require_forwarded_https,
+            activity: activity.clone(),
             inner: service,
         };
         let builder = if h2 { &self.http.h2 } else { &self.http.h1 };
-        let connection = builder.serve_connection(io, pipeline);
-        if let Err(e) = self.watcher.watch(connection).await {
-            tracing::debug!(peer = %self.peer, error = %e, "connection ended with an error");
+        let mut connection = std::pin::pin!(builder.serve_connection(io, pipeline));
+        // Once asked to close, the connection finishes the requests it has received (HTTP/2:
+        // sends GOAWAY), then ends.
+        let mut closing = false;
+        loop {
+            tokio::select! {
+                ended = connection.as_mut() => {
+                    if let Err(e) = ended {
+                        tracing::debug!(peer = %self.peer, error = %e, "connection ended with an error");
+                    }
+                    return;
+                }
+                _ = self.stop.wait_for(|stopping| *stopping), if !closing => {
+                    connection.as_mut().graceful_shutdown();
+                    closing = true;
+                }
+                () = activity.idle_for(idle_timeout), if !closing => {
+                    tracing::debug!(peer = %self.peer, "closing an idle connection");
+                    connection.as_mut().graceful_shutdown();
+                    closing = true;
+                }
+            }
         }
     }
 }

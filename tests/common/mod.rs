@@ -91,3 +91,26 @@ where
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&bytes)));
     (status, headers, json)
 }
+
+/// A rustls client (ring) that trusts exactly `trusted`, offers `alpn`, and never resumes a
+/// session, so every connection shows the certificate the server presents now.
+#[cfg(feature = "server")]
+pub fn client_config(
+    trusted: &[&rustls::pki_types::CertificateDer<'static>],
+    alpn: &[&[u8]],
+) -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in trusted {
+        roots.add((*cert).clone()).unwrap();
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    config.resumption = rustls::client::Resumption::disabled();
+    Arc::new(config)
+}
