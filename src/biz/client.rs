@@ -508,12 +508,10 @@ impl BizClient {
         let mut retry = 0;
         loop {
             let outcome = self.attempt(&call, &url).await;
-            let transient = match &outcome {
-                Err(BizError::Server { .. } | BizError::Transport(_) | BizError::Timeout(_)) => {
-                    true
-                }
-                _ => false,
-            };
+            let transient = matches!(
+                &outcome,
+                Err(BizError::Server { .. } | BizError::Transport(_) | BizError::Timeout(_))
+            );
             if transient && idempotent && retry < self.retry.max_retries {
                 let wait = self.retry.delay(retry);
                 tracing::debug!(method = %call.method, path = url.path(), retry, ?wait, "retrying Biz API call");

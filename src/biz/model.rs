@@ -320,7 +320,7 @@ fn parse_parts(raw: &str) -> Option<DateTimeParts> {
         && hour < 24
         && minute < 60
         && second < 61;
-    (zone_ok && valid).then(|| DateTimeParts {
+    (zone_ok && valid).then_some(DateTimeParts {
         year: year as i32,
         month: month as u8,
         day: day as u8,

@@ -186,7 +186,7 @@ pub(crate) fn invitation_fields<'a>(
         (_, Some(group)) if !required(Some(group), MAX_NAME) => {
             return Err(Violation::new(ErrorCode::Group001, "targetGroupId"));
         }
-        (Some(plays), None) if plays.is_empty() => {
+        (Some([]), None) => {
             return Err(Violation::new(ErrorCode::Play001, "targetPlayServiceIds"));
         }
         (Some(plays), None) => play_ids(plays, "targetPlayServiceIds")?,
