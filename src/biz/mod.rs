@@ -46,6 +46,9 @@ mod model;
 mod paginate;
 pub mod validate;
 
+#[cfg(feature = "biz-emulator")]
+pub mod emulator;
+
 pub use client::{
     BizClient, BizClientBuilder, PublisherToken, RetryPolicy, DEFAULT_BASE_URL,
     PUBLISHER_TOKEN_HEADER,
