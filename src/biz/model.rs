@@ -10,6 +10,10 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// How a user was invited (`serviceType`): the same type as `enrolledUser.serviceType` of a
+/// backend-proxy request, open to values NUGU adds later.
+pub use crate::ServiceType;
+
 /// A string that is personal data (name, email, phone, alias) or a credential (a group or user
 /// token). `Debug` prints `<redacted>`; there is no `Display`, so it cannot slip into a log line
 /// by accident. Read it with [`Sensitive::expose`].
@@ -162,22 +166,6 @@ macro_rules! open_enum {
             }
         }
     };
-}
-
-open_enum! {
-    /// How a user was invited (`serviceType`): to a Biz Service or to plays.
-    ///
-    /// ```
-    /// use nugu_proxy::biz::ServiceType;
-    /// let t: ServiceType = serde_json::from_str("\"KIOSK\"").unwrap();
-    /// assert_eq!(t, ServiceType::Other("KIOSK".into()));
-    /// ```
-    ServiceType {
-        /// `SERVICE`: invited to a Biz Service (full edition).
-        Service = "SERVICE",
-        /// `PLAY`: invited to plays.
-        Play = "PLAY",
-    }
 }
 
 open_enum! {

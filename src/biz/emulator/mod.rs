@@ -92,6 +92,8 @@ pub enum EmulatorError {
     NotEnrolled,
     /// The user is enrolled but does not have this play.
     NotEntitled,
+    /// The profile did not read as the request model's `PrivatePlay` (an emulator bug).
+    ProfileUnreadable,
 }
 
 impl fmt::Display for EmulatorError {
@@ -101,6 +103,7 @@ impl fmt::Display for EmulatorError {
             Self::InvitationExpired => "the invitation expired (older than 72 hours)",
             Self::NotEnrolled => "no enrolled Biz user with this email",
             Self::NotEntitled => "the user does not have this play",
+            Self::ProfileUnreadable => "the emulated profile does not read as a PrivatePlay",
         })
     }
 }
@@ -320,5 +323,17 @@ impl Emulator {
         self.shared
             .state()
             .profile(email, play_service_id, device_unique_id)
+    }
+
+    /// [`private_play_profile`](Self::private_play_profile) read as the crate's request model
+    /// reads it: what a handler behind [`PrivatePlayLayer`](crate::PrivatePlayLayer) gets.
+    pub fn private_play(
+        &self,
+        email: &str,
+        play_service_id: &str,
+        device_unique_id: &str,
+    ) -> Result<crate::PrivatePlay, EmulatorError> {
+        let profile = self.private_play_profile(email, play_service_id, device_unique_id)?;
+        serde_json::from_value(profile).map_err(|_| EmulatorError::ProfileUnreadable)
     }
 }

@@ -1,0 +1,140 @@
+//! The checks of a request, before and after its body is read. Plain functions: the service and
+//! its future only sequence them.
+
+use bytes::Bytes;
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use http::request::Parts;
+use http::{Method, Request};
+use http_body_util::Full;
+
+use super::auth::{self, Authentication, Credentials};
+use super::layer::Config;
+use crate::rejection::{
+    ActionMismatch, InsecureTransport, InvalidCredentials, MalformedRequest, MissingCredentials,
+    PayloadTooLarge, PrivatePlayRejection, UnsupportedMediaType,
+};
+use crate::response::ActionResponse;
+use crate::transport::ConnectionInfo;
+use crate::ActionRequest;
+
+/// Who the request is, as far as its headers tell.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Caller {
+    /// Not an action request (not `POST`): passed through without parsing.
+    NotAnAction,
+    Known(Authentication),
+    /// No credentials, but Play Builder test calls are allowed: the body decides.
+    MaybePlayBuilder,
+}
+
+/// The checks that need only the head of the request.
+pub(crate) fn head<B>(
+    request: &Request<B>,
+    config: &Config,
+) -> Result<Caller, PrivatePlayRejection> {
+    let https = request
+        .extensions()
+        .get::<ConnectionInfo>()
+        .is_some_and(ConnectionInfo::is_https);
+    if !https && !config.insecure_transport {
+        return Err(InsecureTransport.into());
+    }
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > config.body_limit as u64) {
+        return Err(PayloadTooLarge::new(config.body_limit).into());
+    }
+    if request.method() != Method::POST {
+        return Ok(Caller::NotAnAction);
+    }
+    if !is_json(request) {
+        return Err(UnsupportedMediaType.into());
+    }
+    let Some(key) = &config.api_key else {
+        return Ok(Caller::Known(Authentication::Disabled));
+    };
+    match auth::check(request.headers(), key) {
+        Credentials::Valid => Ok(Caller::Known(Authentication::ApiKey)),
+        Credentials::Invalid => Err(InvalidCredentials.into()),
+        Credentials::Missing if config.play_builder_calls => Ok(Caller::MaybePlayBuilder),
+        Credentials::Missing => Err(MissingCredentials.into()),
+    }
+}
+
+fn is_json<B>(request: &Request<B>) -> bool {
+    request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let essence = v.split(';').next().unwrap_or_default().trim();
+            essence.eq_ignore_ascii_case("application/json")
+        })
+}
+
+/// What to do once the body is read.
+pub(crate) enum Verdict {
+    /// Hand this request to the inner service.
+    Forward(Request<Full<Bytes>>),
+    /// Answer with this response, without the inner service.
+    Answer(http::Response<Full<Bytes>>),
+}
+
+/// The checks that need the body; on success, the request for the inner service with the
+/// typed values in its extensions.
+pub(crate) fn body(
+    mut parts: Parts,
+    body: Bytes,
+    caller: Caller,
+    config: &Config,
+) -> Result<Verdict, PrivatePlayRejection> {
+    let authentication = match caller {
+        Caller::NotAnAction => {
+            return Ok(Verdict::Forward(Request::from_parts(
+                parts,
+                Full::new(body),
+            )));
+        }
+        Caller::Known(authentication) => authentication,
+        Caller::MaybePlayBuilder => Authentication::PlayBuilderTestCall,
+    };
+    let mut action = ActionRequest::from_bytes(body.clone()).map_err(MalformedRequest::from)?;
+    if authentication == Authentication::PlayBuilderTestCall {
+        if !action.session().is_play_builder_request() {
+            return Err(MissingCredentials.into());
+        }
+        // The body is unauthenticated: nothing in it may speak for an enrolled user.
+        action = action.without_profile();
+    }
+    if last_segment(parts.uri.path()) != action.action_name() {
+        return Err(ActionMismatch.into());
+    }
+    if let Some(code) = &config.enrolled_only {
+        if action.enrolled_user().is_none() {
+            let response = ActionResponse::from_request(&action).exception(code.as_str());
+            return Ok(Verdict::Answer(response.into_http()));
+        }
+    }
+    let extensions = &mut parts.extensions;
+    if let Some(private_play) = action.private_play() {
+        if let Some(user) = private_play.enrolled_user() {
+            extensions.insert(user.clone());
+        }
+        extensions.insert(private_play.clone());
+    }
+    extensions.insert(authentication);
+    extensions.insert(action);
+    Ok(Verdict::Forward(Request::from_parts(
+        parts,
+        Full::new(body),
+    )))
+}
+
+/// The action name in `/prefix/.../{actionName}`: the Web URL registered in Play Builder may
+/// carry a path prefix.
+fn last_segment(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}

@@ -1,0 +1,171 @@
+//! [`ResponseFuture`]: reads the body, runs the body checks, then calls the inner service. An
+//! enum of states rather than a boxed future.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use bytes::Bytes;
+use http::request::Parts;
+use http::{Request, Response};
+use http_body::Body;
+use http_body_util::combinators::Collect;
+use http_body_util::{Full, LengthLimitError, Limited};
+use pin_project_lite::pin_project;
+use tower_service::Service;
+
+use super::check::{self, Caller, Verdict};
+use super::layer::Config;
+use super::service::BoxError;
+use super::ResponseBody;
+use crate::rejection::{BodyReadFailed, PayloadTooLarge, PrivatePlayRejection};
+
+pin_project! {
+    /// The future of [`PrivatePlayService`](super::PrivatePlayService).
+    pub struct ResponseFuture<S, B>
+    where
+        S: Service<Request<Full<Bytes>>>,
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        #[pin]
+        state: State<S, B>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<S, B>
+    where
+        S: Service<Request<Full<Bytes>>>,
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        Reading {
+            #[pin]
+            collect: Collect<Limited<B>>,
+            next: Option<Next<S>>,
+        },
+        Calling {
+            #[pin]
+            future: S::Future,
+        },
+        Answered {
+            response: Option<Response<Full<Bytes>>>,
+        },
+    }
+}
+
+/// What the future needs once the body is read.
+struct Next<S> {
+    parts: Parts,
+    caller: Caller,
+    inner: S,
+    config: Arc<Config>,
+}
+
+impl<S, B> ResponseFuture<S, B>
+where
+    S: Service<Request<Full<Bytes>>>,
+    B: Body,
+    B::Error: Into<BoxError>,
+{
+    pub(crate) fn collecting(
+        collect: Collect<Limited<B>>,
+        parts: Parts,
+        caller: Caller,
+        inner: S,
+        config: Arc<Config>,
+    ) -> Self {
+        let next = Some(Next {
+            parts,
+            caller,
+            inner,
+            config,
+        });
+        Self {
+            state: State::Reading { collect, next },
+        }
+    }
+
+    pub(crate) fn rejected(rejection: PrivatePlayRejection) -> Self {
+        Self::answered(reject(rejection))
+    }
+
+    fn answered(response: Response<Full<Bytes>>) -> Self {
+        Self {
+            state: State::Answered {
+                response: Some(response),
+            },
+        }
+    }
+}
+
+fn reject(rejection: PrivatePlayRejection) -> Response<Full<Bytes>> {
+    tracing::debug!(status = %rejection.status(), error = rejection.code(), "NUGU request rejected");
+    rejection.into_response()
+}
+
+impl<S, B, ResBody> Future for ResponseFuture<S, B>
+where
+    S: Service<Request<Full<Bytes>>, Response = Response<ResBody>>,
+    B: Body,
+    B::Error: Into<BoxError>,
+{
+    type Output = Result<Response<ResponseBody<ResBody>>, S::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = self.project().state;
+        loop {
+            match state.as_mut().project() {
+                StateProj::Reading { collect, next } => {
+                    let read = ready!(collect.poll(cx));
+                    let Some(Next {
+                        parts,
+                        caller,
+                        mut inner,
+                        config,
+                    }) = next.take()
+                    else {
+                        // Only reachable if polled again after a panic in this very branch.
+                        return Poll::Ready(Ok(layer_response(reject(BodyReadFailed.into()))));
+                    };
+                    let verdict = match read {
+                        Ok(collected) => check::body(parts, collected.to_bytes(), caller, &config),
+                        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+                            Err(PayloadTooLarge::new(config.body_limit).into())
+                        }
+                        Err(_) => Err(BodyReadFailed.into()),
+                    };
+                    match verdict {
+                        Ok(Verdict::Forward(request)) => {
+                            let future = inner.call(request);
+                            state.set(State::Calling { future });
+                        }
+                        Ok(Verdict::Answer(response)) => {
+                            return Poll::Ready(Ok(layer_response(response)))
+                        }
+                        Err(rejection) => {
+                            return Poll::Ready(Ok(layer_response(reject(rejection))))
+                        }
+                    }
+                }
+                StateProj::Calling { future } => {
+                    let response = ready!(future.poll(cx))?;
+                    return Poll::Ready(Ok(response.map(ResponseBody::inner)));
+                }
+                StateProj::Answered { response } => {
+                    let response = response
+                        .take()
+                        .unwrap_or_else(|| reject(BodyReadFailed.into()));
+                    return Poll::Ready(Ok(layer_response(response)));
+                }
+            }
+        }
+    }
+}
+
+fn layer_response<B>(response: Response<Full<Bytes>>) -> Response<ResponseBody<B>> {
+    response.map(ResponseBody::layer)
+}

@@ -1,0 +1,134 @@
+//! [`PrivatePlayLayer`]: the configuration, cheap to clone.
+
+use std::sync::Arc;
+
+use tower_layer::Layer;
+
+use super::auth::ApiKey;
+use super::PrivatePlayService;
+
+/// The default body limit: 64 KiB. A typical NUGU request is 1-2 KB; one with many parameters
+/// about 16 KB.
+pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+
+/// A tower [`Layer`] that parses, checks and authenticates NUGU Private Play action requests.
+///
+/// For every request it checks, in this order:
+/// 1. **HTTPS**: the request's extensions hold a [`ConnectionInfo`](crate::transport::ConnectionInfo)
+///    that proves HTTPS (the crate's server adds one); otherwise 403
+///    ([`InsecureTransport`](crate::rejection::InsecureTransport)). NUGU requires HTTPS for
+///    Private Plays, so the layer fails closed.
+/// 2. **Size**: `Content-Length` over the limit is refused before reading (413), and a body
+///    without one is read only up to the limit.
+///
+/// Then, for `POST` (NUGU's only method; other methods pass through with their body read):
+/// 3. **Content type**: `application/json` or 415.
+/// 4. **Authentication**: `Authorization: token <API key>`, compared in constant time, or 401.
+/// 5. **Body**: parsed once into an [`ActionRequest`](crate::ActionRequest) (400 with the JSON
+///    path on error); `action.actionName` must equal the last path segment (400).
+/// 6. **Extensions**: the [`ActionRequest`](crate::ActionRequest), the
+///    [`PrivatePlay`](crate::PrivatePlay) profile and the [`EnrolledUser`](crate::EnrolledUser)
+///    when present, and the [`Authentication`](super::Authentication) used. The inner service
+///    gets the same bytes as its body, so extractors such as `axum::Json` still work.
+///
+/// Building one forces the authentication choice: [`PrivatePlayLayer::new`] with the API key,
+/// or [`PrivatePlayLayer::dangerous_without_authentication`].
+///
+/// ```
+/// use nugu_proxy::{layer::ApiKey, PrivatePlayLayer};
+///
+/// let layer = PrivatePlayLayer::new(ApiKey::new("my-nugu-api-key").unwrap())
+///     .allow_play_builder_test_calls()
+///     .enrolled_users_only("NOT_ENROLLED")
+///     .body_limit(32 * 1024);
+/// # let _ = layer;
+/// ```
+#[derive(Clone, Debug)]
+pub struct PrivatePlayLayer {
+    pub(crate) config: Arc<Config>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    pub(crate) api_key: Option<ApiKey>,
+    pub(crate) body_limit: usize,
+    pub(crate) play_builder_calls: bool,
+    pub(crate) enrolled_only: Option<String>,
+    pub(crate) insecure_transport: bool,
+}
+
+impl PrivatePlayLayer {
+    /// A layer that requires `Authorization: token <api_key>` on every action request.
+    pub fn new(api_key: ApiKey) -> Self {
+        Self::with_key(Some(api_key))
+    }
+
+    /// A layer that authenticates nothing: anyone who can reach the server can send a body that
+    /// claims to be any enrolled user. Only for a proxy that something else authenticates.
+    ///
+    /// ```
+    /// let layer = nugu_proxy::PrivatePlayLayer::dangerous_without_authentication();
+    /// # let _ = layer;
+    /// ```
+    pub fn dangerous_without_authentication() -> Self {
+        Self::with_key(None)
+    }
+
+    fn with_key(api_key: Option<ApiKey>) -> Self {
+        Self {
+            config: Arc::new(Config {
+                api_key,
+                body_limit: DEFAULT_BODY_LIMIT,
+                play_builder_calls: false,
+                enrolled_only: None,
+                insecure_transport: false,
+            }),
+        }
+    }
+
+    fn update(mut self, change: impl FnOnce(&mut Config)) -> Self {
+        change(Arc::make_mut(&mut self.config));
+        self
+    }
+
+    /// Sets the largest body accepted, in bytes ([`DEFAULT_BODY_LIMIT`] by default).
+    pub fn body_limit(self, bytes: usize) -> Self {
+        self.update(|c| c.body_limit = bytes)
+    }
+
+    /// Lets Play Builder's test calls through: a request with **no** `Authorization` header
+    /// whose body says `context.session.isPlayBuilderRequest: true`.
+    ///
+    /// Such a body proves nothing, so the request is marked
+    /// [`Authentication::PlayBuilderTestCall`](super::Authentication::PlayBuilderTestCall), its
+    /// `profile` is dropped from the [`ActionRequest`](crate::ActionRequest), and no
+    /// [`PrivatePlay`](crate::PrivatePlay) or [`EnrolledUser`](crate::EnrolledUser) extension is
+    /// inserted: a forged body can never impersonate an enrolled user. A request with a wrong
+    /// key is refused whatever its body says.
+    pub fn allow_play_builder_test_calls(self) -> Self {
+        self.update(|c| c.play_builder_calls = true)
+    }
+
+    /// For plays that serve enrolled users only: an action request without an
+    /// [`EnrolledUser`](crate::EnrolledUser) is answered by the layer with HTTP 200 and
+    /// `resultCode: result_code` (every parameter echoed), so the speaker plays that exception's
+    /// prompt; the handler never sees it.
+    pub fn enrolled_users_only(self, result_code: impl Into<String>) -> Self {
+        let code = result_code.into();
+        self.update(|c| c.enrolled_only = Some(code))
+    }
+
+    /// Lets requests through that carry no proof of HTTPS, e.g. under a plain-HTTP test server.
+    /// NUGU rejects Private Plays served over plain HTTP, and their requests carry personal data.
+    pub fn dangerous_allow_insecure_transport(self) -> Self {
+        self.update(|c| c.insecure_transport = true)
+    }
+}
+
+impl<S> Layer<S> for PrivatePlayLayer {
+    type Service = PrivatePlayService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        PrivatePlayService::new(inner, self.clone())
+    }
+}

@@ -1,0 +1,282 @@
+//! Strings and raw JSON that share the request body's bytes instead of copying them.
+//!
+//! A NUGU request is parsed once per call on the hot path. Copying every string into its own
+//! allocation costs as much as the parse itself, so while [`parse_shared`] runs, the body is held
+//! in a thread-local and every unescaped string or raw JSON fragment that serde_json lends us is
+//! turned into a slice of that body (a reference-count bump). Escaped strings, and any value
+//! deserialized outside `parse_shared` (`serde_json::from_str`, `from_value`, ...), are owned
+//! copies: the types behave the same either way.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::ops::Deref;
+
+use bytestring::ByteString;
+use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+thread_local! {
+    /// The body being parsed by `parse_shared` on this thread, if any.
+    static SOURCE: RefCell<Option<ByteString>> = const { RefCell::new(None) };
+}
+
+/// Restores the previous source when dropped, so nested or panicking parses leave no trace.
+struct SourceGuard(Option<ByteString>);
+
+impl SourceGuard {
+    fn enter(body: ByteString) -> Self {
+        Self(SOURCE.with(|s| s.replace(Some(body))))
+    }
+}
+
+impl Drop for SourceGuard {
+    fn drop(&mut self) {
+        let previous = self.0.take();
+        SOURCE.with(|s| *s.borrow_mut() = previous);
+    }
+}
+
+/// Deserializes `body` so that the strings of the result share its bytes.
+pub(crate) fn parse_shared<T: DeserializeOwned>(body: &ByteString) -> serde_json::Result<T> {
+    let _guard = SourceGuard::enter(body.clone());
+    serde_json::from_str(body)
+}
+
+/// A slice of the current source when `s` lies inside it, else an owned copy.
+fn share(s: &str) -> ByteString {
+    SOURCE.with(|source| match &*source.borrow() {
+        Some(body) if contains(body, s) => body.slice_ref(s),
+        _ => ByteString::from(s),
+    })
+}
+
+fn contains(body: &str, part: &str) -> bool {
+    let start = body.as_ptr() as usize;
+    let at = part.as_ptr() as usize;
+    at >= start && at + part.len() <= start + body.len()
+}
+
+/// An immutable string that may share the request body's bytes.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub(crate) struct Text(ByteString);
+
+impl Text {
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Self {
+        Text(ByteString::from(s))
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Self {
+        Text(ByteString::from(s))
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl Serialize for Text {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(TextVisitor).map(Text)
+    }
+}
+
+struct TextVisitor;
+
+impl<'de> Visitor<'de> for TextVisitor {
+    type Value = ByteString;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(share(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(ByteString::from(v))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(ByteString::from(v))
+    }
+}
+
+/// A JSON fragment of the request kept as text, to be parsed on demand.
+///
+/// The parts of a NUGU request that keep growing within version 2.0 (`event`,
+/// `context.device.state`, `context.supportedInterfaces`, `context.privatePlay`) are kept raw:
+/// a new field never breaks parsing, and nothing is spent on a part the play does not read.
+///
+/// ```
+/// use nugu_proxy::request::{RawJson, SupportedInterfaces};
+///
+/// let raw: RawJson = serde_json::from_str(
+///     r#"{"AudioPlayer":{"playerActivity":"PLAYING","offsetInMilliseconds":1200}}"#,
+/// ).unwrap();
+/// let interfaces: SupportedInterfaces = raw.parse().unwrap();
+/// assert_eq!(interfaces.audio_player.unwrap().player_activity, "PLAYING");
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct RawJson(ByteString);
+
+impl RawJson {
+    /// The fragment's JSON text, exactly as it arrived.
+    pub fn get(&self) -> &str {
+        &self.0
+    }
+
+    /// Parses the fragment into `T`.
+    ///
+    /// ```
+    /// use nugu_proxy::request::RawJson;
+    ///
+    /// let raw: RawJson = serde_json::from_str(r#"{"volume": 7}"#).unwrap();
+    /// let state: serde_json::Value = raw.parse().unwrap();
+    /// assert_eq!(state["volume"], 7);
+    /// ```
+    pub fn parse<T: DeserializeOwned>(&self) -> serde_json::Result<T> {
+        serde_json::from_str(&self.0)
+    }
+
+    /// Whether the fragment is JSON `null`.
+    pub fn is_null(&self) -> bool {
+        self.0.trim() == "null"
+    }
+}
+
+impl fmt::Debug for RawJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Raw parts can grow to carry anything; show their size, not their content.
+        write!(f, "RawJson({} bytes)", self.0.len())
+    }
+}
+
+impl Serialize for RawJson {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Re-borrow as serde_json's RawValue so that it is written verbatim, not as a string.
+        let raw: &serde_json::value::RawValue =
+            serde_json::from_str(&self.0).map_err(serde::ser::Error::custom)?;
+        raw.serialize(serializer)
+    }
+}
+
+/// serde_json's name for its raw-value protocol: a deserializer that sees it hands over the
+/// next value's unparsed text (borrowed when it can). `serde_json::value::RawValue` speaks the
+/// same protocol; we speak it ourselves to keep the text as a slice of the body, and the test
+/// `raw_json_is_a_slice_of_the_body` catches any change on serde_json's side.
+const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+
+impl<'de> Deserialize<'de> for RawJson {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_newtype_struct(RAW_VALUE_TOKEN, RawVisitor)
+            .map(RawJson)
+    }
+}
+
+struct RawVisitor;
+
+impl<'de> Visitor<'de> for RawVisitor {
+    type Value = ByteString;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any valid JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        if map.next_key::<de::IgnoredAny>()?.is_none() {
+            return Err(de::Error::invalid_type(de::Unexpected::Map, &self));
+        }
+        map.next_value_seed(RawText)
+    }
+}
+
+struct RawText;
+
+impl<'de> DeserializeSeed<'de> for RawText {
+    type Value = ByteString;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct Doc {
+        plain: Text,
+        escaped: Text,
+        raw: RawJson,
+    }
+
+    fn is_slice_of(body: &ByteString, part: &str) -> bool {
+        contains(body, part)
+    }
+
+    #[test]
+    fn raw_json_is_a_slice_of_the_body() {
+        let body = ByteString::from(
+            r#"{"plain":"홍길동","escaped":"a\"b","raw":{"x":[1,2,{"y":null}]}}"#.to_owned(),
+        );
+        let doc: Doc = parse_shared(&body).unwrap();
+        assert_eq!(doc.plain.as_str(), "홍길동");
+        assert_eq!(doc.escaped.as_str(), "a\"b");
+        assert_eq!(doc.raw.get(), r#"{"x":[1,2,{"y":null}]}"#);
+        assert!(
+            is_slice_of(&body, doc.plain.as_str()),
+            "unescaped text shares the body"
+        );
+        assert!(
+            is_slice_of(&body, doc.raw.get()),
+            "raw JSON shares the body"
+        );
+        assert!(
+            !is_slice_of(&body, doc.escaped.as_str()),
+            "escaped text is owned"
+        );
+    }
+
+    #[test]
+    fn owned_deserializers_work_too() {
+        let value = serde_json::json!({"plain":"a","escaped":"b","raw":{"k":[true]}});
+        let doc: Doc = serde_json::from_value(value).unwrap();
+        assert_eq!(doc.raw.parse::<serde_json::Value>().unwrap()["k"][0], true);
+        let doc: Doc =
+            serde_json::from_reader(&br#"{"plain":"a","escaped":"b","raw":7}"#[..]).unwrap();
+        assert_eq!(doc.raw.get(), "7");
+    }
+
+    #[test]
+    fn source_is_cleared_after_parse() {
+        let body = ByteString::from(r#"{"plain":"a","escaped":"b","raw":1}"#.to_owned());
+        let _: Doc = parse_shared(&body).unwrap();
+        SOURCE.with(|s| assert!(s.borrow().is_none()));
+    }
+}

@@ -1,0 +1,183 @@
+//! The response a play sends back: `resultCode`, `output` and `directives`.
+//!
+//! NUGU's rules, which [`ActionResponse`] keeps for you:
+//! - `output` must name **every** parameter of the request, each as a plain string or null, with
+//!   unchanged values echoed back: the builder starts from the request's parameters.
+//! - Backend parameters that arrived null were left out of the request, yet must be in `output`
+//!   too: set them with [`ActionResponse::output`] or [`ActionResponse::output_null`].
+//! - `resultCode` is `OK` on success, otherwise an exception code defined in Play Builder; the
+//!   HTTP status stays 200 either way.
+
+mod directive;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+pub use directive::{AudioStream, Directive};
+
+use crate::request::{ActionRequest, Parameters, Text};
+
+/// The `resultCode` of success.
+pub const OK: &str = "OK";
+
+/// A NUGU backend-proxy response, built from the request it answers.
+///
+/// ```
+/// use nugu_proxy::{ActionRequest, ActionResponse};
+///
+/// let request = ActionRequest::from_slice(br#"{"version":"2.0","context":{},
+///   "action":{"actionName":"check_in","parameters":{"place":{"type":"LOC","value":"HQ"}}}}"#).unwrap();
+///
+/// let response = ActionResponse::from_request(&request)
+///     .output("userName", "홍길동")
+///     .output("checkInTime", "09:02");
+/// let json: serde_json::Value = serde_json::from_slice(&response.to_json()).unwrap();
+/// assert_eq!(json["resultCode"], "OK");
+/// assert_eq!(json["output"]["place"], "HQ"); // echoed
+/// assert_eq!(json["output"]["userName"], "홍길동");
+///
+/// let http = ActionResponse::from_request(&request).exception("NOT_ENROLLED").into_http();
+/// assert_eq!(http.status(), 200);
+/// assert_eq!(http.headers()["content-type"], "application/json");
+/// ```
+#[derive(Clone, Debug)]
+pub struct ActionResponse {
+    result_code: Text,
+    output: Vec<(Text, Option<Text>)>,
+    directives: Vec<Directive>,
+}
+
+impl ActionResponse {
+    /// A successful (`OK`) response whose `output` echoes every parameter of `request`.
+    pub fn from_request(request: &ActionRequest) -> Self {
+        Self::from_parameters(request.parameters())
+    }
+
+    /// A successful (`OK`) response whose `output` echoes `parameters`.
+    pub fn from_parameters(parameters: &Parameters) -> Self {
+        Self {
+            result_code: Text::from(OK),
+            output: parameters
+                .entries()
+                .iter()
+                .map(|(key, p)| (key.clone(), p.value_text().cloned()))
+                .collect(),
+            directives: Vec::new(),
+        }
+    }
+
+    /// Sets `output[key]` to `value`, adding the key if the request did not have it.
+    pub fn output(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.set(key, Some(Text::from(value.into())));
+        self
+    }
+
+    /// Sets `output[key]` to null, adding the key if the request did not have it (a backend
+    /// parameter NUGU left out because it was null).
+    ///
+    /// ```
+    /// # let request = nugu_proxy::ActionRequest::from_slice(br#"{"version":"2.0","action":{"actionName":"a"},"context":{}}"#).unwrap();
+    /// let response = nugu_proxy::ActionResponse::from_request(&request).output_null("reason");
+    /// assert_eq!(response.output_value("reason"), Some(None));
+    /// ```
+    pub fn output_null(mut self, key: &str) -> Self {
+        self.set(key, None);
+        self
+    }
+
+    fn set(&mut self, key: &str, value: Option<Text>) {
+        match self.output.iter_mut().find(|(k, _)| k.as_str() == key) {
+            Some((_, slot)) => *slot = value,
+            None => self.output.push((Text::from(key), value)),
+        }
+    }
+
+    /// Answers with an exception code defined in Play Builder instead of `OK`, so the speaker
+    /// plays that exception's prompt. (Any code Play Builder does not know, the empty one
+    /// included, plays the default failure prompt.)
+    pub fn exception(mut self, code: impl Into<String>) -> Self {
+        self.result_code = Text::from(code.into());
+        self
+    }
+
+    /// Adds a directive, e.g. [`Directive::audio_play`].
+    pub fn directive(mut self, directive: Directive) -> Self {
+        self.directives.push(directive);
+        self
+    }
+
+    /// The `resultCode` so far.
+    pub fn result_code(&self) -> &str {
+        &self.result_code
+    }
+
+    /// `output[key]`: `None` when the key is absent, `Some(None)` when it is null.
+    pub fn output_value(&self, key: &str) -> Option<Option<&str>> {
+        self.output
+            .iter()
+            .find(|(k, _)| k.as_str() == key)
+            .map(|(_, v)| v.as_deref())
+    }
+
+    /// The response body as JSON.
+    pub fn to_json(&self) -> Bytes {
+        // Every part is a string, a number or a serde_json::Value: writing to a Vec cannot fail.
+        serde_json::to_vec(self).map_or_else(|_| Bytes::new(), Bytes::from)
+    }
+
+    /// The HTTP response: status 200, `Content-Type: application/json`.
+    pub fn into_http(self) -> http::Response<Full<Bytes>> {
+        json_response(http::StatusCode::OK, self.to_json())
+    }
+}
+
+impl Serialize for ActionResponse {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("version", "2.0")?;
+        map.serialize_entry("resultCode", &self.result_code)?;
+        map.serialize_entry("output", &Output(&self.output))?;
+        if !self.directives.is_empty() {
+            map.serialize_entry("directives", &self.directives)?;
+        }
+        map.end()
+    }
+}
+
+struct Output<'a>(&'a [(Text, Option<Text>)]);
+
+impl Serialize for Output<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+impl From<ActionResponse> for http::Response<Full<Bytes>> {
+    fn from(response: ActionResponse) -> Self {
+        response.into_http()
+    }
+}
+
+#[cfg(feature = "axum")]
+impl axum_core::response::IntoResponse for ActionResponse {
+    fn into_response(self) -> axum_core::response::Response {
+        self.into_http().map(axum_core::body::Body::new)
+    }
+}
+
+/// A JSON response with `status`.
+pub(crate) fn json_response(status: http::StatusCode, body: Bytes) -> http::Response<Full<Bytes>> {
+    let mut response = http::Response::new(Full::new(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response
+}

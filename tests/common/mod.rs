@@ -1,0 +1,93 @@
+//! Shared by the integration tests: fixtures, and a handler that reports what it saw.
+#![allow(dead_code)]
+
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::{BodyExt, Full};
+use nugu_proxy::layer::Authentication;
+use nugu_proxy::transport::{ConnectionInfo, TlsInfo, TlsVersion, Transport};
+use nugu_proxy::{ActionRequest, EnrolledUser, PrivatePlay};
+use serde_json::{json, Value};
+
+pub const API_KEY: &str = "test-nugu-api-key-0123456789";
+
+pub fn fixture(name: &str) -> String {
+    let path = format!("{}/tests/fixtures/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The proof of HTTPS the crate's server would attach.
+pub fn tls_info() -> ConnectionInfo {
+    ConnectionInfo::new(
+        "127.0.0.1:40000".parse().unwrap(),
+        Transport::Tls(TlsInfo::new(TlsVersion::Tls13, Some(b"h2".to_vec()), None)),
+    )
+}
+
+/// A NUGU-style POST over "HTTPS" with the right key.
+pub fn nugu_post(path: &str) -> http::request::Builder {
+    Request::post(path)
+        .header("content-type", "application/json")
+        .header("authorization", format!("token {API_KEY}"))
+        .extension(tls_info())
+}
+
+pub fn post(path: &str, body: impl Into<Bytes>) -> Request<Full<Bytes>> {
+    nugu_post(path).body(Full::new(body.into())).unwrap()
+}
+
+/// A handler that answers with a JSON report of the extensions and body it received, and
+/// counts its calls.
+#[derive(Clone, Default)]
+pub struct Reporter {
+    pub calls: Arc<AtomicUsize>,
+}
+
+impl Reporter {
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    pub async fn handle(
+        self,
+        req: Request<Full<Bytes>>,
+    ) -> Result<Response<Full<Bytes>>, Infallible> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let ext = req.extensions();
+        let action = ext.get::<ActionRequest>();
+        let user = ext.get::<EnrolledUser>();
+        let report = json!({
+            "method": req.method().as_str(),
+            "actionName": action.map(|a| a.action_name()),
+            "actionHasProfile": action.map(|a| a.private_play().is_some()),
+            "authentication": ext.get::<Authentication>().map(|a| format!("{a:?}")),
+            "privatePlay": ext.get::<PrivatePlay>().map(|p| p.user_key().to_owned()),
+            "enrolledUser": user.map(|u| json!({
+                "name": u.name(), "phoneNo": u.phone_no(), "email": u.email(),
+                "tag": u.tag(), "userToken": u.user_token(),
+                "serviceType": u.service_type().map(|s| s.as_str().to_owned()),
+            })),
+        });
+        let body = req.into_body().collect().await.unwrap().to_bytes();
+        let report = json!({ "seen": report, "body": String::from_utf8_lossy(&body) });
+        Ok(Response::new(Full::new(Bytes::from(report.to_string()))))
+    }
+}
+
+/// Status and JSON body of a response.
+pub async fn read<B>(response: Response<B>) -> (u16, http::HeaderMap, Value)
+where
+    B: http_body::Body,
+    B::Error: std::fmt::Debug,
+{
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let json = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&bytes)));
+    (status, headers, json)
+}

@@ -1,0 +1,442 @@
+//! PrivatePlayLayer driven as a real tower service with real NUGU JSON bodies.
+
+mod common;
+
+use std::convert::Infallible;
+
+use bytes::Bytes;
+use common::*;
+use futures_util::stream;
+use http::Request;
+use http_body_util::{Full, StreamBody};
+use hyper::body::Frame;
+use nugu_proxy::layer::ApiKey;
+use nugu_proxy::PrivatePlayLayer;
+use serde_json::Value;
+use tower::{service_fn, Layer, ServiceExt};
+
+fn layer() -> PrivatePlayLayer {
+    PrivatePlayLayer::new(ApiKey::new(API_KEY).unwrap())
+}
+
+async fn send<B>(
+    layer: PrivatePlayLayer,
+    request: Request<B>,
+) -> (u16, http::HeaderMap, Value, Reporter)
+where
+    B: http_body::Body + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let reporter = Reporter::default();
+    let handler = reporter.clone();
+    let service = layer.layer(service_fn(move |req| handler.clone().handle(req)));
+    let response = service.oneshot(request).await.unwrap();
+    let (status, headers, json) = read(response).await;
+    (status, headers, json, reporter)
+}
+
+async fn rejected(
+    layer: PrivatePlayLayer,
+    request: Request<Full<Bytes>>,
+) -> (u16, String, Reporter) {
+    let (status, _, json, reporter) = send(layer, request).await;
+    assert_eq!(
+        reporter.calls(),
+        0,
+        "a rejected request must not reach the handler"
+    );
+    assert!(
+        json["message"].is_string(),
+        "rejections carry a message: {json}"
+    );
+    (status, json["error"].as_str().unwrap().to_owned(), reporter)
+}
+
+#[tokio::test]
+async fn full_private_play_request_reaches_the_handler_typed() {
+    let body = fixture("private_play_full");
+    let (status, _, json, reporter) = send(layer(), post("/check_in", body.clone())).await;
+    assert_eq!(status, 200);
+    assert_eq!(reporter.calls(), 1);
+    let seen = &json["seen"];
+    assert_eq!(seen["actionName"], "check_in");
+    assert_eq!(seen["authentication"], "ApiKey");
+    assert_eq!(
+        seen["privatePlay"],
+        "user.0.A3JFAD5YQ59L4WYJ146BMJG5Q49I1QAFU22HZSJV9MEDP46KNFDF05YNPAY1P22G"
+    );
+    let user = &seen["enrolledUser"];
+    assert_eq!(user["name"], "홍길동");
+    assert_eq!(user["phoneNo"], "01011112222");
+    assert_eq!(user["email"], "gilodng@email-domain.com");
+    assert_eq!(user["tag"], "율도국");
+    assert_eq!(
+        user["userToken"],
+        "L4WYJEK2ZP42SD9VM8CTS6CFVR1DQDYQ59L4WYJ146BMJG5Q49I1QAFU2"
+    );
+    assert_eq!(user["serviceType"], "SERVICE");
+    // The handler gets the very bytes NUGU sent, so body extractors still work.
+    assert_eq!(json["body"], body);
+}
+
+#[tokio::test]
+async fn every_payload_kind_is_accepted() {
+    for (name, action, user_key, user_name) in [
+        (
+            "private_play_basic",
+            "check_in",
+            Some("user.0.A3JFAD5YQ59L4WYJ146BMJG5Q49I1QAFU22HZSJV9MEDP46KNFDF05YNPAY1P22G"),
+            Some("홍길동"),
+        ),
+        (
+            "biz_device",
+            "check_in",
+            Some("user.0.SHAREDDEVICEUSER"),
+            None,
+        ),
+        (
+            "null_parameters",
+            "check_in",
+            Some("user.0.K"),
+            Some("이몽룡"),
+        ),
+        ("audio_event", "playback_finished", None, None),
+    ] {
+        let (status, _, json, _) = send(layer(), post(&format!("/{action}"), fixture(name))).await;
+        assert_eq!(status, 200, "{name}: {json}");
+        let seen = &json["seen"];
+        assert_eq!(seen["actionName"], action, "{name}");
+        assert_eq!(seen["privatePlay"].as_str(), user_key, "{name}");
+        assert_eq!(seen["enrolledUser"]["name"].as_str(), user_name, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn web_url_prefix_is_allowed_and_action_must_match_last_segment() {
+    let body = fixture("private_play_basic");
+    let (status, _, _, _) = send(layer(), post("/nugu/v1/check_in", body.clone())).await;
+    assert_eq!(status, 200);
+    let (status, code, _) = rejected(layer(), post("/nugu/check_out", body.clone())).await;
+    assert_eq!((status, code.as_str()), (400, "action_mismatch"));
+    let (status, code, _) = rejected(layer(), post("/check_in/", body)).await;
+    assert_eq!((status, code.as_str()), (400, "action_mismatch"));
+}
+
+#[tokio::test]
+async fn authentication_rules() {
+    let body = fixture("private_play_basic");
+    let with_auth = |value: Option<&str>| {
+        let mut builder = Request::post("/check_in")
+            .header("content-type", "application/json")
+            .extension(tls_info());
+        if let Some(value) = value {
+            builder = builder.header("authorization", value);
+        }
+        builder.body(Full::new(Bytes::from(body.clone()))).unwrap()
+    };
+
+    let (status, code, _) = rejected(layer(), with_auth(None)).await;
+    assert_eq!((status, code.as_str()), (401, "missing_credentials"));
+    for bad in [
+        "token wrong-key",
+        "Bearer test-nugu-api-key-0123456789",
+        API_KEY,
+        "token ",
+        "token test-nugu-api-key-012345678",
+    ] {
+        let (status, code, _) = rejected(layer(), with_auth(Some(bad))).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (401, "invalid_credentials"),
+            "{bad}"
+        );
+    }
+    let (status, _, json, _) = send(layer(), with_auth(Some(&format!("Token {API_KEY}")))).await;
+    assert_eq!(status, 200, "the scheme is case-insensitive");
+    assert_eq!(json["seen"]["authentication"], "ApiKey");
+
+    // A repeated header is refused even when both copies are right.
+    let mut repeated = post("/check_in", body.clone());
+    repeated
+        .headers_mut()
+        .append("authorization", format!("token {API_KEY}").parse().unwrap());
+    let (status, headers, json, _) = send(layer(), repeated).await;
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (401, Some("invalid_credentials"))
+    );
+    assert_eq!(headers["www-authenticate"], "token");
+}
+
+#[tokio::test]
+async fn play_builder_calls_need_the_option_and_never_carry_a_profile() {
+    let unauthenticated = |name: &str| {
+        Request::post("/check_in")
+            .header("content-type", "application/json")
+            .extension(tls_info())
+            .body(Full::new(Bytes::from(fixture(name))))
+            .unwrap()
+    };
+    // Off by default.
+    let (status, code, _) = rejected(layer(), unauthenticated("play_builder")).await;
+    assert_eq!((status, code.as_str()), (401, "missing_credentials"));
+
+    let allowing = layer().allow_play_builder_test_calls();
+    let (status, _, json, _) = send(allowing.clone(), unauthenticated("play_builder")).await;
+    assert_eq!(status, 200);
+    assert_eq!(json["seen"]["authentication"], "PlayBuilderTestCall");
+
+    // A forged profile in an unauthenticated body impersonates nobody.
+    let (status, _, json, _) = send(allowing.clone(), unauthenticated("play_builder_forged")).await;
+    assert_eq!(status, 200);
+    let seen = &json["seen"];
+    assert_eq!(seen["privatePlay"], Value::Null);
+    assert_eq!(seen["enrolledUser"], Value::Null);
+    assert_eq!(seen["actionHasProfile"], false);
+
+    // Without the Play Builder flag, no credentials is still no entry.
+    let (status, code, _) = rejected(allowing.clone(), unauthenticated("private_play_basic")).await;
+    assert_eq!((status, code.as_str()), (401, "missing_credentials"));
+
+    // A wrong key is refused whatever the body claims.
+    let mut wrong = unauthenticated("play_builder");
+    wrong
+        .headers_mut()
+        .insert("authorization", "token nope".parse().unwrap());
+    let (status, code, _) = rejected(allowing, wrong).await;
+    assert_eq!((status, code.as_str()), (401, "invalid_credentials"));
+}
+
+#[tokio::test]
+async fn dangerous_without_authentication_is_marked() {
+    let request = Request::post("/check_in")
+        .header("content-type", "application/json")
+        .extension(tls_info())
+        .body(Full::new(Bytes::from(fixture("private_play_basic"))))
+        .unwrap();
+    let (status, _, json, _) = send(
+        PrivatePlayLayer::dangerous_without_authentication(),
+        request,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(json["seen"]["authentication"], "Disabled");
+    assert_eq!(json["seen"]["enrolledUser"]["name"], "홍길동");
+}
+
+#[tokio::test]
+async fn fails_closed_without_proof_of_https() {
+    let body = fixture("private_play_basic");
+    let plain = || {
+        Request::post("/check_in")
+            .header("content-type", "application/json")
+            .header("authorization", format!("token {API_KEY}"))
+            .body(Full::new(Bytes::from(body.clone())))
+            .unwrap()
+    };
+    let (status, code, _) = rejected(layer(), plain()).await;
+    assert_eq!((status, code.as_str()), (403, "insecure_transport"));
+    let (status, _, _, _) = send(layer().dangerous_allow_insecure_transport(), plain()).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn content_type_must_be_json() {
+    let body = fixture("private_play_basic");
+    for content_type in [
+        None,
+        Some("text/plain"),
+        Some("application/jsonp"),
+        Some("application/x-www-form-urlencoded"),
+    ] {
+        let mut request = post("/check_in", body.clone());
+        match content_type {
+            Some(ct) => request
+                .headers_mut()
+                .insert("content-type", ct.parse().unwrap()),
+            None => request.headers_mut().remove("content-type"),
+        };
+        let (status, code, _) = rejected(layer(), request).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (415, "unsupported_media_type"),
+            "{content_type:?}"
+        );
+    }
+    let mut request = post("/check_in", body);
+    request.headers_mut().insert(
+        "content-type",
+        "Application/JSON; charset=utf-8".parse().unwrap(),
+    );
+    assert_eq!(send(layer(), request).await.0, 200);
+}
+
+/// A body that fails if anyone reads it: proves a check happened before reading.
+fn unreadable_body(
+) -> StreamBody<impl futures_util::Stream<Item = Result<Frame<Bytes>, std::io::Error>>> {
+    StreamBody::new(stream::once(async {
+        Err(std::io::Error::other("the body was read"))
+    }))
+}
+
+#[tokio::test]
+async fn body_limit_by_content_length_before_reading() {
+    let request = nugu_post("/check_in")
+        .header("content-length", "70000")
+        .body(unreadable_body())
+        .unwrap();
+    let (status, _, json, reporter) = send(layer(), request).await;
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (413, Some("payload_too_large"))
+    );
+    assert_eq!(reporter.calls(), 0);
+
+    // The limit is configurable.
+    let request = post("/check_in", fixture("private_play_full"));
+    let (status, _, json, _) = send(layer().body_limit(1000), request).await;
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (413, Some("payload_too_large"))
+    );
+}
+
+/// 40 chunks of 2 KiB (80 KiB), with no size hint.
+fn oversized_stream(
+) -> StreamBody<impl futures_util::Stream<Item = Result<Frame<Bytes>, Infallible>>> {
+    let chunk = Bytes::from(vec![b' '; 2048]);
+    StreamBody::new(stream::iter(
+        (0..40).map(move |_| Ok(Frame::data(chunk.clone()))),
+    ))
+}
+
+#[tokio::test]
+async fn body_limit_while_reading_without_content_length() {
+    // 40 chunks of 2 KiB, no Content-Length: the read stops at the limit.
+    let request = nugu_post("/check_in").body(oversized_stream()).unwrap();
+    let (status, _, json, reporter) = send(layer(), request).await;
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (413, Some("payload_too_large"))
+    );
+    assert_eq!(reporter.calls(), 0);
+
+    // A lying Content-Length (small) does not get past the limit either.
+    let request = nugu_post("/check_in")
+        .header("content-length", "10")
+        .body(oversized_stream())
+        .unwrap();
+    assert_eq!(send(layer(), request).await.0, 413);
+}
+
+#[tokio::test]
+async fn a_broken_body_stream_is_a_400() {
+    let request = nugu_post("/check_in").body(unreadable_body()).unwrap();
+    let (status, _, json, reporter) = send(layer(), request).await;
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (400, Some("body_read_failed"))
+    );
+    assert_eq!(reporter.calls(), 0);
+}
+
+#[tokio::test]
+async fn malformed_json_says_where() {
+    let (status, code, _) = rejected(
+        layer(),
+        post("/check_in", "{\"version\": \"2.0\",\n  \"action\": }"),
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (400, "malformed_request"));
+    let (_, _, json, _) = send(
+        layer(),
+        post("/check_in", "{\"version\": \"2.0\",\n  \"action\": }"),
+    )
+    .await;
+    let message = json["message"].as_str().unwrap();
+    assert!(message.contains("line 2"), "{message}");
+
+    let missing_user_key = fixture("private_play_basic").replace("\"userKey\"", "\"userKeyX\"");
+    let (_, _, json, _) = send(layer(), post("/check_in", missing_user_key)).await;
+    let message = json["message"].as_str().unwrap();
+    assert!(message.contains("profile.privatePlay.userKey"), "{message}");
+
+    let missing_email = fixture("private_play_basic").replace("\"email\"", "\"mail\"");
+    let (_, _, json, _) = send(layer(), post("/check_in", missing_email)).await;
+    let message = json["message"].as_str().unwrap();
+    assert!(
+        message.contains("profile.privatePlay.enrolledUser.email"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn rejections_never_echo_personal_data() {
+    // phoneNo as a number and name as an object: serde's own messages would quote the values.
+    let body = fixture("private_play_basic")
+        .replace("\"01011112222\"", "01011112222")
+        .replace("\"홍길동\"", "[\"홍길동\"]");
+    let (status, _, json, _) = send(layer(), post("/check_in", body)).await;
+    assert_eq!(status, 400);
+    let text = json.to_string();
+    assert!(
+        !text.contains("01011112222") && !text.contains("홍길동"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn enrolled_users_only_answers_nugu_style_without_the_handler() {
+    let layer = layer().enrolled_users_only("NOT_ENROLLED");
+    let body = fixture("biz_device").replace(
+        "\"parameters\": {}",
+        "\"parameters\": {\"place\": {\"type\": \"LOC\", \"value\": \"HQ\"}, \"slot\": {\"type\": null, \"value\": null}}",
+    );
+    let (status, headers, json, reporter) = send(layer.clone(), post("/check_in", body)).await;
+    assert_eq!(status, 200);
+    assert_eq!(reporter.calls(), 0);
+    assert_eq!(headers["content-type"], "application/json");
+    assert_eq!(json["version"], "2.0");
+    assert_eq!(json["resultCode"], "NOT_ENROLLED");
+    assert_eq!(
+        json["output"],
+        serde_json::json!({"place": "HQ", "slot": null})
+    );
+
+    let (status, _, json, reporter) =
+        send(layer, post("/check_in", fixture("private_play_basic"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(reporter.calls(), 1);
+    assert_eq!(json["seen"]["enrolledUser"]["name"], "홍길동");
+}
+
+#[tokio::test]
+async fn other_methods_pass_through_untouched() {
+    let request = Request::get("/health")
+        .extension(tls_info())
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let (status, _, json, reporter) = send(layer(), request).await;
+    assert_eq!(status, 200);
+    assert_eq!(reporter.calls(), 1);
+    assert_eq!(json["seen"]["method"], "GET");
+    assert_eq!(json["seen"]["actionName"], Value::Null);
+    assert_eq!(json["seen"]["authentication"], Value::Null);
+}
+
+#[tokio::test]
+async fn works_inside_service_builder_with_other_layers() {
+    let reporter = Reporter::default();
+    let handler = reporter.clone();
+    let service = tower::ServiceBuilder::new()
+        .concurrency_limit(8)
+        .layer(layer())
+        .service_fn(move |req| handler.clone().handle(req));
+    let response = service
+        .oneshot(post("/check_in", fixture("private_play_full")))
+        .await
+        .unwrap();
+    let (status, _, json) = read(response).await;
+    assert_eq!(status, 200);
+    assert_eq!(json["seen"]["enrolledUser"]["tag"], "율도국");
+}

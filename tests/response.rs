@@ -1,0 +1,109 @@
+//! ActionResponse keeps NUGU's response rules.
+
+mod common;
+
+use common::fixture;
+use http_body_util::BodyExt;
+use nugu_proxy::response::{AudioStream, Directive};
+use nugu_proxy::{ActionRequest, ActionResponse};
+use serde_json::{json, Value};
+
+fn body(response: &ActionResponse) -> Value {
+    serde_json::from_slice(&response.to_json()).unwrap()
+}
+
+#[test]
+fn output_echoes_every_request_parameter() {
+    let request = ActionRequest::from_slice(fixture("null_parameters")).unwrap();
+    let json = body(&ActionResponse::from_request(&request));
+    assert_eq!(json["version"], "2.0");
+    assert_eq!(json["resultCode"], "OK");
+    assert_eq!(
+        json["output"],
+        json!({"place": null, "reason": "late", "note": null, "empty": null})
+    );
+    assert!(json.get("directives").is_none());
+    // In the request's order.
+    let text =
+        String::from_utf8(ActionResponse::from_request(&request).to_json().to_vec()).unwrap();
+    let at = |key: &str| text.find(&format!("\"{key}\":")).unwrap();
+    assert!(
+        at("place") < at("reason") && at("reason") < at("note") && at("note") < at("empty"),
+        "{text}"
+    );
+}
+
+#[test]
+fn set_values_replace_or_add_and_null_backend_parameters_are_named() {
+    let request = ActionRequest::from_slice(fixture("private_play_full")).unwrap();
+    let response = ActionResponse::from_request(&request)
+        .output("userName", "홍길동")
+        .output("place", "본사 4층")
+        .output_null("checkInTime")
+        .output("extra", "x")
+        .output_null("leftOutByNugu");
+    let output = &body(&response)["output"];
+    assert_eq!(output["userName"], "홍길동");
+    assert_eq!(output["place"], "본사 4층");
+    assert_eq!(output["date"], "오늘", "untouched values are echoed");
+    assert_eq!(output["checkInTime"], Value::Null);
+    assert_eq!(output["leftOutByNugu"], Value::Null);
+    assert!(output.as_object().unwrap().contains_key("leftOutByNugu"));
+    assert_eq!(output["extra"], "x");
+    for (key, _) in request.parameters().iter() {
+        assert!(output.get(key).is_some(), "{key} missing from output");
+    }
+    assert_eq!(
+        output.as_object().unwrap().len(),
+        request.parameters().len() + 2
+    );
+}
+
+#[test]
+fn exception_codes_and_directives() {
+    let request = ActionRequest::from_slice(fixture("audio_event")).unwrap();
+    let response = ActionResponse::from_request(&request)
+        .exception("NO_MORE_TRACKS")
+        .directive(Directive::audio_play(
+            AudioStream::new("https://cdn.example.com/t8.m4a", "track-8")
+                .offset_ms(1500)
+                .progress_report(10_000, 30_000)
+                .expected_previous_token("track-7"),
+        ))
+        .directive(Directive::audio_pause())
+        .directive(Directive::audio_stop());
+    assert_eq!(response.result_code(), "NO_MORE_TRACKS");
+    let json = body(&response);
+    assert_eq!(json["resultCode"], "NO_MORE_TRACKS");
+    assert_eq!(
+        json["directives"],
+        json!([
+            {"type": "AudioPlayer.Play", "audioItem": {
+                "stream": {
+                    "url": "https://cdn.example.com/t8.m4a",
+                    "offsetInMilliseconds": 1500,
+                    "progressReport": {"progressReportDelayInMilliseconds": 10000, "progressReportIntervalInMilliseconds": 30000},
+                    "token": "track-8",
+                    "expectedPreviousToken": "track-7"
+                },
+                "metadata": {}
+            }},
+            {"type": "AudioPlayer.Pause"},
+            {"type": "AudioPlayer.Stop"}
+        ])
+    );
+}
+
+#[tokio::test]
+async fn into_http_is_a_200_json_response() {
+    let request = ActionRequest::from_slice(fixture("private_play_basic")).unwrap();
+    let http = ActionResponse::from_request(&request)
+        .exception("NOT_ENROLLED")
+        .into_http();
+    assert_eq!(http.status(), 200, "business errors are still HTTP 200");
+    assert_eq!(http.headers()["content-type"], "application/json");
+    let bytes = http.into_body().collect().await.unwrap().to_bytes();
+    let json: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(json["resultCode"], "NOT_ENROLLED");
+    assert_eq!(json["output"]["place"], "HQ");
+}
