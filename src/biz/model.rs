@@ -225,14 +225,20 @@ pub struct DateTime {
 /// The fields of a well-formed [`DateTime`]. A zone suffix (`Z`, `+09:00`) is accepted and
 /// ignored: the API's times are local times.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-#[allow(missing_docs)]
 pub struct DateTimeParts {
+    /// Year, e.g. 2021.
     pub year: i32,
+    /// Month, 1 to 12.
     pub month: u8,
+    /// Day of the month, 1 to 31.
     pub day: u8,
+    /// Hour, 0 to 23.
     pub hour: u8,
+    /// Minute, 0 to 59.
     pub minute: u8,
+    /// Second, 0 to 60 (a leap second).
     pub second: u8,
+    /// Millisecond, 0 to 999 (finer digits are dropped).
     pub millisecond: u16,
 }
 
@@ -290,11 +296,19 @@ fn parse_parts(raw: &str) -> Option<DateTimeParts> {
         second = num(17..19)?;
         rest = 19;
         if sep(19, b'.') {
-            let frac_len = b[20..].iter().take_while(|c| c.is_ascii_digit()).count();
-            let frac = num(20..20 + frac_len)?;
-            let scale = 10u32.pow(frac_len.min(9) as u32);
-            millisecond = if frac_len > 9 { 0 } else { frac * 1000 / scale };
-            rest = 20 + frac_len;
+            let digits: Vec<u8> = b[20..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .copied()
+                .collect();
+            if digits.is_empty() {
+                return None;
+            }
+            // Milliseconds: the first three digits, padded ("3" is 300 ms); finer ones dropped.
+            millisecond = (0..3).fold(0, |ms, i| {
+                ms * 10 + u32::from(digits.get(i).map_or(0, |d| d - b'0'))
+            });
+            rest = 20 + digits.len();
         }
     }
     let zone = &raw[rest..];
@@ -882,4 +896,37 @@ pub struct InvitedUser {
     /// Whether the invitation email is still valid.
     #[serde(default)]
     pub status: Option<InvitationStatus>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DateTime;
+
+    #[test]
+    fn dates_parse_or_keep_their_text_without_panicking() {
+        let ms = |raw: &str| DateTime::parse(raw).parts().map(|p| p.millisecond);
+        assert_eq!(ms("2021-08-04T16:34:30.388"), Some(388));
+        assert_eq!(ms("2021-08-04T16:34:30.3"), Some(300));
+        assert_eq!(ms("2021-08-04T16:34:30.123456789012345"), Some(123));
+        assert_eq!(ms("2017-11-06T06:00:00.000Z"), Some(0));
+        assert_eq!(ms("2021-08-04T16:34:30+09:00"), Some(0));
+        assert_eq!(ms("2021-08-04 16:34"), Some(0));
+        for odd in [
+            "",
+            "2021",
+            "2021-0804T16:34:30.388",
+            "2021-08-04T16:34:30.",
+            "2021-13-04T16:34:30",
+            "2021-08-04T16:34:30.388가",
+            "2021-08-04T16:3가",
+            "가나다라마바사아자차카타파하",
+            "2021-08-04T16:34:30.388+0900",
+            "-021-08-04T16:34:30",
+            "2021-08-04T24:00:00",
+        ] {
+            let parsed = DateTime::parse(odd);
+            assert_eq!(parsed.parts(), None, "{odd}");
+            assert_eq!(parsed.raw(), odd);
+        }
+    }
 }
