@@ -956,6 +956,65 @@ async fn idempotent_calls_are_retried_after_5xx_and_timeouts_but_invitations_are
 }
 
 #[tokio::test]
+async fn ids_that_cannot_name_anything_are_not_found_without_a_request() {
+    let (emulator, client) = setup().await;
+    client
+        .create_group(&GroupRequest::new("g").play_service_ids([PLAY]))
+        .await
+        .unwrap();
+    for id in ["", " ", ".", ".."] {
+        let group = client.group(&GroupId::from(id)).await;
+        assert!(
+            matches!(group, Err(BizError::NotFound)),
+            "{id:?}: {group:?}"
+        );
+        let deleted = client.delete_group(&GroupId::from(id)).await;
+        assert!(matches!(deleted, Err(BizError::NotFound)), "{id:?}");
+        let user = client.user(&UserId::from(id)).await;
+        assert!(matches!(user, Err(BizError::NotFound)), "{id:?}");
+        let updated = client
+            .update_user(&UserId::from(id), &UserUpdate::new("a"))
+            .await;
+        assert!(matches!(updated, Err(BizError::NotFound)), "{id:?}");
+    }
+    assert_eq!(emulator.requests_received(), 1);
+    // A slash inside an id stays inside its segment.
+    let odd = client.group(&GroupId::from("a/../../user")).await;
+    assert!(matches!(odd, Err(BizError::NotFound)), "{odd:?}");
+    assert_eq!(
+        client
+            .groups(10)
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn dropping_the_emulator_stops_it() {
+    let (emulator, client) = setup().await;
+    client.invitations().await.unwrap();
+    drop(emulator);
+    // The server winds down on its own task; give it a bounded while.
+    let mut refused = false;
+    for _ in 0..100 {
+        let fresh = BizClient::builder(PublisherToken::new(TOKEN))
+            .base_url(client.base_url().as_str())
+            .retry(RetryPolicy::none())
+            .build()
+            .unwrap();
+        if matches!(fresh.invitations().await, Err(BizError::Transport(_))) {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(refused, "the emulator still answers after being dropped");
+}
+
+#[tokio::test]
 async fn connection_failures_are_transport_errors_after_the_retries() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();

@@ -218,7 +218,8 @@ impl BizClientBuilder {
 ///
 /// Cheap to clone (the connection pool is shared). Every call sends the `Publisher-Token` header,
 /// checks its input first (see [`validate`](super::validate)), and maps the answer to a typed
-/// value or a [`BizError`].
+/// value or a [`BizError`]. An id that cannot name anything (empty, blank, `.` or `..`) is
+/// [`BizError::NotFound`] without a request.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), nugu_proxy::biz::BizError> {
@@ -488,6 +489,15 @@ impl BizClient {
     }
 
     fn url(&self, call: &Call<'_>) -> Result<Url, BizError> {
+        // An id that cannot name a resource would silently address another path (the URL
+        // drops `.` and `..` segments, and an empty one ends in the collection).
+        if call
+            .path
+            .iter()
+            .any(|segment| matches!(segment.trim(), "" | "." | ".."))
+        {
+            return Err(BizError::NotFound);
+        }
         let mut url = self.base.clone();
         url.path_segments_mut()
             .map_err(|()| BizError::Config("the base URL cannot take a path".into()))?
