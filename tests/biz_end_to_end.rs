@@ -2,9 +2,9 @@
 //! emulator, the user accepts, and a NUGU request built from the emulator's profile reaches a
 //! proxy using `PrivatePlayLayer` over HTTPS, whose handler sees exactly that enrolled user.
 //!
-//! The proxy is served here with tokio-rustls and hyper-util, inserting the `ConnectionInfo`
-//! the layer requires as proof of HTTPS, as any server of one's own must.
-#![cfg(feature = "biz-emulator")]
+//! The proxy is the crate's own HTTPS server (`nugu_proxy::server`), which gives every request
+//! the `ConnectionInfo` the layer requires as proof of HTTPS.
+#![cfg(all(feature = "biz-emulator", feature = "server"))]
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -13,17 +13,12 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::Full;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::service::TowerToHyperService;
 use nugu_proxy::biz::emulator::{Edition, Emulator};
 use nugu_proxy::biz::{GroupRequest, InvitationRequest, InvitationTarget, Invitee};
 use nugu_proxy::layer::ApiKey;
-use nugu_proxy::transport::{ConnectionInfo, TlsInfo, TlsVersion, Transport};
+use nugu_proxy::server::{Server, TlsConfig};
 use nugu_proxy::{ActionRequest, ActionResponse, EnrolledUser, PrivatePlay, PrivatePlayLayer};
 use serde_json::{json, Value};
-use tokio::net::TcpListener;
-use tokio_rustls::rustls::{self, pki_types};
-use tokio_rustls::TlsAcceptor;
 
 const API_KEY: &str = "nugu-api-key-for-the-end-to-end-test";
 const PLAY: &str = "com.example.attendance";
@@ -57,26 +52,16 @@ fn seen(play: &PrivatePlay, user: &EnrolledUser) -> Seen {
     }
 }
 
-/// A TLS proxy on 127.0.0.1 for `localhost`: `PrivatePlayLayer` in front of a handler that
-/// records the enrolled user. Answers the address and the certificate to trust.
-async fn serve_proxy(
-    record: Arc<Mutex<Vec<Seen>>>,
-) -> (SocketAddr, pki_types::CertificateDer<'static>) {
+/// The crate's HTTPS server on 127.0.0.1 for `localhost`, serving `PrivatePlayLayer` in front
+/// of a handler that records the enrolled user. Answers the address and the certificate to
+/// trust; the server stops when the test's runtime ends.
+async fn serve_proxy(record: Arc<Mutex<Vec<Seen>>>) -> (SocketAddr, reqwest::Certificate) {
     let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    let cert = certified.cert.der().clone();
-    let key = pki_types::PrivateKeyDer::Pkcs8(pki_types::PrivatePkcs8KeyDer::from(
-        certified.signing_key.serialize_der(),
-    ));
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert.clone()], key)
-        .unwrap();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let acceptor = TlsAcceptor::from(Arc::new(config));
-
+    let tls = TlsConfig::from_pem(
+        certified.cert.pem().as_bytes(),
+        certified.signing_key.serialize_pem().as_bytes(),
+    )
+    .unwrap();
     let handler = move |req: Request<Full<Bytes>>| {
         let record = record.clone();
         async move {
@@ -92,49 +77,18 @@ async fn serve_proxy(
             Ok::<Response<Full<Bytes>>, Infallible>(response.into_http())
         }
     };
-    let layered = tower::ServiceBuilder::new()
+    let service = tower::ServiceBuilder::new()
         .layer(PrivatePlayLayer::new(ApiKey::new(API_KEY).unwrap()))
         .service_fn(handler);
-
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((tcp, peer)) = listener.accept().await else {
-                return;
-            };
-            let acceptor = acceptor.clone();
-            let layered = layered.clone();
-            tokio::spawn(async move {
-                let Ok(tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                let session = tls.get_ref().1;
-                let version = match session.protocol_version() {
-                    Some(rustls::ProtocolVersion::TLSv1_2) => TlsVersion::Tls12,
-                    _ => TlsVersion::Tls13,
-                };
-                let info = ConnectionInfo::new(
-                    peer,
-                    Transport::Tls(TlsInfo::new(
-                        version,
-                        session.alpn_protocol().map(<[u8]>::to_vec),
-                        session.server_name().map(str::to_owned),
-                    )),
-                );
-                let service = tower::ServiceBuilder::new()
-                    .map_request(move |mut req: Request<hyper::body::Incoming>| {
-                        req.extensions_mut().insert(info.clone());
-                        req
-                    })
-                    .service(layered);
-                hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(tls), TowerToHyperService::new(service))
-                    .await
-                    .ok();
-            });
-        }
-    });
+    let server = Server::builder()
+        .tls(tls)
+        .public_url("https://localhost/nugu".parse().unwrap())
+        .bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let addr = server.local_addr();
+    tokio::spawn(server.serve_with_shutdown(service, std::future::pending()));
+    let cert = reqwest::Certificate::from_pem(certified.cert.pem().as_bytes()).unwrap();
     (addr, cert)
 }
 
@@ -156,13 +110,13 @@ fn nugu_request(private_play: Value) -> String {
 
 /// POSTs `body` to the proxy as a speaker's request over HTTPS, trusting only its certificate.
 async fn send_as_nugu(
-    (addr, cert): (SocketAddr, pki_types::CertificateDer<'static>),
+    (addr, cert): (SocketAddr, reqwest::Certificate),
     api_key: &str,
     body: String,
 ) -> reqwest::Response {
     reqwest::Client::builder()
         .https_only(true)
-        .add_root_certificate(reqwest::Certificate::from_der(&cert).unwrap())
+        .add_root_certificate(cert)
         .resolve("localhost", addr)
         .build()
         .unwrap()

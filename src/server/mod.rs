@@ -1,1 +1,69 @@
-//! HTTPS-only serving (work in progress).
+//! HTTPS-only serving of any tower service (feature `server`, on by default).
+//!
+//! NUGU rejects a Private Play whose backend proxy speaks plain HTTP, because every request
+//! carries the enrolled user's personal data. This server cannot be built to speak plain HTTP
+//! to anyone but a trusted TLS terminator:
+//!
+//! * [`Server::builder()`] first asks how requests prove HTTPS, and offers two answers only:
+//!   [`tls`](ChooseTransport::tls) with a checked [`TlsConfig`] (rustls, TLS 1.2 and 1.3,
+//!   HTTP/1.1 and HTTP/2 by ALPN), or
+//!   [`behind_tls_terminator`](ChooseTransport::behind_tls_terminator) with a non-empty list of
+//!   [`TrustedProxies`] and an `https` [`PublicUrl`].
+//! * Everything that can be wrong with the configuration is a [`StartupError`] before the
+//!   socket is bound: missing, unreadable or malformed PEM, a key that is not the certificate's,
+//!   a certificate outside its validity period, an `http://` public URL or listen address, an
+//!   empty trusted-proxy list.
+//! * Every request carries a [`ConnectionInfo`](crate::transport::ConnectionInfo) in its
+//!   extensions: the proof of HTTPS that `PrivatePlayLayer` demands.
+//! * `GET {prefix}/health` is answered by the server itself (`200 OK`, or `503` while the
+//!   [readiness check](ServerBuilder::readiness) fails), without authentication.
+//! * Production limits: TLS handshake timeout, header read timeout, per-request timeout,
+//!   connection limit, graceful shutdown on `SIGTERM`/Ctrl-C, certificate reload on `SIGHUP` or
+//!   through a [`ReloadHandle`].
+//!
+//! ```
+//! use std::convert::Infallible;
+//! use http::{Request, Response};
+//! use hyper::body::Incoming;
+//! use nugu_proxy::server::{Server, TlsConfig};
+//! use nugu_proxy::transport::ConnectionInfo;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])?;
+//! # let tls = TlsConfig::from_pem(cert.cert.pem().as_bytes(), cert.signing_key.serialize_pem().as_bytes())?;
+//! // let tls = TlsConfig::from_pem_files("cert.pem", "key.pem")?;
+//! let reload = tls.reload_handle();
+//! # #[cfg(unix)]
+//! tokio::spawn(reload.reload_on_sighup());
+//!
+//! let service = tower::service_fn(|req: Request<Incoming>| async move {
+//!     let https = req.extensions().get::<ConnectionInfo>().is_some_and(|c| c.is_https());
+//!     Ok::<_, Infallible>(Response::new(format!("https: {https}")))
+//! });
+//! let server = Server::builder()
+//!     .tls(tls)
+//!     .public_url("https://proxy.example.com/nugu".parse()?)
+//!     .bind("127.0.0.1:0".parse()?)
+//!     .await?;
+//! // server.serve(service).await; // until SIGTERM or Ctrl-C
+//! # server.serve_with_shutdown(service, async {}).await;
+//! # Ok(())
+//! # }
+//! ```
+
+mod addr;
+mod builder;
+mod error;
+mod forwarded;
+mod health;
+mod pipeline;
+mod serve;
+mod tls;
+
+pub use addr::{parse_listen_addr, PublicUrl, TrustedProxies};
+pub use builder::{ChooseTransport, ServerBuilder};
+pub use error::{PemKind, StartupError};
+pub use pipeline::{BoxError, ProxyService};
+pub use serve::{shutdown_signal, Server};
+pub use tls::{ReloadHandle, TlsConfig};

@@ -1,0 +1,136 @@
+//! The layer alone, no network: a typical NUGU request through `PrivatePlayLayer` into a
+//! trivial handler, against the same handler without the layer. Also counts heap allocations
+//! per request with a counting global allocator.
+
+mod fixtures;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::convert::Infallible;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use criterion::{criterion_group, criterion_main, Criterion};
+use http::{Request, Response};
+use http_body_util::Full;
+use nugu_proxy::layer::ApiKey;
+use nugu_proxy::transport::{ConnectionInfo, TlsInfo, TlsVersion, Transport};
+use nugu_proxy::{ActionRequest, ActionResponse, EnrolledUser, PrivatePlayLayer};
+use tower::{service_fn, Layer, Service};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is passed unchanged to the system allocator; this only counts them.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const KEY: &str = "bench-api-key";
+
+fn request(body: &Bytes, connection: &ConnectionInfo) -> Request<Full<Bytes>> {
+    let mut request = Request::post("/nugu/check_in")
+        .header("content-type", "application/json")
+        .header("authorization", "token bench-api-key")
+        .body(Full::new(body.clone()))
+        .unwrap();
+    request.extensions_mut().insert(connection.clone());
+    request
+}
+
+/// The handler with the layer: reads the typed values the layer inserted.
+async fn check_in(req: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let action = req.extensions().get::<ActionRequest>().unwrap();
+    let user = req.extensions().get::<EnrolledUser>().unwrap();
+    Ok(ActionResponse::from_request(action)
+        .output("userName", user.name())
+        .into_http())
+}
+
+/// The same handler without the layer: answers a fixed JSON body.
+async fn fixed(_: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, Infallible> {
+    Ok(Response::new(Full::new(Bytes::from_static(
+        br#"{"version":"2.0","resultCode":"OK","output":{"userName":"x"}}"#,
+    ))))
+}
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    // The services never wait on anything: polling once completes them.
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    let mut future = std::pin::pin!(future);
+    match future.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(output) => output,
+        std::task::Poll::Pending => panic!("the bench services complete without waiting"),
+    }
+}
+
+fn layer(c: &mut Criterion) {
+    let body = Bytes::from(fixtures::typical());
+    let connection = ConnectionInfo::new(
+        "127.0.0.1:1".parse().unwrap(),
+        Transport::Tls(TlsInfo::new(TlsVersion::Tls13, Some(b"h2".to_vec()), None)),
+    );
+    let mut with_layer =
+        PrivatePlayLayer::new(ApiKey::new(KEY).unwrap()).layer(service_fn(check_in));
+    let mut without = service_fn(fixed);
+
+    // Allocations per request, measured outside criterion's timing.
+    for (name, count) in [
+        (
+            "with layer + typed handler",
+            allocations(|| {
+                let response = block_on(with_layer.call(request(&body, &connection))).unwrap();
+                assert_eq!(response.status(), 200);
+            }),
+        ),
+        (
+            "without layer, fixed body",
+            allocations(|| {
+                black_box(block_on(without.call(request(&body, &connection))).unwrap());
+            }),
+        ),
+    ] {
+        println!("allocations per request, {name}: {count}");
+    }
+
+    let mut group = c.benchmark_group("layer");
+    group
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    group.bench_function("with PrivatePlayLayer (typical request)", |b| {
+        b.iter(|| block_on(with_layer.call(request(&body, &connection))).unwrap())
+    });
+    group.bench_function("without layer (fixed JSON)", |b| {
+        b.iter(|| block_on(without.call(request(&body, &connection))).unwrap())
+    });
+    group.finish();
+}
+
+fn allocations(mut run: impl FnMut()) -> usize {
+    run(); // warm up: first-use allocations do not count
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    const N: usize = 1000;
+    for _ in 0..N {
+        run();
+    }
+    (ALLOCATIONS.load(Ordering::Relaxed) - before) / N
+}
+
+criterion_group!(benches, layer);
+criterion_main!(benches);

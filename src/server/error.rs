@@ -1,0 +1,211 @@
+//! Why the server refused to start.
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// A refusal to start (or to reload a certificate), returned before any socket is bound.
+///
+/// Every message names what is wrong and what the operator should do about it. No message ever
+/// contains key material: a PEM error names the file and the kind of problem, never the bytes.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StartupError {
+    /// Only one of the certificate and the private key was given.
+    MissingTlsMaterial {
+        /// The one that is missing.
+        missing: PemKind,
+    },
+    /// A certificate or key file could not be read.
+    ReadPem {
+        /// Which of the two files.
+        what: PemKind,
+        /// The path that was tried.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: io::Error,
+    },
+    /// The certificate PEM holds no `CERTIFICATE` block, or the key PEM holds no private key.
+    MissingPem {
+        /// Which of the two inputs.
+        what: PemKind,
+        /// Where it came from (a path, or `<memory>`).
+        origin: String,
+    },
+    /// The PEM text (or the DER inside it) could not be parsed.
+    MalformedPem {
+        /// Which of the two inputs.
+        what: PemKind,
+        /// Where it came from (a path, or `<memory>`).
+        origin: String,
+        /// What the parser said (never the input bytes).
+        reason: String,
+    },
+    /// The private key is not the key of the certificate's public key.
+    KeyMismatch,
+    /// The certificate is outside its validity period.
+    CertificateNotValidNow {
+        /// `not before` from the certificate, RFC 2822-ish text.
+        not_before: String,
+        /// `not after` from the certificate.
+        not_after: String,
+        /// Whether it has expired (true) or is not valid yet (false).
+        expired: bool,
+    },
+    /// The public URL (the Web URL registered in Play Builder) is not a valid `https` URL.
+    PublicUrlNotHttps {
+        /// The URL as given.
+        url: String,
+    },
+    /// The public URL could not be parsed at all.
+    MalformedPublicUrl {
+        /// The URL as given.
+        url: String,
+    },
+    /// The listen address names the plain `http` scheme, or is not an address.
+    BadListenAddress {
+        /// The address as given.
+        addr: String,
+        /// Whether it was refused because it asked for plain HTTP.
+        plain_http: bool,
+    },
+    /// Terminator mode was asked for with an empty list of trusted proxies.
+    NoTrustedProxies,
+    /// A trusted proxy entry is not an IP address.
+    BadTrustedProxy {
+        /// The entry as given.
+        entry: String,
+    },
+    /// [`ReloadHandle::reload`](super::ReloadHandle::reload) was called on a configuration
+    /// made from memory, which has no files to read again.
+    NoFilesToReload,
+    /// rustls refused the TLS configuration.
+    Tls(String),
+    /// The listening socket could not be bound.
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The operating system's reason.
+        source: io::Error,
+    },
+}
+
+/// Which PEM input a [`StartupError`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PemKind {
+    /// The certificate chain (`--cert`).
+    Certificate,
+    /// The private key (`--key`).
+    PrivateKey,
+}
+
+impl fmt::Display for PemKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PemKind::Certificate => "certificate",
+            PemKind::PrivateKey => "private key",
+        })
+    }
+}
+
+impl StartupError {
+    pub(crate) fn origin(path: Option<&Path>) -> String {
+        path.map_or_else(|| "<memory>".to_owned(), |p| p.display().to_string())
+    }
+}
+
+impl fmt::Display for StartupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartupError::MissingTlsMaterial { missing } => write!(
+                f,
+                "no TLS {missing} was given: the server only speaks HTTPS and needs both the \
+                 certificate chain (--cert) and its private key (--key)"
+            ),
+            StartupError::ReadPem { what, path, source } => write!(
+                f,
+                "cannot read the TLS {what} file {}: {source}; check the path and that this process may read it",
+                path.display()
+            ),
+            StartupError::MissingPem { what: PemKind::Certificate, origin } => write!(
+                f,
+                "no certificate found in {origin}: give a PEM file with at least one \
+                 `-----BEGIN CERTIFICATE-----` block (leaf first, then intermediates)"
+            ),
+            StartupError::MissingPem { what: PemKind::PrivateKey, origin } => write!(
+                f,
+                "no private key found in {origin}: give a PEM file with a `PRIVATE KEY`, \
+                 `RSA PRIVATE KEY` or `EC PRIVATE KEY` block"
+            ),
+            StartupError::MalformedPem { what, origin, reason } => write!(
+                f,
+                "the TLS {what} in {origin} is malformed ({reason}); give a PEM-encoded file \
+                 as issued by your certificate authority"
+            ),
+            StartupError::KeyMismatch => f.write_str(
+                "the private key does not match the certificate; give the key the certificate \
+                 was issued for (the first certificate in the file must be the server's own)",
+            ),
+            StartupError::CertificateNotValidNow { not_before, not_after, expired: true } => write!(
+                f,
+                "the TLS certificate expired on {not_after} (valid from {not_before}); renew it \
+                 and restart or reload"
+            ),
+            StartupError::CertificateNotValidNow { not_before, not_after, expired: false } => write!(
+                f,
+                "the TLS certificate is not valid before {not_before} (valid until {not_after}); \
+                 check the system clock or use a certificate that is valid now"
+            ),
+            StartupError::PublicUrlNotHttps { url } => write!(
+                f,
+                "the public URL {url:?} is not https: NUGU rejects a Private Play whose backend \
+                 proxy uses plain HTTP; register and give an https:// Web URL"
+            ),
+            StartupError::MalformedPublicUrl { url } => write!(
+                f,
+                "the public URL {url:?} is not a URL; give the Web URL registered in Play \
+                 Builder, e.g. https://proxy.example.com/nugu"
+            ),
+            StartupError::BadListenAddress { addr, plain_http: true } => write!(
+                f,
+                "the listen address {addr:?} asks for plain HTTP, which this server never \
+                 speaks: give an address such as 0.0.0.0:8443 (TLS), or run behind a \
+                 TLS-terminating load balancer with --trusted-proxy"
+            ),
+            StartupError::BadListenAddress { addr, plain_http: false } => write!(
+                f,
+                "the listen address {addr:?} is not an IP address and port, e.g. 127.0.0.1:8443"
+            ),
+            StartupError::NoTrustedProxies => f.write_str(
+                "behind-TLS-terminator mode needs at least one trusted proxy address (the load \
+                 balancer's IP); without one every connection would be plain HTTP from anyone",
+            ),
+            StartupError::BadTrustedProxy { entry } => write!(
+                f,
+                "the trusted proxy {entry:?} is not an IP address; give the load balancer's \
+                 address, e.g. 10.0.0.2"
+            ),
+            StartupError::NoFilesToReload => f.write_str(
+                "this TLS configuration was made from memory, so there are no files to reload; \
+                 use ReloadHandle::replace_pem, or build it with TlsConfig::from_pem_files",
+            ),
+            StartupError::Tls(reason) => write!(f, "the TLS configuration was refused: {reason}"),
+            StartupError::Bind { addr, source } => write!(
+                f,
+                "cannot listen on {addr}: {source}; pick a free port or an address of this host"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for StartupError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StartupError::ReadPem { source, .. } | StartupError::Bind { source, .. } => {
+                Some(source)
+            }
+            _ => None,
+        }
+    }
+}

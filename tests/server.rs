@@ -1,0 +1,843 @@
+//! The HTTPS-only server over real sockets on 127.0.0.1: real TLS handshakes (rustls), real
+//! HTTP clients (hyper), certificates made by rcgen here.
+
+mod common;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::{fixture, Reporter, API_KEY};
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::client::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use nugu_proxy::layer::ApiKey;
+use nugu_proxy::server::{
+    parse_listen_addr, PemKind, PublicUrl, Server, ServerBuilder, StartupError, TlsConfig,
+    TrustedProxies,
+};
+use nugu_proxy::transport::{ConnectionInfo, TlsVersion, Transport};
+use nugu_proxy::PrivatePlayLayer;
+use rustls::pki_types::{CertificateDer, ServerName};
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::TlsConnector;
+use tower::ServiceBuilder;
+
+// ---- certificates -------------------------------------------------------------------------
+
+struct TestCert {
+    cert_pem: String,
+    key_pem: String,
+    der: CertificateDer<'static>,
+}
+
+fn cert_for_localhost() -> TestCert {
+    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    TestCert {
+        cert_pem: made.cert.pem(),
+        key_pem: made.signing_key.serialize_pem(),
+        der: made.cert.der().clone(),
+    }
+}
+
+fn cert_valid_between(not_before: (i32, u8, u8), not_after: (i32, u8, u8)) -> TestCert {
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    params.not_before = rcgen::date_time_ymd(not_before.0, not_before.1, not_before.2);
+    params.not_after = rcgen::date_time_ymd(not_after.0, not_after.1, not_after.2);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    TestCert {
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+        der: cert.der().clone(),
+    }
+}
+
+impl TestCert {
+    fn tls(&self) -> TlsConfig {
+        TlsConfig::from_pem(self.cert_pem.as_bytes(), self.key_pem.as_bytes()).unwrap()
+    }
+
+    /// Writes the PEM files into a fresh directory; returns (cert path, key path).
+    fn write(&self, dir: &TempDir) -> (PathBuf, PathBuf) {
+        let cert = dir.0.join("cert.pem");
+        let key = dir.0.join("key.pem");
+        std::fs::write(&cert, &self.cert_pem).unwrap();
+        std::fs::write(&key, &self.key_pem).unwrap();
+        (cert, key)
+    }
+}
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("nugu-proxy-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+// ---- server and clients -------------------------------------------------------------------
+
+struct Running {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Running {
+    async fn shut_down(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(Duration::from_secs(10), self.task)
+            .await
+            .expect("the server shut down")
+            .unwrap();
+    }
+}
+
+async fn start<S>(builder: ServerBuilder, service: S) -> Running
+where
+    S: nugu_proxy::server::ProxyService,
+{
+    let server = builder.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let addr = server.local_addr();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(server.serve_with_shutdown(service, async {
+        let _ = stopped.await;
+    }));
+    Running {
+        addr,
+        stop: Some(stop),
+        task,
+    }
+}
+
+fn client_config(
+    trusted: &[&CertificateDer<'static>],
+    alpn: &[&[u8]],
+) -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in trusted {
+        roots.add((*cert).clone()).unwrap();
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    // Every connection makes a full handshake, so it shows the certificate served now.
+    config.resumption = rustls::client::Resumption::disabled();
+    Arc::new(config)
+}
+
+async fn tls_connect(addr: SocketAddr, config: Arc<rustls::ClientConfig>) -> TlsStream<TcpStream> {
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    TlsConnector::from(config)
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap()
+}
+
+type Sender = http1::SendRequest<Full<Bytes>>;
+
+async fn h1_over<I>(io: I) -> Sender
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, conn) = http1::handshake(TokioIo::new(io)).await.unwrap();
+    tokio::spawn(conn);
+    sender
+}
+
+/// Sends a request and reads the whole answer: (status, body text).
+async fn send(sender: &mut Sender, request: Request<Full<Bytes>>) -> (StatusCode, String) {
+    sender.ready().await.unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    read(response).await
+}
+
+async fn read(response: Response<Incoming>) -> (StatusCode, String) {
+    let status = response.status();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(body.to_vec()).unwrap())
+}
+
+fn nugu_post(path: &str, body: String) -> Request<Full<Bytes>> {
+    Request::post(path)
+        .header("host", "localhost")
+        .header("content-type", "application/json")
+        .header("authorization", format!("token {API_KEY}"))
+        .body(Full::new(Bytes::from(body)))
+        .unwrap()
+}
+
+fn get(path: &str) -> Request<Full<Bytes>> {
+    Request::get(path)
+        .header("host", "localhost")
+        .body(Full::default())
+        .unwrap()
+}
+
+fn private_play(reporter: &Reporter) -> impl nugu_proxy::server::ProxyService {
+    let reporter = reporter.clone();
+    ServiceBuilder::new()
+        .layer(PrivatePlayLayer::new(ApiKey::new(API_KEY).unwrap()))
+        .service_fn(move |req| reporter.clone().handle(req))
+}
+
+/// A service that answers with the connection facts of the request, as JSON.
+fn connection_reporter() -> impl nugu_proxy::server::ProxyService {
+    tower::service_fn(|req: Request<Incoming>| async move {
+        let info = req.extensions().get::<ConnectionInfo>();
+        let report = match info.map(ConnectionInfo::transport) {
+            Some(Transport::Tls(tls)) => json!({
+                "transport": "tls",
+                "version": format!("{:?}", tls.version()),
+                "alpn": tls.alpn().map(|a| String::from_utf8_lossy(a).into_owned()),
+                "sni": tls.sni(),
+                "httpVersion": format!("{:?}", req.version()),
+            }),
+            Some(Transport::TrustedProxy { proxy }) => json!({
+                "transport": "trusted_proxy", "proxy": proxy.to_string(),
+            }),
+            Some(_) => json!({ "transport": "other" }),
+            None => json!({ "transport": null }),
+        };
+        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(report.to_string()))))
+    })
+}
+
+/// Reads from a raw socket until the peer closes it (or 5 s pass, which fails the test).
+async fn read_until_closed(stream: &mut (impl tokio::io::AsyncRead + Unpin)) -> Vec<u8> {
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 1024];
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the server kept the connection open");
+    seen
+}
+
+// ---- HTTPS round trips --------------------------------------------------------------------
+
+#[tokio::test]
+async fn https_round_trip_handler_sees_the_typed_enrolled_user() {
+    let cert = cert_for_localhost();
+    let reporter = Reporter::default();
+    let server = start(Server::builder().tls(cert.tls()), private_play(&reporter)).await;
+
+    let stream = tls_connect(server.addr, client_config(&[&cert.der], &[b"http/1.1"])).await;
+    let mut sender = h1_over(stream).await;
+    let (status, body) = send(
+        &mut sender,
+        nugu_post("/nugu/check_in", fixture("private_play_basic")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let report: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(report["seen"]["actionName"], "check_in");
+    assert!(
+        report["seen"]["enrolledUser"]["name"].is_string(),
+        "{report}"
+    );
+    assert_eq!(reporter.calls(), 1);
+
+    // Without the API key the layer still refuses: TLS is not authentication.
+    let mut anonymous = nugu_post("/nugu/check_in", fixture("private_play_basic"));
+    anonymous.headers_mut().remove("authorization");
+    let (status, _) = send(&mut sender, anonymous).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reporter.calls(), 1);
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn connection_facts_reach_the_service_over_http1_and_http2_by_alpn() {
+    let cert = cert_for_localhost();
+    let server = start(Server::builder().tls(cert.tls()), connection_reporter()).await;
+
+    let stream = tls_connect(server.addr, client_config(&[&cert.der], &[b"http/1.1"])).await;
+    let (status, body) = send(&mut h1_over(stream).await, get("/facts")).await;
+    assert_eq!(status, StatusCode::OK);
+    let facts: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(facts["transport"], "tls");
+    assert_eq!(facts["version"], format!("{:?}", TlsVersion::Tls13));
+    assert_eq!(facts["alpn"], "http/1.1");
+    assert_eq!(facts["sni"], "localhost");
+    assert_eq!(facts["httpVersion"], "HTTP/1.1");
+
+    let stream = tls_connect(server.addr, client_config(&[&cert.der], &[b"h2"])).await;
+    let (mut sender, conn) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let request = Request::get(format!("https://localhost:{}/facts", server.addr.port()))
+        .body(Full::<Bytes>::default())
+        .unwrap();
+    let (status, body) = read(sender.send_request(request).await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    let facts: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(facts["alpn"], "h2");
+    assert_eq!(facts["httpVersion"], "HTTP/2.0");
+
+    // TLS 1.2 is still spoken (some clients need it); nothing older exists in rustls.
+    let tls12 = {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(cert.der.clone()).unwrap();
+        Arc::new(
+            rustls::ClientConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_protocol_versions(&[&rustls::version::TLS12])
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+        )
+    };
+    let stream = tls_connect(server.addr, tls12).await;
+    let (_, body) = send(&mut h1_over(stream).await, get("/facts")).await;
+    let facts: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(facts["version"], format!("{:?}", TlsVersion::Tls12));
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn plain_http_client_against_the_tls_port_gets_no_http_response() {
+    let cert = cert_for_localhost();
+    let reporter = Reporter::default();
+    let server = start(Server::builder().tls(cert.tls()), private_play(&reporter)).await;
+
+    let mut tcp = TcpStream::connect(server.addr).await.unwrap();
+    let body = fixture("private_play_basic");
+    let request = format!(
+        "POST /nugu/check_in HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+         Authorization: token {API_KEY}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let answer = read_until_closed(&mut tcp).await;
+    assert!(
+        !answer.starts_with(b"HTTP/"),
+        "a plain-HTTP client got an HTTP answer: {:?}",
+        String::from_utf8_lossy(&answer)
+    );
+    assert_eq!(reporter.calls(), 0);
+    server.shut_down().await;
+}
+
+// ---- health -------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn health_answers_under_the_public_url_prefix_without_authentication() {
+    let cert = cert_for_localhost();
+    let ready = Arc::new(AtomicBool::new(true));
+    let reporter = Reporter::default();
+    let flag = ready.clone();
+    let builder = Server::builder()
+        .tls(cert.tls())
+        .public_url("https://proxy.example.com/nugu".parse().unwrap())
+        .readiness(move || flag.load(Ordering::SeqCst));
+    let server = start(builder, private_play(&reporter)).await;
+
+    let stream = tls_connect(server.addr, client_config(&[&cert.der], &[])).await;
+    let mut sender = h1_over(stream).await;
+    assert_eq!(
+        send(&mut sender, get("/nugu/health")).await,
+        (StatusCode::OK, "OK".to_owned())
+    );
+    ready.store(false, Ordering::SeqCst);
+    let (status, _) = send(&mut sender, get("/nugu/health")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(reporter.calls(), 0);
+    // Only the prefixed path is the health check; the rest goes to the service.
+    send(&mut sender, get("/health")).await;
+    assert_eq!(reporter.calls(), 1);
+    server.shut_down().await;
+}
+
+// ---- startup refusals ---------------------------------------------------------------------
+
+#[test]
+fn refuses_missing_certificate_or_key_files() {
+    let dir = TempDir::new("missing");
+    let cert = cert_for_localhost();
+    let (cert_path, key_path) = cert.write(&dir);
+
+    let err = TlsConfig::from_pem_files(dir.0.join("nope.pem"), &key_path).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StartupError::ReadPem {
+                what: PemKind::Certificate,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("nope.pem"), "{err}");
+
+    let err = TlsConfig::from_pem_files(&cert_path, dir.0.join("nokey.pem")).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StartupError::ReadPem {
+                what: PemKind::PrivateKey,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+
+    // Files that exist but hold no certificate / no key.
+    std::fs::write(&cert_path, "").unwrap();
+    let err = TlsConfig::from_pem_files(&cert_path, &key_path).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StartupError::MissingPem {
+                what: PemKind::Certificate,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("BEGIN CERTIFICATE"), "{err}");
+
+    let err = TlsConfig::from_pem(cert.cert_pem.as_bytes(), cert.cert_pem.as_bytes()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StartupError::MissingPem {
+                what: PemKind::PrivateKey,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn refuses_malformed_pem_without_quoting_it() {
+    let cert = cert_for_localhost();
+    let broken_key = cert.key_pem.replace("-----END PRIVATE KEY-----", "");
+    let err = TlsConfig::from_pem(cert.cert_pem.as_bytes(), broken_key.as_bytes()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StartupError::MalformedPem {
+                what: PemKind::PrivateKey,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let key_body = cert.key_pem.lines().nth(1).unwrap();
+    assert!(
+        !err.to_string().contains(key_body),
+        "the error quotes the key: {err}"
+    );
+    assert!(!format!("{err:?}").contains(key_body));
+
+    let garbage =
+        "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n";
+    let err = TlsConfig::from_pem(garbage.as_bytes(), cert.key_pem.as_bytes()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StartupError::MalformedPem {
+                what: PemKind::Certificate,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn refuses_a_key_that_is_not_the_certificates() {
+    let cert = cert_for_localhost();
+    let other = cert_for_localhost();
+    let err = TlsConfig::from_pem(cert.cert_pem.as_bytes(), other.key_pem.as_bytes()).unwrap_err();
+    assert!(matches!(err, StartupError::KeyMismatch), "{err:?}");
+    assert!(err.to_string().contains("does not match"), "{err}");
+}
+
+#[test]
+fn refuses_expired_and_not_yet_valid_certificates() {
+    let expired = cert_valid_between((2000, 1, 1), (2001, 1, 1));
+    let err =
+        TlsConfig::from_pem(expired.cert_pem.as_bytes(), expired.key_pem.as_bytes()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StartupError::CertificateNotValidNow { expired: true, .. }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("expired on Jan  1 00:00:00 2001"),
+        "{err}"
+    );
+
+    let future = cert_valid_between((2999, 1, 1), (3000, 1, 1));
+    let err =
+        TlsConfig::from_pem(future.cert_pem.as_bytes(), future.key_pem.as_bytes()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StartupError::CertificateNotValidNow { expired: false, .. }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn refuses_plain_http_public_urls_and_listen_addresses() {
+    let err = PublicUrl::parse("http://proxy.example.com/nugu").unwrap_err();
+    assert!(
+        matches!(err, StartupError::PublicUrlNotHttps { .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("https"), "{err}");
+    assert!(matches!(
+        PublicUrl::parse("proxy.example.com/nugu"),
+        Err(StartupError::MalformedPublicUrl { .. })
+    ));
+    assert!(matches!(
+        parse_listen_addr("http://127.0.0.1:8443"),
+        Err(StartupError::BadListenAddress {
+            plain_http: true,
+            ..
+        })
+    ));
+    assert!(matches!(
+        parse_listen_addr("nonsense"),
+        Err(StartupError::BadListenAddress {
+            plain_http: false,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn terminator_mode_refuses_an_empty_or_bad_trusted_proxy_list() {
+    assert!(matches!(
+        TrustedProxies::new([]),
+        Err(StartupError::NoTrustedProxies)
+    ));
+    assert!(matches!(
+        " , ".parse::<TrustedProxies>(),
+        Err(StartupError::NoTrustedProxies)
+    ));
+    assert!(matches!(
+        "10.0.0.2, lb.internal".parse::<TrustedProxies>(),
+        Err(StartupError::BadTrustedProxy { .. })
+    ));
+}
+
+// ---- behind a TLS-terminating load balancer -----------------------------------------------
+
+async fn connect_from(local: &str, server: SocketAddr) -> TcpStream {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{local}:0").parse().unwrap()).unwrap();
+    socket.connect(server).await.unwrap()
+}
+
+#[tokio::test]
+async fn terminator_mode_serves_a_trusted_proxy_only_with_forwarded_https() {
+    let reporter = Reporter::default();
+    let builder = Server::builder().behind_tls_terminator(
+        "127.0.0.2".parse().unwrap(),
+        "https://proxy.example.com/nugu".parse().unwrap(),
+    );
+    let server = start(builder, private_play(&reporter)).await;
+
+    // The trusted proxy, saying the request arrived over HTTPS: served, user typed.
+    let mut proxy = h1_over(connect_from("127.0.0.2", server.addr).await).await;
+    let mut request = nugu_post("/nugu/check_in", fixture("private_play_basic"));
+    request
+        .headers_mut()
+        .insert("x-forwarded-proto", "https".parse().unwrap());
+    let (status, body) = send(&mut proxy, request).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let report: Value = serde_json::from_str(&body).unwrap();
+    assert!(report["seen"]["enrolledUser"]["name"].is_string());
+
+    // RFC 7239 `Forwarded` works as well.
+    let mut request = nugu_post("/nugu/check_in", fixture("private_play_basic"));
+    request
+        .headers_mut()
+        .insert("forwarded", "for=198.51.100.7;proto=https".parse().unwrap());
+    assert_eq!(send(&mut proxy, request).await.0, StatusCode::OK);
+    assert_eq!(reporter.calls(), 2);
+
+    // The trusted proxy without the header, or saying http: 403, never reaches the service.
+    let (status, body) = send(
+        &mut proxy,
+        nugu_post("/nugu/check_in", fixture("private_play_basic")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["error"],
+        "https_required"
+    );
+    let mut request = nugu_post("/nugu/check_in", fixture("private_play_basic"));
+    request
+        .headers_mut()
+        .insert("x-forwarded-proto", "http".parse().unwrap());
+    assert_eq!(send(&mut proxy, request).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(reporter.calls(), 2);
+
+    // The load balancer's own health probe needs no header.
+    assert_eq!(
+        send(&mut proxy, get("/nugu/health")).await.0,
+        StatusCode::OK
+    );
+
+    // Anyone else is closed at accept, before a byte of HTTP.
+    let mut stranger = connect_from("127.0.0.1", server.addr).await;
+    let request =
+        b"GET /nugu/health HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-Proto: https\r\n\r\n";
+    let _ = stranger.write_all(request).await;
+    let answer = read_until_closed(&mut stranger).await;
+    assert!(answer.is_empty(), "{:?}", String::from_utf8_lossy(&answer));
+    assert_eq!(reporter.calls(), 2);
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn terminator_mode_marks_requests_as_forwarded_by_the_proxy() {
+    let builder = Server::builder().behind_tls_terminator(
+        "127.0.0.1".parse().unwrap(),
+        "https://proxy.example.com".parse().unwrap(),
+    );
+    let server = start(builder, connection_reporter()).await;
+    let mut proxy = h1_over(TcpStream::connect(server.addr).await.unwrap()).await;
+    let mut request = get("/facts");
+    request
+        .headers_mut()
+        .insert("x-forwarded-proto", "https".parse().unwrap());
+    let (status, body) = send(&mut proxy, request).await;
+    assert_eq!(status, StatusCode::OK);
+    let facts: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(facts["transport"], "trusted_proxy");
+    assert!(facts["proxy"].as_str().unwrap().starts_with("127.0.0.1:"));
+    server.shut_down().await;
+}
+
+// ---- timeouts and limits ------------------------------------------------------------------
+
+#[tokio::test]
+async fn slow_clients_are_timed_out() {
+    let cert = cert_for_localhost();
+    let reporter = Reporter::default();
+    let builder = Server::builder()
+        .tls(cert.tls())
+        .handshake_timeout(Duration::from_millis(300))
+        .header_read_timeout(Duration::from_millis(300));
+    let server = start(builder, private_play(&reporter)).await;
+
+    // Opens TCP and never starts the handshake.
+    let mut silent = TcpStream::connect(server.addr).await.unwrap();
+    read_until_closed(&mut silent).await;
+
+    // Completes the handshake, then sends half a request head and stalls.
+    let mut stalling = tls_connect(server.addr, client_config(&[&cert.der], &[b"http/1.1"])).await;
+    stalling
+        .write_all(b"POST /nugu/check_in HTTP/1.1\r\nHost: localhost\r\nContent-Ty")
+        .await
+        .unwrap();
+    let answer = read_until_closed(&mut stalling).await;
+    assert!(
+        !answer.starts_with(b"HTTP/1.1 2"),
+        "{:?}",
+        String::from_utf8_lossy(&answer)
+    );
+    assert_eq!(reporter.calls(), 0);
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn a_request_past_the_request_timeout_gets_504() {
+    let cert = cert_for_localhost();
+    let slow = tower::service_fn(|_req: Request<Incoming>| async {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        Ok::<_, Infallible>(Response::new(Full::<Bytes>::default()))
+    });
+    let builder = Server::builder()
+        .tls(cert.tls())
+        .request_timeout(Duration::from_millis(200));
+    let server = start(builder, slow).await;
+    let stream = tls_connect(server.addr, client_config(&[&cert.der], &[])).await;
+    let (status, body) = send(&mut h1_over(stream).await, get("/slow")).await;
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
+    assert_eq!(body, r#"{"error":"timeout"}"#);
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn a_full_server_holds_new_connections_until_a_slot_frees() {
+    let cert = cert_for_localhost();
+    let builder = Server::builder().tls(cert.tls()).max_connections(1);
+    let server = start(builder, connection_reporter()).await;
+    let config = client_config(&[&cert.der], &[]);
+
+    let first = tls_connect(server.addr, config.clone()).await;
+    let mut first = h1_over(first).await;
+    assert_eq!(send(&mut first, get("/one")).await.0, StatusCode::OK);
+
+    // The second connection waits in the listen queue: its handshake cannot finish...
+    let second = tokio::spawn(tls_connect(server.addr, config));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !second.is_finished(),
+        "a second connection was served beyond the limit"
+    );
+    // ...until the first one closes.
+    drop(first);
+    let second = tokio::time::timeout(Duration::from_secs(5), second)
+        .await
+        .expect("the held connection was served once a slot freed")
+        .unwrap();
+    let (status, _) = send(&mut h1_over(second).await, get("/two")).await;
+    assert_eq!(status, StatusCode::OK);
+    server.shut_down().await;
+}
+
+// ---- graceful shutdown --------------------------------------------------------------------
+
+#[tokio::test]
+async fn graceful_shutdown_completes_every_request_in_flight() {
+    const IN_FLIGHT: usize = 5;
+    let cert = cert_for_localhost();
+    let started = Arc::new(AtomicUsize::new(0));
+    let release = Arc::new(tokio::sync::Notify::new());
+    let (counter, gate) = (started.clone(), release.clone());
+    let held = tower::service_fn(move |_req: Request<Incoming>| {
+        let (counter, gate) = (counter.clone(), gate.clone());
+        async move {
+            let waiting = gate.notified();
+            counter.fetch_add(1, Ordering::SeqCst);
+            waiting.await;
+            Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"done"))))
+        }
+    });
+    let server = start(Server::builder().tls(cert.tls()), held).await;
+    let addr = server.addr;
+    let config = client_config(&[&cert.der], &[]);
+
+    let mut requests = Vec::new();
+    for i in 0..IN_FLIGHT {
+        let config = config.clone();
+        requests.push(tokio::spawn(async move {
+            let mut sender = h1_over(tls_connect(addr, config).await).await;
+            send(&mut sender, get(&format!("/work/{i}"))).await
+        }));
+    }
+    while started.load(Ordering::SeqCst) < IN_FLIGHT {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    let Running { stop, task, .. } = server;
+    let _ = stop.map(|s| s.send(()));
+    // The listener closes at once: no new connection is accepted.
+    let mut refused = false;
+    for _ in 0..50 {
+        if TcpStream::connect(addr).await.is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        refused,
+        "the server still accepted connections after the shutdown signal"
+    );
+    assert!(
+        !task.is_finished(),
+        "the server stopped with requests in flight"
+    );
+
+    release.notify_waiters();
+    for request in requests {
+        assert_eq!(
+            request.await.unwrap(),
+            (StatusCode::OK, "done".to_owned()),
+            "a request in flight was lost"
+        );
+    }
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("the server finished after its last request")
+        .unwrap();
+}
+
+// ---- certificate reload -------------------------------------------------------------------
+
+#[tokio::test]
+async fn certificate_reload_keeps_open_connections() {
+    let dir = TempDir::new("reload");
+    let old = cert_for_localhost();
+    let new = cert_for_localhost();
+    let (cert_path, key_path) = old.write(&dir);
+    let tls = TlsConfig::from_pem_files(&cert_path, &key_path).unwrap();
+    let reload = tls.reload_handle();
+    let server = start(Server::builder().tls(tls), connection_reporter()).await;
+    let trust_both = client_config(&[&old.der, &new.der], &[]);
+
+    let open = tls_connect(server.addr, trust_both.clone()).await;
+    assert_eq!(peer_cert(&open), old.der);
+    let mut open = h1_over(open).await;
+    assert_eq!(send(&mut open, get("/before")).await.0, StatusCode::OK);
+
+    // A renewed certificate that fails the checks is refused; the old one stays.
+    std::fs::write(&key_path, &new.key_pem).unwrap();
+    assert!(matches!(reload.reload(), Err(StartupError::KeyMismatch)));
+    let check = tls_connect(server.addr, trust_both.clone()).await;
+    assert_eq!(peer_cert(&check), old.der);
+
+    // The good renewal: new handshakes get it, the open connection keeps working.
+    new.write(&dir);
+    reload.reload().unwrap();
+    let fresh = tls_connect(server.addr, trust_both).await;
+    assert_eq!(peer_cert(&fresh), new.der);
+    assert_eq!(send(&mut open, get("/after")).await.0, StatusCode::OK);
+    server.shut_down().await;
+}
+
+fn peer_cert(stream: &TlsStream<TcpStream>) -> CertificateDer<'static> {
+    stream.get_ref().1.peer_certificates().unwrap()[0]
+        .clone()
+        .into_owned()
+}
