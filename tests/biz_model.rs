@@ -129,6 +129,25 @@ fn the_documented_group_list_and_invitation_list_read() {
 }
 
 #[test]
+fn fields_the_tables_type_as_arrays_and_numeric_ids_still_read() {
+    let groups: GroupPage = serde_json::from_str(
+        r#"{"totalPages": 1, "totalElements": 1, "unmappedUserCount": 0,
+            "groups": [{"id": 17, "name": "g", "token": ["T1"], "alias": [{"x": 1}],
+                        "playCount": 0, "userCount": 0}]}"#,
+    )
+    .unwrap();
+    let group = &groups.groups[0];
+    assert_eq!(group.id.as_str(), "17");
+    assert_eq!(group.token.as_ref().unwrap().expose(), "T1");
+    assert_eq!(group.alias, None);
+    let updated: nugu_proxy::biz::UpdatedUser = serde_json::from_str(
+        r#"{"id": "U1", "email": "e", "name": "n", "alias": null, "targetGroupId": ["G2"]}"#,
+    )
+    .unwrap();
+    assert_eq!(updated.target_group_id.unwrap().as_str(), "G2");
+}
+
+#[test]
 fn every_documented_error_code_round_trips_and_new_ones_are_kept() {
     let documented = [
         "PUB001", "PLAY001", "PLAY002", "PLAY003", "GROUP001", "GROUP002", "GROUP003", "GROUP004",

@@ -66,9 +66,18 @@ impl From<&str> for Sensitive {
 macro_rules! string_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        ///
+        /// Read from a JSON string, or from a number (the pages type ids as strings, but the
+        /// invitation id is a number, so an integer id is accepted too).
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
         #[serde(transparent)]
         pub struct $name(String);
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                id_text(deserializer).map(Self)
+            }
+        }
 
         impl $name {
             /// Wraps an id as the API returned it.
@@ -343,6 +352,40 @@ impl<'de> Deserialize<'de> for DateTime {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Ok(Self::parse(String::deserialize(deserializer)?))
     }
+}
+
+/// An id written as a string or as an integer.
+fn id_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Id {
+        Text(String),
+        Signed(i64),
+        Unsigned(u64),
+    }
+    Ok(match Id::deserialize(deserializer)? {
+        Id::Text(text) => text,
+        Id::Signed(n) => n.to_string(),
+        Id::Unsigned(n) => n.to_string(),
+    })
+}
+
+/// A string field that the pages' tables type as "array of string" while their examples show a
+/// string (`groups[].token`, `groups[].alias`, `targetGroupId` of "update user"): a string, or
+/// the first string of an array; anything else reads as `None`.
+pub(crate) fn string_or_first<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: From<String>,
+{
+    Ok(match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::String(text) => Some(T::from(text)),
+        serde_json::Value::Array(items) => items.into_iter().find_map(|item| match item {
+            serde_json::Value::String(text) => Some(T::from(text)),
+            _ => None,
+        }),
+        _ => None,
+    })
 }
 
 /// `null` or absent reads as the type's default (an empty list, mostly).
@@ -657,10 +700,10 @@ pub struct GroupSummary {
     /// Group name.
     pub name: String,
     /// The group's API token (a credential).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "string_or_first")]
     pub token: Option<Sensitive>,
     /// Alias.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "string_or_first")]
     pub alias: Option<String>,
     /// Number of plays.
     #[serde(default)]
@@ -841,7 +884,7 @@ pub struct UpdatedUser {
     #[serde(default)]
     pub alias: Option<Sensitive>,
     /// The group asked for.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "string_or_first")]
     pub target_group_id: Option<GroupId>,
 }
 
