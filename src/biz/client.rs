@@ -221,11 +221,17 @@ impl BizClientBuilder {
 /// value or a [`BizError`]. An id that cannot name anything (empty, blank, `.` or `..`) is
 /// [`BizError::NotFound`] without a request.
 ///
-/// ```no_run
-/// # async fn run() -> Result<(), nugu_proxy::biz::BizError> {
+/// ```
 /// use nugu_proxy::biz::{BizClient, InvitationRequest, InvitationTarget, Invitee, PublisherToken};
-///
-/// let client = BizClient::new(PublisherToken::new(std::env::var("PUBLISHER_TOKEN").unwrap()))?;
+/// # #[cfg(feature = "biz-emulator")]
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let emulator = nugu_proxy::biz::emulator::Emulator::start().await?;
+/// # emulator.add_play("com.example.orders");
+/// # let client = emulator.client_builder().build()?;
+/// # /*
+/// let client = BizClient::new(PublisherToken::new(std::env::var("NUGU_PUBLISHER_TOKEN")?))?;
+/// # */
 /// let id = client
 ///     .invite(&InvitationRequest::new(
 ///         InvitationTarget::Plays(vec!["com.example.orders".into()]),
@@ -233,7 +239,10 @@ impl BizClientBuilder {
 ///     ))
 ///     .await?;
 /// println!("invitation {id} sent");
+/// # assert_eq!(client.invitations().await?.len(), 1);
 /// # Ok(()) }
+/// # #[cfg(not(feature = "biz-emulator"))]
+/// # fn main() {}
 /// ```
 #[derive(Clone)]
 pub struct BizClient {
@@ -323,11 +332,21 @@ impl BizClient {
 
     /// Every group, page after page (`page_size` per request).
     ///
-    /// ```no_run
-    /// # async fn run(client: nugu_proxy::biz::BizClient) -> Result<(), nugu_proxy::biz::BizError> {
+    /// ```
     /// use futures_util::TryStreamExt;
-    /// let groups: Vec<_> = client.groups(50).try_collect().await?;
+    /// # use nugu_proxy::biz::GroupRequest;
+    /// # #[cfg(feature = "biz-emulator")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = nugu_proxy::biz::emulator::Emulator::start().await?;
+    /// # emulator.add_play("com.example.orders");
+    /// # let client = emulator.client_builder().build()?;
+    /// # for name in ["a", "b", "c"] { client.create_group(&GroupRequest::new(name)).await?; }
+    /// let groups: Vec<_> = client.groups(2).try_collect().await?; // two requests
+    /// # assert_eq!(groups.len(), 3);
     /// # Ok(()) }
+    /// # #[cfg(not(feature = "biz-emulator"))]
+    /// # fn main() {}
     /// ```
     pub fn groups(&self, page_size: u32) -> impl Stream<Item = Result<GroupSummary, BizError>> {
         let client = self.clone();
@@ -369,6 +388,28 @@ impl BizClient {
     /// `DELETE /api/v1/invitation/{invitationId}`: cancels pending invitees; answers the emails
     /// cancelled. [`BizError::NotAcceptable`] when they had already accepted,
     /// [`BizError::NotFound`] when there was no one to cancel.
+    ///
+    /// ```
+    /// use nugu_proxy::biz::{CancelScope, InvitationRequest, InvitationTarget, Invitee};
+    /// # #[cfg(feature = "biz-emulator")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = nugu_proxy::biz::emulator::Emulator::start().await?;
+    /// # emulator.add_play("com.example.orders");
+    /// # let client = emulator.client_builder().build()?;
+    /// let people = vec![
+    ///     Invitee::new("kim@example.com", "김철수", "01012345678"),
+    ///     Invitee::new("lee@example.com", "이영희", "01087654321"),
+    /// ];
+    /// let target = InvitationTarget::Plays(vec!["com.example.orders".into()]);
+    /// let id = client.invite(&InvitationRequest::new(target, people)).await?;
+    /// let scope = CancelScope::Emails(vec!["lee@example.com".into()]);
+    /// let cancelled = client.cancel_invitation(id, &scope).await?;
+    /// assert_eq!(cancelled[0].expose(), "lee@example.com");
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "biz-emulator"))]
+    /// # fn main() {}
+    /// ```
     pub async fn cancel_invitation(
         &self,
         id: InvitationId,
