@@ -1,1 +1,63 @@
-//! NUGU Biz API client (work in progress).
+//! The NUGU Biz API: invite users to a Private Play, manage their groups (feature `biz`).
+//!
+//! Before a user appears as `enrolledUser` in a backend-proxy request, the publisher invites them
+//! through the Biz API; they accept within 72 hours by logging in with a NUGU ID, and from then
+//! on their speaker's requests carry their profile. [`BizClient`] makes every call of the Biz
+//! user API:
+//!
+//! | area | methods |
+//! |---|---|
+//! | groups | [`create_group`](BizClient::create_group), [`update_group`](BizClient::update_group), [`delete_group`](BizClient::delete_group), [`list_groups`](BizClient::list_groups) / [`groups`](BizClient::groups), [`group`](BizClient::group), [`unassigned_users`](BizClient::unassigned_users) |
+//! | invitations | [`invite`](BizClient::invite), [`invitations`](BizClient::invitations), [`cancel_invitation`](BizClient::cancel_invitation) |
+//! | users | [`list_users`](BizClient::list_users) / [`users`](BizClient::users), [`user`](BizClient::user), [`update_user`](BizClient::update_user), [`delete_user`](BizClient::delete_user) |
+//!
+//! Requests are checked before sending ([`validate`]) and refused with the [`ErrorCode`] the API
+//! would answer; answers map to typed values or a [`BizError`]. Personal data and tokens are
+//! [`Sensitive`]: never in `Debug`, logs or error messages.
+//!
+//! With feature `biz-emulator`, [`emulator`] runs the documented API in memory on 127.0.0.1, so
+//! the whole invitation loop (invite, accept, the profile NUGU then sends) runs in a test.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), nugu_proxy::biz::BizError> {
+//! use futures_util::TryStreamExt;
+//! use nugu_proxy::biz::{
+//!     BizClient, GroupRequest, InvitationRequest, InvitationTarget, Invitee, PublisherToken,
+//! };
+//!
+//! let client = BizClient::new(PublisherToken::new(std::env::var("PUBLISHER_TOKEN").unwrap()))?;
+//! let group = client
+//!     .create_group(&GroupRequest::new("Store staff").play_service_ids(["com.example.orders"]))
+//!     .await?;
+//! client
+//!     .invite(&InvitationRequest::new(
+//!         InvitationTarget::Group(group.id),
+//!         vec![Invitee::new("kim@example.com", "김철수", "01012345678").alias("E-1024")],
+//!     ))
+//!     .await?;
+//! let enrolled: Vec<_> = client.users(50).try_collect().await?;
+//! println!("{} enrolled users", enrolled.len());
+//! # Ok(()) }
+//! ```
+
+mod client;
+mod error;
+mod model;
+mod paginate;
+pub mod validate;
+
+#[cfg(feature = "biz-emulator")]
+pub mod emulator;
+
+pub use client::{
+    BizClient, BizClientBuilder, PublisherToken, RetryPolicy, DEFAULT_BASE_URL,
+    PUBLISHER_TOKEN_HEADER,
+};
+pub use error::{BizError, ErrorCode};
+pub use model::{
+    ApiAgreeType, AuthType, CancelScope, DateTime, DateTimeParts, EmailEntry, Group, GroupDetail,
+    GroupId, GroupPage, GroupRef, GroupRequest, GroupSummary, Invitation, InvitationId,
+    InvitationRequest, InvitationStatus, InvitationTarget, InvitedUser, Invitee, Sensitive,
+    ServiceType, UpdatedUser, UserDetail, UserId, UserPage, UserPlay, UserSummary, UserUpdate,
+};
+pub use paginate::{pages, Page, Paged};

@@ -1,0 +1,224 @@
+//! The emulator's HTTP face: the documented paths, the token check, bodies and statuses.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, Request, State as AxumState};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::state::{RawGroup, RawInvitation, RawUserUpdate, Refusal};
+use super::{Fault, Shared};
+use crate::biz::client::PUBLISHER_TOKEN_HEADER;
+use crate::biz::model::{EmailList, GroupId, InvitationId, UserId};
+
+type Ctx = AxumState<Arc<Shared>>;
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(
+            "/api/v1/enrolledUser/group",
+            post(create_group).get(list_groups),
+        )
+        .route(
+            "/api/v1/enrolledUser/group/{group_id}",
+            get(get_group).put(update_group).delete(delete_group),
+        )
+        .route("/api/v1/enrolledUser/invitation", post(invite))
+        .route("/api/v1/invitation", get(list_invitations))
+        .route(
+            "/api/v1/invitation/{invitation_id}",
+            axum::routing::delete(cancel_invitation),
+        )
+        .route("/api/v1/enrolledUser/user", get(list_users))
+        .route(
+            "/api/v1/enrolledUser/user/{user_id}",
+            get(get_user).put(update_user).delete(delete_user),
+        )
+        .layer(middleware::from_fn_with_state(shared.clone(), gate))
+        .with_state(shared)
+}
+
+/// Counts the request, plays an injected fault, and checks the publisher token (403).
+async fn gate(AxumState(shared): Ctx, request: Request, next: Next) -> Response {
+    shared.requests.fetch_add(1, Ordering::SeqCst);
+    match shared.take_fault() {
+        Some(Fault::Status(status)) => return status.into_response(),
+        Some(Fault::Delay(wait)) => tokio::time::sleep(wait).await,
+        None => {}
+    }
+    let token_ok = request
+        .headers()
+        .get(PUBLISHER_TOKEN_HEADER)
+        .is_some_and(|t| t.as_bytes() == shared.token.as_bytes());
+    if !token_ok {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    next.run(request).await
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct ErrorBody {
+            error_code: String,
+        }
+        let status = match self {
+            Refusal::Code(code) => {
+                let body = ErrorBody {
+                    error_code: code.as_str().to_owned(),
+                };
+                return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+            }
+            Refusal::BadRequest => StatusCode::BAD_REQUEST,
+            Refusal::NameTaken => StatusCode::UNAUTHORIZED,
+            Refusal::NotFound => StatusCode::NOT_FOUND,
+            Refusal::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
+            Refusal::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        };
+        status.into_response()
+    }
+}
+
+type Answer = Result<Response, Refusal>;
+
+/// A JSON body: `415` unless the content type is JSON, `400` (no body) unless it parses.
+fn body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> Result<T, Refusal> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return Err(Refusal::UnsupportedMediaType);
+    }
+    serde_json::from_slice(bytes).map_err(|_| Refusal::BadRequest)
+}
+
+fn ok<T: Serialize>(status: StatusCode, value: T) -> Answer {
+    Ok((status, Json(value)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Paging {
+    page: Option<String>,
+    page_size: Option<String>,
+}
+
+impl Paging {
+    /// `page` from 1 (default 1) and `pageSize` from 1 (default 20); anything else is 400.
+    fn read(&self) -> Result<(usize, usize), Refusal> {
+        let number = |value: &Option<String>, default: usize| match value {
+            None => Ok(default),
+            Some(text) => match text.parse::<usize>() {
+                Ok(n) if n >= 1 => Ok(n),
+                _ => Err(Refusal::BadRequest),
+            },
+        };
+        Ok((
+            number(&self.page, 1)?,
+            number(&self.page_size, 20)?.min(1000),
+        ))
+    }
+}
+
+async fn create_group(AxumState(s): Ctx, headers: HeaderMap, bytes: Bytes) -> Answer {
+    let raw: RawGroup = body(&headers, &bytes)?;
+    let now = s.now();
+    ok(StatusCode::CREATED, s.state().create_group(raw, now)?)
+}
+
+async fn update_group(
+    AxumState(s): Ctx,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Answer {
+    let raw: RawGroup = body(&headers, &bytes)?;
+    ok(
+        StatusCode::OK,
+        s.state().update_group(&GroupId::new(id), raw)?,
+    )
+}
+
+async fn delete_group(AxumState(s): Ctx, Path(id): Path<String>) -> Answer {
+    s.state().delete_group(&GroupId::new(id))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn list_groups(AxumState(s): Ctx, Query(paging): Query<Paging>) -> Answer {
+    let (page, size) = paging.read()?;
+    ok(StatusCode::OK, s.state().list_groups(page, size))
+}
+
+async fn get_group(AxumState(s): Ctx, Path(id): Path<String>) -> Answer {
+    let id = (id != "unmappedUser").then(|| GroupId::new(id));
+    ok(StatusCode::OK, s.state().group(id.as_ref())?)
+}
+
+async fn invite(AxumState(s): Ctx, headers: HeaderMap, bytes: Bytes) -> Answer {
+    let raw: RawInvitation = body(&headers, &bytes)?;
+    let now = s.now();
+    ok(StatusCode::CREATED, s.state().invite(raw, now)?)
+}
+
+async fn list_invitations(AxumState(s): Ctx) -> Answer {
+    let now = s.now();
+    ok(StatusCode::OK, s.state().invitations(now))
+}
+
+async fn cancel_invitation(
+    AxumState(s): Ctx,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Answer {
+    let id = id.parse::<i64>().map_err(|_| Refusal::NotFound)?;
+    // The body is optional: none, or an empty list, cancels every pending invitee.
+    let emails: Vec<String> = if bytes.iter().all(u8::is_ascii_whitespace) {
+        Vec::new()
+    } else {
+        let list: EmailList = body(&headers, &bytes)?;
+        list.users
+            .into_iter()
+            .map(|u| u.email.into_inner())
+            .collect()
+    };
+    ok(StatusCode::OK, s.state().cancel(InvitationId(id), &emails)?)
+}
+
+async fn list_users(AxumState(s): Ctx, Query(paging): Query<Paging>) -> Answer {
+    let (page, size) = paging.read()?;
+    ok(StatusCode::OK, s.state().list_users(page, size))
+}
+
+async fn get_user(AxumState(s): Ctx, Path(id): Path<String>) -> Answer {
+    ok(StatusCode::OK, s.state().user(&UserId::new(id))?)
+}
+
+async fn update_user(
+    AxumState(s): Ctx,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Answer {
+    let raw: RawUserUpdate = body(&headers, &bytes)?;
+    let now = s.now();
+    ok(
+        StatusCode::OK,
+        s.state().update_user(&UserId::new(id), raw, now)?,
+    )
+}
+
+async fn delete_user(AxumState(s): Ctx, Path(id): Path<String>) -> Answer {
+    s.state().delete_user(&UserId::new(id))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,796 @@
+//! The emulator's in-memory publisher: plays, groups, invitations, users, and the API's rules.
+//!
+//! Every operation takes the current time from the caller, so the state itself is plain data and
+//! the clock stays injectable.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::{Duration, SystemTime};
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::clock::local_date_time;
+use super::{Edition, EmulatorError, PlayStatus};
+use crate::biz::error::ErrorCode;
+use crate::biz::model::{
+    ApiAgreeType, AuthType, Created, EmailEntry, EmailList, Group, GroupDetail, GroupId, GroupPage,
+    GroupRef, GroupSummary, Invitation, InvitationId, InvitationList, InvitationStatus,
+    InvitedUser, Sensitive, ServiceType, UpdatedUser, UserDetail, UserId, UserPage, UserPlay,
+    UserSummary,
+};
+use crate::biz::validate::{self, Violation};
+
+/// How long an invitation email stays valid.
+pub(crate) const INVITATION_VALIDITY: Duration = Duration::from_secs(72 * 3600);
+
+/// Users a trial publisher may hold, pending invitations included.
+pub(crate) const TRIAL_USER_LIMIT: usize = 10;
+
+/// The answers of the API other than success.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// 400 with an `errorCode`.
+    Code(ErrorCode),
+    /// 400 without body (unreadable request).
+    BadRequest,
+    /// 401 (group name exists).
+    NameTaken,
+    /// 404.
+    NotFound,
+    /// 406 (already accepted).
+    NotAcceptable,
+    /// 415 (the body is not JSON).
+    UnsupportedMediaType,
+}
+
+impl From<ErrorCode> for Refusal {
+    fn from(code: ErrorCode) -> Self {
+        Self::Code(code)
+    }
+}
+
+impl From<Violation> for Refusal {
+    fn from(v: Violation) -> Self {
+        Self::Code(v.code)
+    }
+}
+
+type Answer<T> = Result<T, Refusal>;
+
+// -- request bodies as the emulator reads them: every field optional, to answer the API's codes
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RawGroup {
+    name: Option<String>,
+    alias: Option<String>,
+    #[serde(default)]
+    play_service_ids: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RawInvitation {
+    reason: Option<String>,
+    target_play_service_ids: Option<Vec<String>>,
+    target_group_id: Option<String>,
+    #[serde(default)]
+    users: Option<Vec<RawInvitee>>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RawInvitee {
+    email: Option<String>,
+    name: Option<String>,
+    phone: Option<String>,
+    alias: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RawUserUpdate {
+    name: Option<String>,
+    alias: Option<String>,
+    target_group_id: Option<String>,
+}
+
+// -- records
+
+struct GroupRec {
+    id: GroupId,
+    name: String,
+    alias: Option<String>,
+    token: String,
+    plays: Vec<String>,
+    created: SystemTime,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+enum Target {
+    Plays(Vec<String>),
+    Group(GroupId),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum InviteeState {
+    Pending,
+    Accepted,
+    Cancelled,
+    /// Replaced by a later invitation of the same email.
+    Superseded,
+}
+
+struct InviteeRec {
+    email: String,
+    name: String,
+    phone: String,
+    alias: Option<String>,
+    state: InviteeState,
+}
+
+struct InvitationRec {
+    cause: Option<String>,
+    sent: SystemTime,
+    target: Target,
+    invitees: Vec<InviteeRec>,
+    /// The user being moved, for the re-invitation an update of a `PLAY` user starts.
+    moves: Option<UserId>,
+}
+
+struct UserRec {
+    id: UserId,
+    email: String,
+    name: String,
+    phone: String,
+    alias: Option<String>,
+    group: Option<GroupId>,
+    /// The plays of an unassigned user (a grouped user has the group's).
+    plays: Vec<String>,
+    service_type: ServiceType,
+    token: Option<String>,
+    accepted: SystemTime,
+}
+
+fn key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// FNV-1a: stable pseudo-random ids and keys without a dependency.
+fn fnv(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn opaque(prefix: &str, seed: &str) -> String {
+    format!(
+        "{prefix}{:016X}{:016X}",
+        fnv(seed),
+        fnv(&format!("{seed}#"))
+    )
+}
+
+/// One publisher's data.
+pub(crate) struct State {
+    pub(crate) edition: Edition,
+    pub(crate) biz_kit_info: bool,
+    plays: HashMap<String, PlayStatus>,
+    groups: BTreeMap<GroupId, GroupRec>,
+    invitations: BTreeMap<InvitationId, InvitationRec>,
+    users: BTreeMap<UserId, UserRec>,
+    serial: u64,
+}
+
+impl State {
+    pub(crate) fn new(edition: Edition) -> Self {
+        Self {
+            edition,
+            biz_kit_info: true,
+            plays: HashMap::new(),
+            groups: BTreeMap::new(),
+            invitations: BTreeMap::new(),
+            users: BTreeMap::new(),
+            serial: 0,
+        }
+    }
+
+    fn next(&mut self) -> u64 {
+        self.serial += 1;
+        self.serial
+    }
+
+    pub(crate) fn set_play(&mut self, id: &str, status: PlayStatus) {
+        self.plays.insert(id.to_owned(), status);
+    }
+
+    fn check_plays(&self, ids: &[String]) -> Answer<()> {
+        for id in ids {
+            match self.plays.get(id) {
+                None => return Err(ErrorCode::Play001.into()),
+                Some(PlayStatus::NotInService) => return Err(ErrorCode::Play002.into()),
+                Some(PlayStatus::OtherPublisher) => return Err(ErrorCode::Play003.into()),
+                Some(PlayStatus::InService) => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn group_named(&self, name: &str) -> Option<&GroupId> {
+        self.groups
+            .values()
+            .find(|g| g.name == name.trim())
+            .map(|g| &g.id)
+    }
+
+    // -- groups -----------------------------------------------------------------------------
+
+    fn checked_group(&self, raw: &RawGroup, except: Option<&GroupId>) -> Answer<Vec<String>> {
+        let plays = raw.play_service_ids.clone().unwrap_or_default();
+        validate::group_fields(raw.name.as_deref(), raw.alias.as_deref(), &plays)?;
+        self.check_plays(&plays)?;
+        let name = raw.name.as_deref().unwrap_or_default();
+        match self.group_named(name) {
+            Some(existing) if Some(existing) != except => Err(Refusal::NameTaken),
+            _ => Ok(plays),
+        }
+    }
+
+    fn group_answer(g: &GroupRec) -> Group {
+        Group {
+            id: g.id.clone(),
+            name: g.name.clone(),
+            token: Some(Sensitive::new(g.token.clone())),
+            alias: g.alias.clone(),
+            play_service_ids: g.plays.clone(),
+        }
+    }
+
+    pub(crate) fn create_group(&mut self, raw: RawGroup, now: SystemTime) -> Answer<Group> {
+        let plays = self.checked_group(&raw, None)?;
+        let serial = self.next();
+        let id = GroupId::new(format!("G{serial:06}"));
+        let rec = GroupRec {
+            token: opaque("GT", id.as_str()),
+            id: id.clone(),
+            name: raw.name.unwrap_or_default().trim().to_owned(),
+            alias: raw.alias,
+            plays,
+            created: now,
+        };
+        let answer = Self::group_answer(&rec);
+        self.groups.insert(id, rec);
+        Ok(answer)
+    }
+
+    pub(crate) fn update_group(&mut self, id: &GroupId, raw: RawGroup) -> Answer<Group> {
+        if !self.groups.contains_key(id) {
+            return Err(Refusal::NotFound);
+        }
+        let plays = self.checked_group(&raw, Some(id))?;
+        let rec = self.groups.get_mut(id).ok_or(Refusal::NotFound)?;
+        rec.name = raw.name.unwrap_or_default().trim().to_owned();
+        rec.alias = raw.alias;
+        rec.plays = plays;
+        Ok(Self::group_answer(rec))
+    }
+
+    pub(crate) fn delete_group(&mut self, id: &GroupId) -> Answer<()> {
+        let rec = self.groups.remove(id).ok_or(Refusal::NotFound)?;
+        for user in self
+            .users
+            .values_mut()
+            .filter(|u| u.group.as_ref() == Some(id))
+        {
+            // Unassigned users keep the plays they had through the group.
+            user.group = None;
+            user.plays = rec.plays.clone();
+        }
+        Ok(())
+    }
+
+    pub(crate) fn list_groups(&self, page: usize, size: usize) -> GroupPage {
+        let groups = page_of(self.groups.values(), page, size)
+            .map(|g| GroupSummary {
+                id: g.id.clone(),
+                name: g.name.clone(),
+                token: Some(Sensitive::new(g.token.clone())),
+                alias: g.alias.clone(),
+                play_count: g.plays.len() as u32,
+                user_count: self.members(Some(&g.id)).count() as u64,
+                created_date_time: Some(local_date_time(g.created)),
+            })
+            .collect();
+        GroupPage {
+            total_pages: total_pages(self.groups.len(), size),
+            total_elements: self.groups.len() as u64,
+            unmapped_user_count: self.members(None).count() as u64,
+            groups,
+        }
+    }
+
+    fn members<'a>(&'a self, group: Option<&'a GroupId>) -> impl Iterator<Item = &'a UserRec> {
+        self.users
+            .values()
+            .filter(move |u| u.group.as_ref() == group)
+    }
+
+    /// `None` is `unmappedUser`.
+    pub(crate) fn group(&self, id: Option<&GroupId>) -> Answer<GroupDetail> {
+        let users = self
+            .members(id)
+            .map(|u| {
+                let mut summary = self.user_summary(u);
+                summary.group = None;
+                summary
+            })
+            .collect();
+        let Some(id) = id else {
+            return Ok(GroupDetail {
+                id: None,
+                name: None,
+                token: None,
+                alias: None,
+                play_service_ids: Vec::new(),
+                users,
+            });
+        };
+        let g = self.groups.get(id).ok_or(Refusal::NotFound)?;
+        Ok(GroupDetail {
+            id: Some(g.id.clone()),
+            name: Some(g.name.clone()),
+            token: Some(Sensitive::new(g.token.clone())),
+            alias: g.alias.clone(),
+            play_service_ids: g.plays.clone(),
+            users,
+        })
+    }
+
+    // -- invitations ------------------------------------------------------------------------
+
+    fn pending<'a>(&'a self, now: SystemTime) -> impl Iterator<Item = &'a InviteeRec> + 'a {
+        self.invitations
+            .values()
+            .filter(move |inv| !expired(inv.sent, now))
+            .flat_map(|inv| inv.invitees.iter())
+            .filter(|i| i.state == InviteeState::Pending)
+    }
+
+    /// The emails that count against the trial limit: pending (unexpired) and enrolled.
+    fn emails_in_use(&self, now: SystemTime) -> HashSet<String> {
+        self.pending(now)
+            .map(|i| key(&i.email))
+            .chain(self.users.values().map(|u| key(&u.email)))
+            .collect()
+    }
+
+    pub(crate) fn invite(&mut self, raw: RawInvitation, now: SystemTime) -> Answer<Created> {
+        if raw.target_play_service_ids.is_some() && raw.target_group_id.is_some() {
+            return Err(ErrorCode::Group004.into());
+        }
+        if !self.biz_kit_info {
+            return Err(ErrorCode::Pub001.into());
+        }
+        let users = raw.users.unwrap_or_default();
+        validate::invitation_fields(
+            raw.reason.as_deref(),
+            raw.target_play_service_ids.as_deref(),
+            raw.target_group_id.as_deref(),
+            users.iter().map(|u| {
+                [
+                    u.email.as_deref(),
+                    u.name.as_deref(),
+                    u.phone.as_deref(),
+                    u.alias.as_deref(),
+                ]
+            }),
+        )?;
+        let target = match (raw.target_play_service_ids, raw.target_group_id) {
+            (Some(plays), _) => {
+                self.check_plays(&plays)?;
+                Target::Plays(plays)
+            }
+            (None, group) => {
+                let id = GroupId::new(group.unwrap_or_default());
+                let g = self.groups.get(&id).ok_or(ErrorCode::Group001)?;
+                if g.plays.is_empty() {
+                    return Err(ErrorCode::Group005.into());
+                }
+                Target::Group(id)
+            }
+        };
+        let invitees = users
+            .into_iter()
+            .map(|u| InviteeRec {
+                email: u.email.unwrap_or_default().trim().to_owned(),
+                name: u.name.unwrap_or_default(),
+                phone: u.phone.unwrap_or_default(),
+                alias: u.alias,
+                state: InviteeState::Pending,
+            })
+            .collect();
+        self.record_invitation(raw.reason, target, invitees, None, now)
+    }
+
+    fn record_invitation(
+        &mut self,
+        cause: Option<String>,
+        target: Target,
+        invitees: Vec<InviteeRec>,
+        moves: Option<UserId>,
+        now: SystemTime,
+    ) -> Answer<Created> {
+        let in_use = self.emails_in_use(now);
+        let new = invitees
+            .iter()
+            .filter(|i| !in_use.contains(&key(&i.email)))
+            .count();
+        if self.edition == Edition::Trial && in_use.len() + new > TRIAL_USER_LIMIT {
+            return Err(ErrorCode::User007.into());
+        }
+        let emails: HashSet<String> = invitees.iter().map(|i| key(&i.email)).collect();
+        // Re-inviting an email replaces its pending invitation, and updates name and alias.
+        for earlier in self.invitations.values_mut() {
+            for i in &mut earlier.invitees {
+                if i.state == InviteeState::Pending && emails.contains(&key(&i.email)) {
+                    i.state = InviteeState::Superseded;
+                }
+            }
+        }
+        for invitee in &invitees {
+            let email = key(&invitee.email);
+            if let Some(user) = self.users.values_mut().find(|u| key(&u.email) == email) {
+                user.name.clone_from(&invitee.name);
+                user.alias.clone_from(&invitee.alias);
+            }
+        }
+        let id = InvitationId(self.next() as i64);
+        self.invitations.insert(
+            id,
+            InvitationRec {
+                cause,
+                sent: now,
+                target,
+                invitees,
+                moves,
+            },
+        );
+        Ok(Created { id })
+    }
+
+    pub(crate) fn invitations(&self, now: SystemTime) -> InvitationList {
+        let invitations = self
+            .invitations
+            .iter()
+            .filter_map(|(id, inv)| {
+                let status = if expired(inv.sent, now) {
+                    InvitationStatus::Disable
+                } else {
+                    InvitationStatus::Enable
+                };
+                let users: Vec<InvitedUser> = inv
+                    .invitees
+                    .iter()
+                    .filter(|i| i.state == InviteeState::Pending)
+                    .map(|i| InvitedUser {
+                        email: Sensitive::new(i.email.clone()),
+                        name: Some(Sensitive::new(i.name.clone())),
+                        token: self
+                            .user_by_email(&i.email)
+                            .and_then(|u| u.token.clone())
+                            .map(Sensitive::new),
+                        alias: i.alias.clone().map(Sensitive::new),
+                        status: Some(status.clone()),
+                    })
+                    .collect();
+                let (plays, group) = match &inv.target {
+                    Target::Plays(plays) => (plays.clone(), None),
+                    Target::Group(id) => (Vec::new(), Some(id.clone())),
+                };
+                (!users.is_empty()).then(|| Invitation {
+                    id: *id,
+                    cause: inv.cause.clone(),
+                    created_date: Some(local_date_time(inv.sent)),
+                    target_play_service_ids: plays,
+                    target_group_id: group,
+                    users,
+                })
+            })
+            .collect();
+        InvitationList { invitations }
+    }
+
+    /// Cancels pending invitees (all of them when `emails` is empty).
+    pub(crate) fn cancel(&mut self, id: InvitationId, emails: &[String]) -> Answer<EmailList> {
+        validate::cancel_emails(emails.iter().map(String::as_str))?;
+        let inv = self.invitations.get_mut(&id).ok_or(Refusal::NotFound)?;
+        let wanted: HashSet<String> = emails.iter().map(|e| key(e)).collect();
+        let mut cancelled = Vec::new();
+        let mut accepted = false;
+        for invitee in &mut inv.invitees {
+            if !wanted.is_empty() && !wanted.contains(&key(&invitee.email)) {
+                continue;
+            }
+            match invitee.state {
+                InviteeState::Pending => {
+                    invitee.state = InviteeState::Cancelled;
+                    cancelled.push(EmailEntry {
+                        email: Sensitive::new(invitee.email.clone()),
+                    });
+                }
+                InviteeState::Accepted => accepted = true,
+                InviteeState::Cancelled | InviteeState::Superseded => {}
+            }
+        }
+        match (cancelled.is_empty(), accepted) {
+            (false, _) => Ok(EmailList { users: cancelled }),
+            (true, true) => Err(Refusal::NotAcceptable),
+            (true, false) => Err(Refusal::NotFound),
+        }
+    }
+
+    // -- users ------------------------------------------------------------------------------
+
+    fn user_by_email(&self, email: &str) -> Option<&UserRec> {
+        let email = key(email);
+        self.users.values().find(|u| key(&u.email) == email)
+    }
+
+    fn plays_of(&self, user: &UserRec) -> Vec<String> {
+        match &user.group {
+            Some(id) => self
+                .groups
+                .get(id)
+                .map(|g| g.plays.clone())
+                .unwrap_or_default(),
+            None => user.plays.clone(),
+        }
+    }
+
+    fn group_ref(&self, id: Option<&GroupId>) -> Option<GroupRef> {
+        let g = self.groups.get(id?)?;
+        Some(GroupRef {
+            id: g.id.clone(),
+            name: Some(g.name.clone()),
+        })
+    }
+
+    fn user_summary(&self, u: &UserRec) -> UserSummary {
+        UserSummary {
+            id: u.id.clone(),
+            name: Some(Sensitive::new(u.name.clone())),
+            email: Some(Sensitive::new(u.email.clone())),
+            alias: u.alias.clone().map(Sensitive::new),
+            phone: Some(Sensitive::new(u.phone.clone())),
+            group: self.group_ref(u.group.as_ref()),
+            service_type: Some(u.service_type.clone()),
+            api_agree_type: Some(ApiAgreeType::None),
+            auth_type: Some(AuthType::None),
+            accepted_date_time: Some(local_date_time(u.accepted)),
+        }
+    }
+
+    pub(crate) fn list_users(&self, page: usize, size: usize) -> UserPage {
+        UserPage {
+            total_pages: total_pages(self.users.len(), size),
+            total_elements: self.users.len() as u64,
+            users: page_of(self.users.values(), page, size)
+                .map(|u| self.user_summary(u))
+                .collect(),
+        }
+    }
+
+    pub(crate) fn user(&self, id: &UserId) -> Answer<UserDetail> {
+        let u = self.users.get(id).ok_or(Refusal::NotFound)?;
+        let service = u.service_type == ServiceType::Service;
+        let accepted = local_date_time(u.accepted);
+        let plays = self
+            .plays_of(u)
+            .into_iter()
+            .map(|play| UserPlay {
+                token: Some(Sensitive::new(opaque("PT", &format!("{}/{play}", u.id)))),
+                play_service_id: play,
+                agree_yn: Some(true),
+                api_agree_yn: Some(service),
+                api_allowed_device_count: Some(if service { 3 } else { 0 }),
+                accepted_date_time: Some(accepted.clone()),
+            })
+            .collect();
+        Ok(UserDetail {
+            id: u.id.clone(),
+            name: Some(Sensitive::new(u.name.clone())),
+            token: u.token.clone().map(Sensitive::new),
+            email: Some(Sensitive::new(u.email.clone())),
+            alias: u.alias.clone().map(Sensitive::new),
+            phone: Some(Sensitive::new(u.phone.clone())),
+            group: self.group_ref(u.group.as_ref()),
+            service_type: Some(u.service_type.clone()),
+            service_agree_yn: Some(service),
+            service_api_agree_yn: Some(service),
+            service_api_allowed_device_count: Some(if service { 3 } else { 0 }),
+            service_accepted_date_time: Some(accepted),
+            plays,
+        })
+    }
+
+    pub(crate) fn update_user(
+        &mut self,
+        id: &UserId,
+        raw: RawUserUpdate,
+        now: SystemTime,
+    ) -> Answer<UpdatedUser> {
+        if !self.users.contains_key(id) {
+            return Err(Refusal::NotFound);
+        }
+        if !self.biz_kit_info {
+            return Err(ErrorCode::User008.into());
+        }
+        validate::user_update_fields(
+            raw.name.as_deref(),
+            raw.alias.as_deref(),
+            raw.target_group_id.as_deref(),
+        )?;
+        let target = raw.target_group_id.map(GroupId::new);
+        if let Some(group) = &target {
+            if !self.groups.contains_key(group) {
+                return Err(ErrorCode::Group001.into());
+            }
+        }
+        let user = self.users.get_mut(id).ok_or(Refusal::NotFound)?;
+        user.name = raw.name.unwrap_or_default();
+        user.alias = raw.alias;
+        let answer = UpdatedUser {
+            id: user.id.clone(),
+            email: Some(Sensitive::new(user.email.clone())),
+            name: Some(Sensitive::new(user.name.clone())),
+            alias: user.alias.clone().map(Sensitive::new),
+            target_group_id: target.clone(),
+        };
+        match target {
+            Some(group) if user.service_type == ServiceType::Play => {
+                // A PLAY user is re-invited into the group and moves on acceptance.
+                let invitee = InviteeRec {
+                    email: user.email.clone(),
+                    name: user.name.clone(),
+                    phone: user.phone.clone(),
+                    alias: user.alias.clone(),
+                    state: InviteeState::Pending,
+                };
+                let moves = Some(user.id.clone());
+                self.record_invitation(None, Target::Group(group), vec![invitee], moves, now)?;
+            }
+            Some(group) => user.group = Some(group),
+            None => {}
+        }
+        Ok(answer)
+    }
+
+    pub(crate) fn delete_user(&mut self, id: &UserId) -> Answer<()> {
+        self.users.remove(id).map(drop).ok_or(Refusal::NotFound)
+    }
+
+    // -- what the user and NUGU do ------------------------------------------------------------
+
+    /// The user behind `email` logs in with a NUGU ID from the latest invitation email.
+    pub(crate) fn accept(&mut self, email: &str, now: SystemTime) -> Result<UserId, EmulatorError> {
+        let wanted = key(email);
+        let (inv_id, index) =
+            self.invitations
+                .iter()
+                .rev()
+                .find_map(|(id, inv)| {
+                    let index = inv.invitees.iter().position(|i| {
+                        i.state == InviteeState::Pending && key(&i.email) == wanted
+                    })?;
+                    Some((*id, index))
+                })
+                .ok_or(EmulatorError::NoPendingInvitation)?;
+        let serial = self.next();
+        let edition = self.edition;
+        let Some(inv) = self.invitations.get_mut(&inv_id) else {
+            return Err(EmulatorError::NoPendingInvitation);
+        };
+        if expired(inv.sent, now) {
+            return Err(EmulatorError::InvitationExpired);
+        }
+        let invitee = &mut inv.invitees[index];
+        invitee.state = InviteeState::Accepted;
+        let (group, plays) = match &inv.target {
+            Target::Group(id) if self.groups.contains_key(id) => (Some(id.clone()), Vec::new()),
+            Target::Group(_) => (None, Vec::new()),
+            Target::Plays(plays) => (None, plays.clone()),
+        };
+        let existing = inv
+            .moves
+            .clone()
+            .or_else(|| {
+                self.users
+                    .values()
+                    .find(|u| key(&u.email) == wanted)
+                    .map(|u| u.id.clone())
+            })
+            .filter(|id| self.users.contains_key(id));
+        let id = existing.unwrap_or_else(|| UserId::new(format!("U{serial:06}")));
+        let (service_type, token) = match edition {
+            Edition::Trial => (ServiceType::Play, None),
+            Edition::Full => (ServiceType::Service, Some(opaque("UT", &wanted))),
+        };
+        let record = UserRec {
+            id: id.clone(),
+            email: invitee.email.clone(),
+            name: invitee.name.clone(),
+            phone: invitee.phone.clone(),
+            alias: invitee.alias.clone(),
+            group,
+            plays,
+            service_type,
+            token,
+            accepted: now,
+        };
+        self.users.insert(id.clone(), record);
+        Ok(id)
+    }
+
+    /// The user revokes the permission in the NUGU app: they are no longer a Biz user.
+    pub(crate) fn revoke(&mut self, email: &str) -> Result<(), EmulatorError> {
+        let id = self
+            .user_by_email(email)
+            .map(|u| u.id.clone())
+            .ok_or(EmulatorError::NotEnrolled)?;
+        self.users.remove(&id);
+        Ok(())
+    }
+
+    /// `profile.privatePlay` as NUGU sends it for `email`'s speaker `device` using `play`.
+    pub(crate) fn profile(
+        &self,
+        email: &str,
+        play: &str,
+        device: &str,
+    ) -> Result<Value, EmulatorError> {
+        let user = self
+            .user_by_email(email)
+            .ok_or(EmulatorError::NotEnrolled)?;
+        if !self.plays_of(user).iter().any(|p| p == play) {
+            return Err(EmulatorError::NotEntitled);
+        }
+        let mut enrolled = json!({
+            "name": user.name,
+            "phoneNo": user.phone,
+            "email": user.email,
+        });
+        if let Some(alias) = &user.alias {
+            enrolled["tag"] = json!(alias);
+        }
+        if self.edition == Edition::Full {
+            if let Some(token) = &user.token {
+                enrolled["userToken"] = json!(token);
+            }
+            enrolled["serviceType"] = json!(user.service_type.as_str());
+        }
+        Ok(json!({
+            "deviceUniqueId": device,
+            "userKey": opaque("user.0.", &key(&user.email)),
+            "deviceKey": opaque("device.0.", device),
+            "enrolledUser": enrolled,
+        }))
+    }
+}
+
+fn expired(sent: SystemTime, now: SystemTime) -> bool {
+    now.duration_since(sent)
+        .is_ok_and(|age| age > INVITATION_VALIDITY)
+}
+
+fn total_pages(total: usize, size: usize) -> u32 {
+    total.div_ceil(size.max(1)) as u32
+}
+
+fn page_of<'a, T: 'a>(
+    items: impl Iterator<Item = &'a T>,
+    page: usize,
+    size: usize,
+) -> impl Iterator<Item = &'a T> {
+    items
+        .skip(page.saturating_sub(1).saturating_mul(size))
+        .take(size)
+}
