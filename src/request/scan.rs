@@ -35,8 +35,20 @@ pub(super) fn action_request(body: &ByteString) -> Option<ActionRequest> {
         pos: 0,
         depth: 0,
     };
+    // Filled in place: the model is ~650 bytes, and returning each part by value up the
+    // stack cost more in copies than the strings themselves.
+    let mut request = ActionRequest {
+        version: Text::default(),
+        action: Action {
+            action_name: Text::default(),
+            parameters: Parameters::default(),
+        },
+        event: None,
+        context: Context::default(),
+        profile: None,
+    };
     scanner.ws();
-    let request = scanner.action_request().ok()?;
+    scanner.action_request(&mut request).ok()?;
     scanner.ws();
     (scanner.pos == scanner.bytes.len()).then_some(request)
 }
@@ -54,182 +66,279 @@ struct Key<'a> {
     escaped: bool,
 }
 
-/// Stores a struct field's value, rejecting a field seen twice as serde's derive does.
-fn put<T>(seen: &mut u8, bit: u8, slot: &mut T, value: R<T>) -> R<()> {
+/// Marks a struct field as seen, rejecting a field seen twice as serde's derive does.
+fn once(seen: &mut u8, bit: u8) -> R<()> {
     let mask = 1 << bit;
     if *seen & mask != 0 {
         return Err(Bail);
     }
     *seen |= mask;
-    *slot = value?;
     Ok(())
 }
 
+/// Whether every field in `required` (a bit mask) was seen.
+fn has(seen: u8, required: u8) -> R<()> {
+    if seen & required == required {
+        Ok(())
+    } else {
+        Err(Bail)
+    }
+}
+
 impl<'a> Scanner<'a> {
-    // ---- the model -------------------------------------------------------------------------
+    // ---- the model: each part is filled in place -------------------------------------------
 
-    fn action_request(&mut self) -> R<ActionRequest> {
-        let (mut version, mut action, mut event, mut context, mut profile) =
-            (None, None, None, None, None);
+    fn action_request(&mut self, out: &mut ActionRequest) -> R<()> {
         let mut seen = 0;
         self.fields(|s, key| match key {
-            "version" => put(&mut seen, 0, &mut version, s.text().map(Some)),
-            "action" => put(&mut seen, 1, &mut action, s.action().map(Some)),
-            "event" => put(&mut seen, 2, &mut event, s.opt_raw()),
-            "context" => put(&mut seen, 3, &mut context, s.context().map(Some)),
-            "profile" => put(&mut seen, 4, &mut profile, s.opt(Self::profile)),
+            "version" => {
+                once(&mut seen, 0)?;
+                out.version = s.text()?;
+                Ok(())
+            }
+            "action" => {
+                once(&mut seen, 1)?;
+                s.action(&mut out.action)
+            }
+            "event" => {
+                once(&mut seen, 2)?;
+                out.event = s.opt_raw()?;
+                Ok(())
+            }
+            "context" => {
+                once(&mut seen, 3)?;
+                s.context(&mut out.context)
+            }
+            "profile" => {
+                once(&mut seen, 4)?;
+                if s.null()? {
+                    out.profile = None;
+                    return Ok(());
+                }
+                s.profile(out.profile.insert(Profile { private_play: None }))
+            }
             _ => s.skip(),
         })?;
-        Ok(ActionRequest {
-            version: version.ok_or(Bail)?,
-            action: action.ok_or(Bail)?,
-            event,
-            context: context.unwrap_or_default(),
-            profile,
-        })
+        has(seen, 0b11)
     }
 
-    fn action(&mut self) -> R<Action> {
-        let (mut name, mut parameters) = (None, None);
+    fn action(&mut self, out: &mut Action) -> R<()> {
         let mut seen = 0;
         self.fields(|s, key| match key {
-            "actionName" => put(&mut seen, 0, &mut name, s.text().map(Some)),
-            "parameters" => put(&mut seen, 1, &mut parameters, s.parameters().map(Some)),
+            "actionName" => {
+                once(&mut seen, 0)?;
+                out.action_name = s.text()?;
+                Ok(())
+            }
+            "parameters" => {
+                once(&mut seen, 1)?;
+                s.parameters(&mut out.parameters)
+            }
             _ => s.skip(),
         })?;
-        Ok(Action {
-            action_name: name.ok_or(Bail)?,
-            parameters: parameters.unwrap_or_default(),
-        })
+        has(seen, 0b1)
     }
 
-    fn parameters(&mut self) -> R<Parameters> {
+    fn parameters(&mut self, out: &mut Parameters) -> R<()> {
         if self.null()? {
-            return Ok(Parameters::default());
+            return Ok(());
         }
-        let mut entries = Vec::with_capacity(8);
+        let entries = &mut out.entries;
+        entries.reserve(8);
         self.object(|s, key| {
             let name = s.key_text(key)?;
             let parameter = s.opt(Self::parameter)?.unwrap_or_default();
             entries.push((name, parameter));
             Ok(())
         })?;
-        if super::action::has_duplicate(&entries) {
+        if super::action::has_duplicate(entries) {
             return Err(Bail);
         }
-        Ok(Parameters { entries })
+        Ok(())
     }
 
     fn parameter(&mut self) -> R<Parameter> {
-        let (mut entity_type, mut value) = (None, None);
+        let mut parameter = Parameter::default();
         let mut seen = 0;
         self.fields(|s, key| match key {
-            "type" => put(&mut seen, 0, &mut entity_type, s.opt_text()),
-            "value" => put(&mut seen, 1, &mut value, s.opt_text()),
-            _ => s.skip(),
-        })?;
-        Ok(Parameter { entity_type, value })
-    }
-
-    fn context(&mut self) -> R<Context> {
-        let mut context = Context::default();
-        let mut seen = 0;
-        self.fields(|s, key| match key {
-            "session" => put(&mut seen, 0, &mut context.session, s.session()),
-            "device" => put(&mut seen, 1, &mut context.device, s.device()),
-            "supportedInterfaces" => {
-                put(&mut seen, 2, &mut context.supported_interfaces, s.opt_raw())
+            "type" => {
+                once(&mut seen, 0)?;
+                parameter.entity_type = s.opt_text()?;
+                Ok(())
             }
-            "privatePlay" => put(&mut seen, 3, &mut context.private_play, s.opt_raw()),
+            "value" => {
+                once(&mut seen, 1)?;
+                parameter.value = s.opt_text()?;
+                Ok(())
+            }
             _ => s.skip(),
         })?;
-        Ok(context)
+        Ok(parameter)
     }
 
-    fn session(&mut self) -> R<Session> {
-        let mut session = Session::default();
+    fn context(&mut self, out: &mut Context) -> R<()> {
         let mut seen = 0;
         self.fields(|s, key| match key {
-            "id" => put(&mut seen, 0, &mut session.id, s.opt_text()),
-            "isNew" => put(&mut seen, 1, &mut session.is_new, s.boolean()),
-            "accessToken" => put(&mut seen, 2, &mut session.access_token, s.opt_text()),
-            "isPlayBuilderRequest" => put(
-                &mut seen,
-                3,
-                &mut session.is_play_builder_request,
-                s.boolean(),
-            ),
+            "session" => {
+                once(&mut seen, 0)?;
+                s.session(&mut out.session)
+            }
+            "device" => {
+                once(&mut seen, 1)?;
+                s.device(&mut out.device)
+            }
+            "supportedInterfaces" => {
+                once(&mut seen, 2)?;
+                out.supported_interfaces = s.opt_raw()?;
+                Ok(())
+            }
+            "privatePlay" => {
+                once(&mut seen, 3)?;
+                out.private_play = s.opt_raw()?;
+                Ok(())
+            }
             _ => s.skip(),
-        })?;
-        Ok(session)
-    }
-
-    fn device(&mut self) -> R<Device> {
-        let mut device = Device::default();
-        let mut seen = 0;
-        self.fields(|s, key| match key {
-            "type" => put(&mut seen, 0, &mut device.device_type, s.opt_text()),
-            "state" => put(&mut seen, 1, &mut device.state, s.opt_raw()),
-            _ => s.skip(),
-        })?;
-        Ok(device)
-    }
-
-    fn profile(&mut self) -> R<Profile> {
-        let mut private_play = None;
-        let mut seen = 0;
-        self.fields(|s, key| match key {
-            "privatePlay" => put(&mut seen, 0, &mut private_play, s.opt(Self::private_play)),
-            _ => s.skip(),
-        })?;
-        Ok(Profile { private_play })
-    }
-
-    fn private_play(&mut self) -> R<PrivatePlay> {
-        let (mut device_unique_id, mut user_key, mut device_key, mut enrolled_user) =
-            (None, None, None, None);
-        let mut seen = 0;
-        self.fields(|s, key| match key {
-            "deviceUniqueId" => put(&mut seen, 0, &mut device_unique_id, s.opt_text()),
-            "userKey" => put(&mut seen, 1, &mut user_key, s.text().map(Some)),
-            "deviceKey" => put(&mut seen, 2, &mut device_key, s.text().map(Some)),
-            "enrolledUser" => put(&mut seen, 3, &mut enrolled_user, s.opt(Self::enrolled_user)),
-            _ => s.skip(),
-        })?;
-        Ok(PrivatePlay {
-            device_unique_id,
-            user_key: user_key.ok_or(Bail)?,
-            device_key: device_key.ok_or(Bail)?,
-            enrolled_user,
         })
     }
 
-    fn enrolled_user(&mut self) -> R<EnrolledUser> {
-        let (mut name, mut phone_no, mut email) = (None, None, None);
-        let (mut tag, mut user_token, mut service_type) = (None, None, None);
+    fn session(&mut self, out: &mut Session) -> R<()> {
         let mut seen = 0;
         self.fields(|s, key| match key {
-            "name" => put(&mut seen, 0, &mut name, s.text().map(Some)),
-            "phoneNo" => put(&mut seen, 1, &mut phone_no, s.text().map(Some)),
-            "email" => put(&mut seen, 2, &mut email, s.text().map(Some)),
-            "tag" => put(&mut seen, 3, &mut tag, s.opt_text()),
-            "userToken" => put(&mut seen, 4, &mut user_token, s.opt_text()),
-            "serviceType" => put(
-                &mut seen,
-                5,
-                &mut service_type,
-                s.opt_text().map(|t| t.map(|t| ServiceType::from_wire(&t))),
-            ),
+            "id" => {
+                once(&mut seen, 0)?;
+                out.id = s.opt_text()?;
+                Ok(())
+            }
+            "isNew" => {
+                once(&mut seen, 1)?;
+                out.is_new = s.boolean()?;
+                Ok(())
+            }
+            "accessToken" => {
+                once(&mut seen, 2)?;
+                out.access_token = s.opt_text()?;
+                Ok(())
+            }
+            "isPlayBuilderRequest" => {
+                once(&mut seen, 3)?;
+                out.is_play_builder_request = s.boolean()?;
+                Ok(())
+            }
+            _ => s.skip(),
+        })
+    }
+
+    fn device(&mut self, out: &mut Device) -> R<()> {
+        let mut seen = 0;
+        self.fields(|s, key| match key {
+            "type" => {
+                once(&mut seen, 0)?;
+                out.device_type = s.opt_text()?;
+                Ok(())
+            }
+            "state" => {
+                once(&mut seen, 1)?;
+                out.state = s.opt_raw()?;
+                Ok(())
+            }
+            _ => s.skip(),
+        })
+    }
+
+    fn profile(&mut self, out: &mut Profile) -> R<()> {
+        let mut seen = 0;
+        self.fields(|s, key| match key {
+            "privatePlay" => {
+                once(&mut seen, 0)?;
+                if s.null()? {
+                    out.private_play = None;
+                    return Ok(());
+                }
+                s.private_play(out.private_play.insert(PrivatePlay {
+                    device_unique_id: None,
+                    user_key: Text::default(),
+                    device_key: Text::default(),
+                    enrolled_user: None,
+                }))
+            }
+            _ => s.skip(),
+        })
+    }
+
+    fn private_play(&mut self, out: &mut PrivatePlay) -> R<()> {
+        let mut seen = 0;
+        self.fields(|s, key| match key {
+            "deviceUniqueId" => {
+                once(&mut seen, 0)?;
+                out.device_unique_id = s.opt_text()?;
+                Ok(())
+            }
+            "userKey" => {
+                once(&mut seen, 1)?;
+                out.user_key = s.text()?;
+                Ok(())
+            }
+            "deviceKey" => {
+                once(&mut seen, 2)?;
+                out.device_key = s.text()?;
+                Ok(())
+            }
+            "enrolledUser" => {
+                once(&mut seen, 3)?;
+                if s.null()? {
+                    out.enrolled_user = None;
+                    return Ok(());
+                }
+                s.enrolled_user(out.enrolled_user.insert(EnrolledUser {
+                    name: Text::default(),
+                    phone_no: Text::default(),
+                    email: Text::default(),
+                    tag: None,
+                    user_token: None,
+                    service_type: None,
+                }))
+            }
             _ => s.skip(),
         })?;
-        Ok(EnrolledUser {
-            name: name.ok_or(Bail)?,
-            phone_no: phone_no.ok_or(Bail)?,
-            email: email.ok_or(Bail)?,
-            tag,
-            user_token,
-            service_type,
-        })
+        has(seen, 0b110)
+    }
+
+    fn enrolled_user(&mut self, out: &mut EnrolledUser) -> R<()> {
+        let mut seen = 0;
+        self.fields(|s, key| match key {
+            "name" => {
+                once(&mut seen, 0)?;
+                out.name = s.text()?;
+                Ok(())
+            }
+            "phoneNo" => {
+                once(&mut seen, 1)?;
+                out.phone_no = s.text()?;
+                Ok(())
+            }
+            "email" => {
+                once(&mut seen, 2)?;
+                out.email = s.text()?;
+                Ok(())
+            }
+            "tag" => {
+                once(&mut seen, 3)?;
+                out.tag = s.opt_text()?;
+                Ok(())
+            }
+            "userToken" => {
+                once(&mut seen, 4)?;
+                out.user_token = s.opt_text()?;
+                Ok(())
+            }
+            "serviceType" => {
+                once(&mut seen, 5)?;
+                out.service_type = s.opt_text()?.map(|t| ServiceType::from_wire(&t));
+                Ok(())
+            }
+            _ => s.skip(),
+        })?;
+        has(seen, 0b111)
     }
 
     // ---- values ----------------------------------------------------------------------------
@@ -289,7 +398,7 @@ impl<'a> Scanner<'a> {
         if escaped {
             decode(&self.src[start..end]).map(Text::from)
         } else {
-            Ok(Text::shared(self.slice(start, end)))
+            Ok(Text::from_body(self.src, &self.src[start..end]))
         }
     }
 
@@ -297,7 +406,7 @@ impl<'a> Scanner<'a> {
         if key.escaped {
             decode(key.raw).map(Text::from)
         } else {
-            Ok(Text::shared(self.src.slice_ref(key.raw)))
+            Ok(Text::from_body(self.src, key.raw))
         }
     }
 
