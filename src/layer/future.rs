@@ -10,14 +10,13 @@ use bytes::Bytes;
 use http::request::Parts;
 use http::{Request, Response};
 use http_body::Body;
-use http_body_util::combinators::Collect;
-use http_body_util::{Full, LengthLimitError, Limited};
+use http_body_util::Full;
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
 use super::check::{self, Caller, Verdict};
 use super::layer::Config;
-use super::service::BoxError;
+use super::read::{ReadBody, ReadError};
 use super::ResponseBody;
 use crate::rejection::{BodyReadFailed, PayloadTooLarge, PrivatePlayRejection};
 
@@ -27,7 +26,6 @@ pin_project! {
     where
         S: Service<Request<Full<Bytes>>>,
         B: Body,
-        B::Error: Into<BoxError>,
     {
         #[pin]
         state: State<S, B>,
@@ -40,11 +38,10 @@ pin_project! {
     where
         S: Service<Request<Full<Bytes>>>,
         B: Body,
-        B::Error: Into<BoxError>,
     {
         Reading {
             #[pin]
-            collect: Collect<Limited<B>>,
+            read: ReadBody<B>,
             next: Option<Next<S>>,
         },
         Calling {
@@ -69,10 +66,9 @@ impl<S, B> ResponseFuture<S, B>
 where
     S: Service<Request<Full<Bytes>>>,
     B: Body,
-    B::Error: Into<BoxError>,
 {
-    pub(crate) fn collecting(
-        collect: Collect<Limited<B>>,
+    pub(crate) fn reading(
+        read: ReadBody<B>,
         parts: Parts,
         caller: Caller,
         inner: S,
@@ -85,7 +81,7 @@ where
             config,
         });
         Self {
-            state: State::Reading { collect, next },
+            state: State::Reading { read, next },
         }
     }
 
@@ -111,7 +107,6 @@ impl<S, B, ResBody> Future for ResponseFuture<S, B>
 where
     S: Service<Request<Full<Bytes>>, Response = Response<ResBody>>,
     B: Body,
-    B::Error: Into<BoxError>,
 {
     type Output = Result<Response<ResponseBody<ResBody>>, S::Error>;
 
@@ -119,8 +114,8 @@ where
         let mut state = self.project().state;
         loop {
             match state.as_mut().project() {
-                StateProj::Reading { collect, next } => {
-                    let read = ready!(collect.poll(cx));
+                StateProj::Reading { read, next } => {
+                    let read = ready!(read.poll(cx));
                     let Some(Next {
                         parts,
                         caller,
@@ -132,11 +127,11 @@ where
                         return Poll::Ready(Ok(layer_response(reject(BodyReadFailed.into()))));
                     };
                     let verdict = match read {
-                        Ok(collected) => check::body(parts, collected.to_bytes(), caller, &config),
-                        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+                        Ok(body) => check::body(parts, body, caller, &config),
+                        Err(ReadError::TooLarge) => {
                             Err(PayloadTooLarge::new(config.body_limit).into())
                         }
-                        Err(_) => Err(BodyReadFailed.into()),
+                        Err(ReadError::Failed) => Err(BodyReadFailed.into()),
                     };
                     match verdict {
                         Ok(Verdict::Forward(request)) => {

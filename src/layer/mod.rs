@@ -11,6 +11,7 @@ mod check;
 mod future;
 #[allow(clippy::module_inception)]
 mod layer;
+mod read;
 mod service;
 
 pub use auth::{ApiKey, Authentication, InvalidApiKey};

@@ -6,16 +6,14 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use tower_service::Service;
 
 use super::check;
 use super::future::ResponseFuture;
 use super::layer::Config;
+use super::read::ReadBody;
 use super::{PrivatePlayLayer, ResponseBody};
-
-/// The boxed error type of request bodies.
-pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The service [`PrivatePlayLayer`] wraps around yours; see the layer for what it checks.
 ///
@@ -56,7 +54,6 @@ impl<S, B, ResBody> Service<Request<B>> for PrivatePlayService<S>
 where
     S: Service<Request<Full<Bytes>>, Response = Response<ResBody>> + Clone,
     B: Body,
-    B::Error: Into<BoxError>,
 {
     type Response = Response<ResponseBody<ResBody>>;
     type Error = S::Error;
@@ -76,7 +73,7 @@ where
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
         let (parts, body) = request.into_parts();
-        let collect = Limited::new(body, self.config.body_limit).collect();
-        ResponseFuture::collecting(collect, parts, caller, inner, self.config.clone())
+        let read = ReadBody::new(body, self.config.body_limit);
+        ResponseFuture::reading(read, parts, caller, inner, self.config.clone())
     }
 }

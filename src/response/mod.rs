@@ -69,8 +69,9 @@ impl ActionResponse {
     }
 
     /// Sets `output[key]` to `value`, adding the key if the request did not have it.
-    pub fn output(mut self, key: &str, value: impl Into<String>) -> Self {
-        self.set(key, Some(Text::from(value.into())));
+    pub fn output(mut self, key: &str, value: impl AsRef<str>) -> Self {
+        // Borrowed, not `Into<String>`: a short value is stored inline without allocating.
+        self.set(key, Some(Text::from(value.as_ref())));
         self
     }
 
