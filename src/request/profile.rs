@@ -1,6 +1,7 @@
 //! `profile.privatePlay`: the speaker and, for an invited Biz user, who they are.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -31,9 +32,14 @@ pub(crate) struct Profile {
 /// assert_eq!(profile.user_key(), "user.0.A3JF");
 /// assert!(profile.enrolled_user().is_none());
 /// ```
+#[derive(Clone)]
+pub struct PrivatePlay(Arc<PrivatePlayFields>);
+
+/// The fields of a [`PrivatePlay`], behind one `Arc` so that handing the profile to a handler
+/// (the layer puts a copy into the request's extensions) is a reference count, not a copy.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PrivatePlay {
+#[serde(rename = "PrivatePlay", rename_all = "camelCase")]
+pub(super) struct PrivatePlayFields {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) device_unique_id: Option<Text>,
     pub(super) user_key: Text,
@@ -43,24 +49,53 @@ pub struct PrivatePlay {
 }
 
 impl PrivatePlay {
+    pub(super) fn new(fields: PrivatePlayFields) -> Self {
+        Self(Arc::new(fields))
+    }
+}
+
+impl fmt::Debug for PrivatePlay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PrivatePlay")
+            .field("device_unique_id", &self.0.device_unique_id)
+            .field("user_key", &self.0.user_key)
+            .field("device_key", &self.0.device_key)
+            .field("enrolled_user", &self.0.enrolled_user)
+            .finish()
+    }
+}
+
+impl Serialize for PrivatePlay {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for PrivatePlay {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        PrivatePlayFields::deserialize(deserializer).map(Self::new)
+    }
+}
+
+impl PrivatePlay {
     /// The registration number printed under the speaker (`deviceUniqueId`), if sent.
     pub fn device_unique_id(&self) -> Option<&str> {
-        self.device_unique_id.as_deref()
+        self.0.device_unique_id.as_deref()
     }
 
     /// The hashed user id (`userKey`).
     pub fn user_key(&self) -> &str {
-        &self.user_key
+        &self.0.user_key
     }
 
     /// The hashed device id (`deviceKey`).
     pub fn device_key(&self) -> &str {
-        &self.device_key
+        &self.0.device_key
     }
 
     /// The invited, enrolled Biz user (`enrolledUser`), if any.
     pub fn enrolled_user(&self) -> Option<&EnrolledUser> {
-        self.enrolled_user.as_ref()
+        self.0.enrolled_user.as_ref()
     }
 }
 
@@ -84,9 +119,13 @@ impl PrivatePlay {
 /// assert!(debug.contains("홍*동") && debug.contains("010****2222"));
 /// assert!(!debug.contains("홍길동") && !debug.contains("L4WYJEK2"));
 /// ```
+#[derive(Clone)]
+pub struct EnrolledUser(Arc<EnrolledUserFields>);
+
+/// The fields of an [`EnrolledUser`], behind one `Arc` (see [`PrivatePlayFields`]).
 #[derive(Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EnrolledUser {
+#[serde(rename = "EnrolledUser", rename_all = "camelCase")]
+pub(super) struct EnrolledUserFields {
     pub(super) name: Text,
     pub(super) phone_no: Text,
     pub(super) email: Text,
@@ -99,50 +138,66 @@ pub struct EnrolledUser {
 }
 
 impl EnrolledUser {
+    pub(super) fn new(fields: EnrolledUserFields) -> Self {
+        Self(Arc::new(fields))
+    }
+
     /// The user's name (`name`). Personal data.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.0.name
     }
 
     /// The user's phone number (`phoneNo`). Personal data.
     pub fn phone_no(&self) -> &str {
-        &self.phone_no
+        &self.0.phone_no
     }
 
     /// The user's email address (`email`). Personal data.
     pub fn email(&self) -> &str {
-        &self.email
+        &self.0.email
     }
 
     /// The publisher's own tag for the user (`tag`): an employee number, a shop code, an
     /// intranet id...
     pub fn tag(&self) -> Option<&str> {
-        self.tag.as_deref()
+        self.0.tag.as_deref()
     }
 
     /// The user's Biz API token (`userToken`, Biz Kit full edition). A credential: never log it.
     pub fn user_token(&self) -> Option<&str> {
-        self.user_token.as_deref()
+        self.0.user_token.as_deref()
     }
 
     /// How the user was invited (`serviceType`, Biz Kit full edition).
     pub fn service_type(&self) -> Option<&ServiceType> {
-        self.service_type.as_ref()
+        self.0.service_type.as_ref()
     }
 
     /// The name in a log-safe form (`홍*동`).
     pub fn masked_name(&self) -> MaskedName<'_> {
-        MaskedName(&self.name)
+        MaskedName(&self.0.name)
     }
 
     /// The phone number in a log-safe form (`010****2222`).
     pub fn masked_phone_no(&self) -> MaskedPhone<'_> {
-        MaskedPhone(&self.phone_no)
+        MaskedPhone(&self.0.phone_no)
     }
 
     /// The email address in a log-safe form (`g***@example.com`).
     pub fn masked_email(&self) -> MaskedEmail<'_> {
-        MaskedEmail(&self.email)
+        MaskedEmail(&self.0.email)
+    }
+}
+
+impl Serialize for EnrolledUser {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for EnrolledUser {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        EnrolledUserFields::deserialize(deserializer).map(Self::new)
     }
 }
 
@@ -152,9 +207,9 @@ impl fmt::Debug for EnrolledUser {
             .field("name", &self.masked_name())
             .field("phone_no", &self.masked_phone_no())
             .field("email", &self.masked_email())
-            .field("tag", &self.tag)
-            .field("user_token", &self.user_token.as_ref().map(|_| Redacted))
-            .field("service_type", &self.service_type)
+            .field("tag", &self.0.tag)
+            .field("user_token", &self.0.user_token.as_ref().map(|_| Redacted))
+            .field("service_type", &self.0.service_type)
             .finish()
     }
 }

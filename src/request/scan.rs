@@ -15,7 +15,9 @@ use bytestring::ByteString;
 
 use super::action::{Action, Parameter, Parameters};
 use super::context::{Context, Device, Session};
-use super::profile::{EnrolledUser, PrivatePlay, Profile, ServiceType};
+use super::profile::{
+    EnrolledUser, EnrolledUserFields, PrivatePlay, PrivatePlayFields, Profile, ServiceType,
+};
 use super::text::{RawJson, Text};
 use super::ActionRequest;
 
@@ -254,18 +256,21 @@ impl<'a> Scanner<'a> {
                     out.private_play = None;
                     return Ok(());
                 }
-                s.private_play(out.private_play.insert(PrivatePlay {
+                let mut fields = PrivatePlayFields {
                     device_unique_id: None,
                     user_key: Text::default(),
                     device_key: Text::default(),
                     enrolled_user: None,
-                }))
+                };
+                s.private_play(&mut fields)?;
+                out.private_play = Some(PrivatePlay::new(fields));
+                Ok(())
             }
             _ => s.skip(),
         })
     }
 
-    fn private_play(&mut self, out: &mut PrivatePlay) -> R<()> {
+    fn private_play(&mut self, out: &mut PrivatePlayFields) -> R<()> {
         let mut seen = 0;
         self.fields(|s, key| match key {
             "deviceUniqueId" => {
@@ -289,21 +294,24 @@ impl<'a> Scanner<'a> {
                     out.enrolled_user = None;
                     return Ok(());
                 }
-                s.enrolled_user(out.enrolled_user.insert(EnrolledUser {
+                let mut fields = EnrolledUserFields {
                     name: Text::default(),
                     phone_no: Text::default(),
                     email: Text::default(),
                     tag: None,
                     user_token: None,
                     service_type: None,
-                }))
+                };
+                s.enrolled_user(&mut fields)?;
+                out.enrolled_user = Some(EnrolledUser::new(fields));
+                Ok(())
             }
             _ => s.skip(),
         })?;
         has(seen, 0b110)
     }
 
-    fn enrolled_user(&mut self, out: &mut EnrolledUser) -> R<()> {
+    fn enrolled_user(&mut self, out: &mut EnrolledUserFields) -> R<()> {
         let mut seen = 0;
         self.fields(|s, key| match key {
             "name" => {
