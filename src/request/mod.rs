@@ -18,7 +18,10 @@ mod text;
 
 use bytes::Bytes;
 use bytestring::ByteString;
-use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use action::{Action, Parameter, Parameters};
 pub use context::{
@@ -54,9 +57,15 @@ use profile::Profile;
 /// let json = serde_json::to_value(&request).unwrap();
 /// assert_eq!(json["profile"]["privatePlay"]["enrolledUser"]["phoneNo"], "01011112222");
 /// ```
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ActionRequest {
+#[derive(Clone)]
+pub struct ActionRequest(Arc<ActionRequestFields>);
+
+/// The fields of an [`ActionRequest`], behind one `Arc`: the layer hands the request to the
+/// handler through the extensions, and extractors such as axum's `Extension` clone it, so a
+/// clone is a reference count rather than a copy of the whole model.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(rename = "ActionRequest", rename_all = "camelCase")]
+struct ActionRequestFields {
     version: Text,
     action: Action,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -65,6 +74,31 @@ pub struct ActionRequest {
     context: Context,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     profile: Option<Profile>,
+}
+
+impl fmt::Debug for ActionRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let fields = &*self.0;
+        f.debug_struct("ActionRequest")
+            .field("version", &fields.version)
+            .field("action", &fields.action)
+            .field("event", &fields.event)
+            .field("context", &fields.context)
+            .field("profile", &fields.profile)
+            .finish()
+    }
+}
+
+impl Serialize for ActionRequest {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for ActionRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        ActionRequestFields::deserialize(deserializer).map(|fields| Self(Arc::new(fields)))
+    }
 }
 
 impl ActionRequest {
@@ -103,43 +137,43 @@ impl ActionRequest {
 
     /// The API version (`version`), `"2.0"` today.
     pub fn version(&self) -> &str {
-        &self.version
+        &self.0.version
     }
 
     /// The `action` object.
     pub fn action(&self) -> &Action {
-        &self.action
+        &self.0.action
     }
 
     /// The action's name (`action.actionName`).
     pub fn action_name(&self) -> &str {
-        self.action.name()
+        self.0.action.name()
     }
 
     /// The action's parameters (`action.parameters`).
     pub fn parameters(&self) -> &Parameters {
-        self.action.parameters()
+        self.0.action.parameters()
     }
 
     /// The device event that caused this request (`event`), raw. Parse it into
     /// [`Event`] with [`RawJson::parse`].
     pub fn event(&self) -> Option<&RawJson> {
-        self.event.as_ref()
+        self.0.event.as_ref()
     }
 
     /// The `context` object.
     pub fn context(&self) -> &Context {
-        &self.context
+        &self.0.context
     }
 
     /// `context.session`.
     pub fn session(&self) -> &Session {
-        self.context.session()
+        self.0.context.session()
     }
 
     /// `profile.privatePlay`, sent to Private Plays only.
     pub fn private_play(&self) -> Option<&PrivatePlay> {
-        self.profile.as_ref()?.private_play.as_ref()
+        self.0.profile.as_ref()?.private_play.as_ref()
     }
 
     /// `profile.privatePlay.enrolledUser`: the invited, enrolled Biz user, if any.
@@ -149,7 +183,8 @@ impl ActionRequest {
 
     /// Drops `profile`: used when the body's claims about who is calling cannot be trusted.
     pub(crate) fn without_profile(mut self) -> Self {
-        self.profile = None;
+        // Unique right after parsing, so this clears the field in place without a copy.
+        Arc::make_mut(&mut self.0).profile = None;
         self
     }
 }

@@ -11,6 +11,8 @@
 //! error with its JSON path. So it may be stricter than serde, never looser; the differential
 //! tests below and the fuzz target hold it to that.
 
+use std::sync::Arc;
+
 use bytestring::ByteString;
 
 use super::action::{Action, Parameter, Parameters};
@@ -19,7 +21,7 @@ use super::profile::{
     EnrolledUser, EnrolledUserFields, PrivatePlay, PrivatePlayFields, Profile, ServiceType,
 };
 use super::text::{RawJson, Text};
-use super::ActionRequest;
+use super::{ActionRequest, ActionRequestFields};
 
 /// The scanner gave up; the serde path decides.
 pub(super) struct Bail;
@@ -39,7 +41,7 @@ pub(super) fn action_request(body: &ByteString) -> Option<ActionRequest> {
     };
     // Filled in place: the model is ~650 bytes, and returning each part by value up the
     // stack cost more in copies than the strings themselves.
-    let mut request = ActionRequest {
+    let mut request = ActionRequestFields {
         version: Text::default(),
         action: Action {
             action_name: Text::default(),
@@ -52,7 +54,7 @@ pub(super) fn action_request(body: &ByteString) -> Option<ActionRequest> {
     scanner.ws();
     scanner.action_request(&mut request).ok()?;
     scanner.ws();
-    (scanner.pos == scanner.bytes.len()).then_some(request)
+    (scanner.pos == scanner.bytes.len()).then(|| ActionRequest(Arc::new(request)))
 }
 
 struct Scanner<'a> {
@@ -90,7 +92,7 @@ fn has(seen: u8, required: u8) -> R<()> {
 impl<'a> Scanner<'a> {
     // ---- the model: each part is filled in place -------------------------------------------
 
-    fn action_request(&mut self, out: &mut ActionRequest) -> R<()> {
+    fn action_request(&mut self, out: &mut ActionRequestFields) -> R<()> {
         let mut seen = 0;
         self.fields(|s, key| match key {
             "version" => {
