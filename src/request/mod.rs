@@ -1,8 +1,8 @@
 //! The request model: what NUGU sends to `POST {Web URL}/{actionName}`.
 //!
 //! [`ActionRequest`] is the whole body (version 2.0). Parse it with
-//! [`ActionRequest::from_bytes`], which keeps strings as slices of the body instead of copies, or
-//! with any serde deserializer. Unknown fields are ignored everywhere, and the parts NUGU keeps
+//! [`ActionRequest::from_bytes`], which keeps long strings and raw parts as slices of the body
+//! instead of copies (short strings are stored inline), or with any serde deserializer. Unknown fields are ignored everywhere, and the parts NUGU keeps
 //! extending (`event`, `context.device.state`, `context.supportedInterfaces`,
 //! `context.privatePlay`) are kept as [`RawJson`] to be parsed on demand.
 //!
@@ -102,8 +102,9 @@ impl<'de> Deserialize<'de> for ActionRequest {
 }
 
 impl ActionRequest {
-    /// Parses a request body, sharing its bytes: strings of the result are slices of `body`
-    /// rather than copies (escaped strings excepted).
+    /// Parses a request body, sharing its bytes: long strings and raw parts of the result are
+    /// slices of `body` rather than copies (escaped strings excepted; strings of up to 23 bytes
+    /// are stored inline, which is cheaper than sharing).
     ///
     /// ```
     /// use bytes::Bytes;
