@@ -58,12 +58,14 @@ mod error;
 mod forwarded;
 mod health;
 mod idle;
+mod panic;
+mod path;
 mod pipeline;
 mod serve;
 mod tls;
 
 pub use addr::{parse_listen_addr, PublicUrl, TrustedProxies};
-pub use builder::{ChooseTransport, ServerBuilder};
+pub use builder::{ChooseTransport, ServerBuilder, DEFAULT_MAX_HEADER_BYTES};
 pub use error::{PemKind, StartupError};
 pub use pipeline::{BoxError, ProxyService};
 pub use serve::{shutdown_signal, Server};
