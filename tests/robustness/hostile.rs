@@ -337,7 +337,7 @@ async fn every_field_with_a_wrong_type() {
         ),
     ];
     let wrong: &[(&str, Value)] = &[
-        ("string", json!("x")),
+        ("string", json!("PII-홍길동-01099998888")),
         ("number", json!(-12.5e3)),
         ("bool", json!(true)),
         ("array", json!(["x", 1])),
@@ -367,6 +367,10 @@ async fn every_field_with_a_wrong_type() {
                 200 => Served,
                 _ => {
                     answer.assert_error(400, "malformed_request");
+                    let message = String::from_utf8_lossy(&answer.body);
+                    for leak in ["PII", "01099998888", "12500", "12.5"] {
+                        assert!(!message.contains(leak), "{field} as {t}: {message}");
+                    }
                     Refused
                 }
             };
