@@ -774,3 +774,55 @@ async fn path_tricks() {
     assert_still_serving(server.addr, &cert.der).await;
     server.shut_down().await;
 }
+
+#[tokio::test]
+async fn request_smuggling_framing_is_never_ambiguous() {
+    let cert = cert();
+    let calls = Calls::default();
+    let server = start(builder(&cert), play(&calls)).await;
+    let body = good_body();
+    let chunked = format!("{:x}\r\n{}\r\n0\r\n\r\n", body.len(), body);
+    // A second request hidden after the first: it must never be served.
+    let smuggled = raw_post("/nugu/check_in", "", body.as_bytes());
+    // (extra headers, status of the first answer: 200 served by chunked framing, or hyper's
+    // own 400 without a body)
+    let cases: &[(&str, u16)] = &[
+        ("Transfer-Encoding: chunked\r\n", 200),
+        ("Transfer-Encoding: gzip, chunked\r\n", 200),
+        (
+            "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+            200,
+        ),
+        ("Transfer-Encoding: chunked, gzip\r\n", 400),
+        ("Transfer-Encoding: xchunked\r\n", 400),
+        ("X-Folded: a\r\n folded\r\n", 400),
+    ];
+    for &(extra, status) in cases {
+        let before = calls.get();
+        // Content-Length counts the chunked body, so that framing by it would be coherent too.
+        let head = format!(
+            "POST /nugu/check_in HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+             Authorization: token {API_KEY}\r\nContent-Length: {}\r\n{extra}\r\n",
+            chunked.len()
+        );
+        let bytes = [head.as_bytes(), chunked.as_bytes(), &smuggled].concat();
+        let (answer, mut stream) = raw_exchange(server.addr, &cert.der, &bytes).await;
+        let answer = answer.unwrap_or_else(|| panic!("{extra:?}: no answer"));
+        assert_eq!(answer.status, status, "{extra:?}: {answer:?}");
+        if status == 200 {
+            answer.assert_nugu_ok();
+            assert_eq!(calls.get(), before + 1, "{extra:?}");
+        } else {
+            assert!(answer.body.is_empty(), "{extra:?}: {answer:?}");
+            assert_eq!(calls.get(), before, "{extra:?}");
+        }
+        // With both Content-Length and Transfer-Encoding hyper closes the connection after the
+        // answer: the smuggled request is never read.
+        assert!(
+            read_answer(&mut stream).await.is_none(),
+            "{extra:?}: a second answer"
+        );
+        assert_still_serving(server.addr, &cert.der).await;
+    }
+    server.shut_down().await;
+}
