@@ -119,6 +119,7 @@ pub const DEFAULT_MAX_HEADER_BYTES: usize = 16 * 1024;
 ///     .public_url("https://proxy.example.com/nugu".parse()?)
 ///     .request_timeout(Duration::from_secs(5))
 ///     .max_connections(256)
+///     .max_header_bytes(8 * 1024)
 ///     .bind("127.0.0.1:0".parse()?)
 ///     .await?;
 /// assert_ne!(server.local_addr().port(), 0);
@@ -205,9 +206,10 @@ impl ServerBuilder {
     /// counted as `name: value\r\n` (default [`DEFAULT_MAX_HEADER_BYTES`], 16 KiB). A larger
     /// head is answered `431 {"error":"headers_too_large"}` and never reaches the service.
     ///
-    /// hyper itself stops reading a head at four times this (at least 64 KiB), and at more than
-    /// 100 header fields; such a request gets hyper's own `431` without a JSON body and the
-    /// connection is closed.
+    /// hyper itself gives up on a head that is still incomplete once its buffer holds four times
+    /// this (at least 64 KiB; it checks between reads, so a head of up to about twice that may
+    /// still arrive whole and get the typed answer), and on more than 100 header fields: such a
+    /// request gets hyper's own `431` without a JSON body and the connection is closed.
     pub fn max_header_bytes(mut self, bytes: usize) -> Self {
         self.config.max_header_bytes = bytes;
         self

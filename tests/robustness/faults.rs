@@ -403,8 +403,15 @@ async fn graceful_shutdown_under_load_answers_every_accepted_request() {
             }
         }));
     }
-    // Load for a while, then the signal with requests in flight.
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // Load until every client has had requests taken up, then the signal with requests in
+    // flight.
+    for _ in 0..1000 {
+        if started.load(Ordering::SeqCst) >= 2 * CLIENTS {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(150)).await;
     let Running { stop, task, .. } = server;
     let at_signal = started.load(Ordering::SeqCst);
     let _ = stop.map(|s| s.send(()));
@@ -442,7 +449,10 @@ async fn graceful_shutdown_under_load_answers_every_accepted_request() {
          the signal), {} connections closed by the server",
         refused.load(Ordering::SeqCst)
     );
-    assert!(at_signal >= CLIENTS, "too little load to test: {at_signal}");
+    assert!(
+        at_signal >= 2 * CLIENTS,
+        "too little load to test: {at_signal}"
+    );
     // Every request the handler took up got its full response, and none was lost.
     assert_eq!(answered, started, "accepted requests were lost");
     assert_eq!(

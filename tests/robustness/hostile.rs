@@ -440,7 +440,7 @@ async fn a_lying_content_length() {
     let cert = cert();
     let calls = Calls::default();
     let server = start(
-        builder(&cert).request_timeout(Duration::from_millis(500)),
+        builder(&cert).request_timeout(Duration::from_secs(1)),
         play(&calls),
     )
     .await;
@@ -508,7 +508,7 @@ async fn chunked_bodies_that_never_end_or_break() {
     let cert = cert();
     let calls = Calls::default();
     let server = start(
-        builder(&cert).request_timeout(Duration::from_millis(500)),
+        builder(&cert).request_timeout(Duration::from_secs(1)),
         play(&calls),
     )
     .await;
