@@ -339,7 +339,9 @@ impl futures_util::Stream for ChannelStream {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graceful_shutdown_under_load_answers_every_accepted_request() {
-    const CLIENTS: usize = 12;
+    const CLIENTS: usize = 8;
+    const H2_CONNECTIONS: usize = 2;
+    const H2_STREAMS: usize = 4;
     let cert = cert();
     let started = Arc::new(AtomicUsize::new(0));
     let counter = started.clone();
@@ -403,6 +405,45 @@ async fn graceful_shutdown_under_load_answers_every_accepted_request() {
             }
         }));
     }
+    // HTTP/2 too: streams on shared connections. After GOAWAY a new stream is refused (the
+    // handler never sees it); a stream the server took up is answered in full.
+    let h2_refused = Arc::new(AtomicUsize::new(0));
+    for conn in 0..H2_CONNECTIONS {
+        let stream = tls_connect(addr, &der, &[b"h2"]).await;
+        let (h2, connection) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+                .await
+                .unwrap();
+        tokio::spawn(connection);
+        for s in 0..H2_STREAMS {
+            let (mut h2, answered, h2_refused) = (h2.clone(), answered.clone(), h2_refused.clone());
+            clients.push(tokio::spawn(async move {
+                for n in 0..1000 {
+                    let id = format!("h2-{conn}-{s}-request-{n}");
+                    let mut body: serde_json::Value = serde_json::from_str(&good_body()).unwrap();
+                    body["action"]["parameters"]["place"]["value"] = id.clone().into();
+                    let mut request =
+                        nugu_post("https://localhost/nugu/check_in", body.to_string());
+                    request.headers_mut().remove("host");
+                    let Ok(response) = h2.send_request(request).await else {
+                        h2_refused.fetch_add(1, Ordering::SeqCst);
+                        return;
+                    };
+                    assert_eq!(response.status(), 200);
+                    let bytes = response
+                        .into_body()
+                        .collect()
+                        .await
+                        .expect("an accepted request got its full response")
+                        .to_bytes();
+                    let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                    assert_eq!(json["output"]["echo"], id.as_str());
+                    answered.fetch_add(1, Ordering::SeqCst);
+                }
+            }));
+        }
+    }
+
     // Load until every client has had requests taken up, then the signal with requests in
     // flight.
     for _ in 0..1000 {
@@ -446,8 +487,9 @@ async fn graceful_shutdown_under_load_answers_every_accepted_request() {
     );
     eprintln!(
         "graceful shutdown under load: {answered} answered, {started} accepted ({at_signal} before \
-         the signal), {} connections closed by the server",
-        refused.load(Ordering::SeqCst)
+         the signal); {} HTTP/1.1 connections closed, {} HTTP/2 streams refused after GOAWAY",
+        refused.load(Ordering::SeqCst),
+        h2_refused.load(Ordering::SeqCst),
     );
     assert!(
         at_signal >= 2 * CLIENTS,
