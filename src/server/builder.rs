@@ -87,6 +87,7 @@ pub(crate) struct Config {
     pub(crate) idle_timeout: Duration,
     pub(crate) max_connections: usize,
     pub(crate) max_header_bytes: usize,
+    pub(crate) max_concurrent_streams: u32,
     pub(crate) shutdown_grace: Duration,
 }
 
@@ -98,6 +99,10 @@ impl Config {
         self.max_header_bytes.saturating_mul(4).max(64 * 1024)
     }
 }
+
+/// The default of [`ServerBuilder::max_concurrent_streams`]: 32 requests at once on one HTTP/2
+/// connection.
+pub const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 32;
 
 /// The default of [`ServerBuilder::max_header_bytes`]: 16 KiB. NUGU's requests carry a few
 /// hundred bytes of headers.
@@ -145,6 +150,7 @@ impl ServerBuilder {
                 idle_timeout: Duration::from_secs(60),
                 max_connections: 1024,
                 max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+                max_concurrent_streams: DEFAULT_MAX_CONCURRENT_STREAMS,
                 shutdown_grace: Duration::from_secs(30),
             },
         };
@@ -215,6 +221,17 @@ impl ServerBuilder {
         self
     }
 
+    /// At most this many requests at once on one HTTP/2 connection (default
+    /// [`DEFAULT_MAX_CONCURRENT_STREAMS`], 32; at least 1), announced to the client, which
+    /// queues the rest. Each request in flight may hold a body up to the layer's limit, so this
+    /// times [`max_connections`](Self::max_connections) times the body limit bounds what
+    /// clients can make the server buffer (hyper's own default, 200, would allow six times
+    /// more).
+    pub fn max_concurrent_streams(mut self, max: u32) -> Self {
+        self.config.max_concurrent_streams = max.max(1);
+        self
+    }
+
     /// After the shutdown signal, how long in-flight requests may take to finish before the
     /// remaining connections are closed (default 30 s).
     pub fn shutdown_grace(mut self, grace: Duration) -> Self {
@@ -258,6 +275,7 @@ impl fmt::Debug for ServerBuilder {
             .field("idle_timeout", &c.idle_timeout)
             .field("max_connections", &c.max_connections)
             .field("max_header_bytes", &c.max_header_bytes)
+            .field("max_concurrent_streams", &c.max_concurrent_streams)
             .field("shutdown_grace", &c.shutdown_grace)
             .finish_non_exhaustive()
     }

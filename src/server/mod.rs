@@ -71,7 +71,9 @@ mod serve;
 mod tls;
 
 pub use addr::{parse_listen_addr, PublicUrl, TrustedProxies};
-pub use builder::{ChooseTransport, ServerBuilder, DEFAULT_MAX_HEADER_BYTES};
+pub use builder::{
+    ChooseTransport, ServerBuilder, DEFAULT_MAX_CONCURRENT_STREAMS, DEFAULT_MAX_HEADER_BYTES,
+};
 pub use error::{PemKind, StartupError};
 pub use pipeline::{BoxError, ProxyService};
 pub use serve::{shutdown_signal, Server};

@@ -58,6 +58,7 @@ impl Http {
         base.http2()
             .timer(TokioTimer::new())
             .max_header_list_size(u32::try_from(hard_limit).unwrap_or(u32::MAX))
+            .max_concurrent_streams(config.max_concurrent_streams)
             .keep_alive_interval(Some(Duration::from_secs(30)))
             .keep_alive_timeout(Duration::from_secs(10));
         // The version is fixed per connection (by ALPN, or HTTP/1.1 behind a terminator), so

@@ -181,3 +181,75 @@ async fn a_burst_beyond_max_connections_is_held_then_served() {
     assert_still_serving(addr, &cert.der).await;
     server.shut_down().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_http2_connection_gets_at_most_32_requests_in_flight() {
+    const SENT: usize = 40;
+    let cert = cert();
+    let started = Arc::new(AtomicUsize::new(0));
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let (counter, permits) = (started.clone(), gate.clone());
+    // Each request holds its slot until the test lets it go.
+    let held = tower::service_fn(move |_req: http::Request<hyper::body::Incoming>| {
+        let (counter, permits) = (counter.clone(), permits.clone());
+        async move {
+            counter.fetch_add(1, Ordering::SeqCst);
+            if let Ok(permit) = permits.acquire().await {
+                permit.forget();
+            }
+            Ok::<_, std::convert::Infallible>(http::Response::new(http_body_util::Full::new(
+                bytes::Bytes::from_static(b"done"),
+            )))
+        }
+    });
+    let server = start(builder(&cert), held).await;
+    let stream = tls_connect(server.addr, &cert.der, &[b"h2"]).await;
+    let (h2, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    // One request first, so that the client has the server's SETTINGS: a client that opens
+    // streams before them gets those past the limit refused (REFUSED_STREAM, never processed,
+    // safe to retry) rather than queued.
+    gate.add_permits(1);
+    let request = http::Request::get("https://localhost/nugu/first")
+        .body(http_body_util::Full::<bytes::Bytes>::default())
+        .unwrap();
+    assert_eq!(
+        h2.clone().send_request(request).await.unwrap().status(),
+        200
+    );
+    started.store(0, Ordering::SeqCst);
+    let mut streams = Vec::new();
+    for _ in 0..SENT {
+        let mut h2 = h2.clone();
+        streams.push(tokio::spawn(async move {
+            let request = http::Request::get("https://localhost/nugu/held")
+                .body(http_body_util::Full::<bytes::Bytes>::default())
+                .unwrap();
+            let response = h2.send_request(request).await.unwrap();
+            response.status().as_u16()
+        }));
+    }
+    // The server announced 32: the client queues the rest, and no more than 32 are taken up.
+    for _ in 0..500 {
+        if started.load(Ordering::SeqCst) >= 32 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(started.load(Ordering::SeqCst), 32);
+    // Let them all go: every one of the 40 is answered.
+    gate.add_permits(SENT);
+    for stream in streams {
+        let status = tokio::time::timeout(Duration::from_secs(10), stream)
+            .await
+            .expect("every stream was answered")
+            .unwrap();
+        assert_eq!(status, 200);
+    }
+    assert_eq!(started.load(Ordering::SeqCst), SENT);
+    server.shut_down().await;
+}
