@@ -7,7 +7,8 @@
 //! cargo run --release --example bench_server -- plain 127.0.0.1:9444
 //! ```
 //!
-//! It prints `ready <pid>` once listening and serves until SIGTERM.
+//! It prints `ready <pid>` once listening and serves until SIGTERM. `NUGU_BENCH_MAX_CONNECTIONS`
+//! sets the server's connection limit (default 1024), for `scripts/soak`'s overload phase.
 
 use std::convert::Infallible;
 
@@ -36,7 +37,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         cert.cert.pem().as_bytes(),
         cert.signing_key.serialize_pem().as_bytes(),
     )?;
-    let server = Server::builder().tls(tls).bind(addr).await?;
+    let mut builder = Server::builder().tls(tls);
+    if let Ok(max) = std::env::var("NUGU_BENCH_MAX_CONNECTIONS") {
+        builder = builder.max_connections(max.parse()?);
+    }
+    let server = builder.bind(addr).await?;
     println!("ready {}", std::process::id());
     match mode.as_str() {
         "layer" => {

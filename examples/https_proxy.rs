@@ -51,6 +51,12 @@ async fn main() -> ExitCode {
         .with_max_level(tracing::Level::INFO)
         .with_target(false)
         .init();
+    // The standard panic hook prints a panic's message, which may quote a request's personal
+    // data, to stderr. The server answers such a request 500 and goes on; log where, not what.
+    std::panic::set_hook(Box::new(|info| {
+        let at = info.location().map(ToString::to_string).unwrap_or_default();
+        tracing::error!(%at, "a handler panicked (message withheld: it may hold personal data)");
+    }));
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

@@ -265,7 +265,13 @@ impl axum_core::response::IntoResponse for PrivatePlayRejection {
     }
 }
 
-fn error_response(status: StatusCode, code: &str, message: &str) -> http::Response<Full<Bytes>> {
+/// The JSON error every refusal of the crate answers with: `{"error": code, "message": message}`
+/// (and `WWW-Authenticate: token` on a 401). Also used by the server for its own refusals.
+pub(crate) fn error_response(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+) -> http::Response<Full<Bytes>> {
     let body = serde_json::json!({ "error": code, "message": message });
     let mut response = json_response(status, Bytes::from(body.to_string()));
     if status == StatusCode::UNAUTHORIZED {

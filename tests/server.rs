@@ -360,8 +360,17 @@ async fn health_answers_under_the_public_url_prefix_without_authentication() {
     let (status, _) = send(&mut sender, get("/nugu/health")).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(reporter.calls(), 0);
-    // Only the prefixed path is the health check; the rest goes to the service.
-    send(&mut sender, get("/health")).await;
+    // Only the prefixed path is the health check. NUGU calls nothing outside the prefix, so the
+    // rest never reaches the service either: the server answers 404 itself.
+    let (status, body) = send(&mut sender, get("/health")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["error"],
+        "not_found"
+    );
+    assert_eq!(reporter.calls(), 0);
+    // Under the prefix, any other path goes to the service.
+    send(&mut sender, get("/nugu/other")).await;
     assert_eq!(reporter.calls(), 1);
     server.shut_down().await;
 }
@@ -738,7 +747,10 @@ async fn a_request_past_the_request_timeout_gets_504() {
     let stream = tls_connect(server.addr, client_config(&[&cert.der], &[])).await;
     let (status, body) = send(&mut h1_over(stream).await, get("/slow")).await;
     assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
-    assert_eq!(body, r#"{"error":"timeout"}"#);
+    assert_eq!(
+        body,
+        r#"{"error":"timeout","message":"the request took longer than the server's request timeout"}"#
+    );
     server.shut_down().await;
 }
 

@@ -78,14 +78,35 @@ pub(crate) type Readiness = Arc<dyn Fn() -> bool + Send + Sync>;
 pub(crate) struct Config {
     pub(crate) mode: Mode,
     pub(crate) health_path: String,
+    /// The public URL's path without a trailing slash; `""` when none was given.
+    pub(crate) path_prefix: String,
     pub(crate) readiness: Option<Readiness>,
     pub(crate) handshake_timeout: Duration,
     pub(crate) header_read_timeout: Duration,
     pub(crate) request_timeout: Duration,
     pub(crate) idle_timeout: Duration,
     pub(crate) max_connections: usize,
+    pub(crate) max_header_bytes: usize,
+    pub(crate) max_concurrent_streams: u32,
     pub(crate) shutdown_grace: Duration,
 }
+
+impl Config {
+    /// The size past which hyper itself refuses a request head (a bare `431`, no JSON): four
+    /// times [`max_header_bytes`](ServerBuilder::max_header_bytes), at least 64 KiB. It also
+    /// bounds each HTTP/1.1 connection's read buffer.
+    pub(crate) fn hard_head_limit(&self) -> usize {
+        self.max_header_bytes.saturating_mul(4).max(64 * 1024)
+    }
+}
+
+/// The default of [`ServerBuilder::max_concurrent_streams`]: 32 requests at once on one HTTP/2
+/// connection.
+pub const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 32;
+
+/// The default of [`ServerBuilder::max_header_bytes`]: 16 KiB. NUGU's requests carry a few
+/// hundred bytes of headers.
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 16 * 1024;
 
 /// The server's settings after the transport is chosen; [`bind`](Self::bind) ends it.
 ///
@@ -103,6 +124,7 @@ pub(crate) struct Config {
 ///     .public_url("https://proxy.example.com/nugu".parse()?)
 ///     .request_timeout(Duration::from_secs(5))
 ///     .max_connections(256)
+///     .max_header_bytes(8 * 1024)
 ///     .bind("127.0.0.1:0".parse()?)
 ///     .await?;
 /// assert_ne!(server.local_addr().port(), 0);
@@ -120,12 +142,15 @@ impl ServerBuilder {
             config: Config {
                 mode,
                 health_path: "/health".to_owned(),
+                path_prefix: String::new(),
                 readiness: None,
                 handshake_timeout: Duration::from_secs(10),
                 header_read_timeout: Duration::from_secs(10),
                 request_timeout: Duration::from_secs(10),
                 idle_timeout: Duration::from_secs(60),
                 max_connections: 1024,
+                max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+                max_concurrent_streams: DEFAULT_MAX_CONCURRENT_STREAMS,
                 shutdown_grace: Duration::from_secs(30),
             },
         };
@@ -137,8 +162,12 @@ impl ServerBuilder {
 
     /// The Web URL registered in Play Builder. Its path prefix places the health check at
     /// `{prefix}/health`; without one the health check is at `/health`.
+    ///
+    /// NUGU calls nothing outside the prefix, so a request whose path is not under it is
+    /// answered `404 {"error":"not_found"}` by the server and never reaches the service.
     pub fn public_url(mut self, url: PublicUrl) -> Self {
         self.config.health_path = url.health_path();
+        self.config.path_prefix = url.path_prefix().to_owned();
         self
     }
 
@@ -176,6 +205,30 @@ impl ServerBuilder {
     /// frees, rather than being accepted and dropped.
     pub fn max_connections(mut self, max: usize) -> Self {
         self.config.max_connections = max.max(1);
+        self
+    }
+
+    /// The largest request head served, in bytes: the request target plus every header field
+    /// counted as `name: value\r\n` (default [`DEFAULT_MAX_HEADER_BYTES`], 16 KiB). A larger
+    /// head is answered `431 {"error":"headers_too_large"}` and never reaches the service.
+    ///
+    /// hyper itself gives up on a head that is still incomplete once its buffer holds four times
+    /// this (at least 64 KiB; it checks between reads, so a head of up to about twice that may
+    /// still arrive whole and get the typed answer), and on more than 100 header fields: such a
+    /// request gets hyper's own `431` without a JSON body and the connection is closed.
+    pub fn max_header_bytes(mut self, bytes: usize) -> Self {
+        self.config.max_header_bytes = bytes;
+        self
+    }
+
+    /// At most this many requests at once on one HTTP/2 connection (default
+    /// [`DEFAULT_MAX_CONCURRENT_STREAMS`], 32; at least 1), announced to the client, which
+    /// queues the rest. Each request in flight may hold a body up to the layer's limit, so this
+    /// times [`max_connections`](Self::max_connections) times the body limit bounds what
+    /// clients can make the server buffer (hyper's own default, 200, would allow six times
+    /// more).
+    pub fn max_concurrent_streams(mut self, max: u32) -> Self {
+        self.config.max_concurrent_streams = max.max(1);
         self
     }
 
@@ -221,6 +274,8 @@ impl fmt::Debug for ServerBuilder {
             .field("request_timeout", &c.request_timeout)
             .field("idle_timeout", &c.idle_timeout)
             .field("max_connections", &c.max_connections)
+            .field("max_header_bytes", &c.max_header_bytes)
+            .field("max_concurrent_streams", &c.max_concurrent_streams)
             .field("shutdown_grace", &c.shutdown_grace)
             .finish_non_exhaustive()
     }

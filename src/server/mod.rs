@@ -18,8 +18,14 @@
 //! * `GET {prefix}/health` is answered by the server itself (`200 OK`, or `503` while the
 //!   [readiness check](ServerBuilder::readiness) fails), without authentication.
 //! * Production limits: TLS handshake timeout, header read timeout, per-request timeout,
-//!   idle-connection timeout, connection limit, graceful shutdown on `SIGTERM`/Ctrl-C, certificate reload on `SIGHUP` or
-//!   through a [`ReloadHandle`].
+//!   idle-connection timeout, connection limit, request head size limit (`431`), graceful
+//!   shutdown on `SIGTERM`/Ctrl-C, certificate reload on `SIGHUP` or through a
+//!   [`ReloadHandle`].
+//! * Paths NUGU never calls are refused before the service: dot segments, empty segments and
+//!   encoded separators (`400 bad_path`), and, with a public URL prefix, anything outside it
+//!   (`404 not_found`).
+//! * A service that panics gets its request answered `500 {"error":"internal_error"}`; the
+//!   connection and the process go on, and the panic message is neither sent nor logged.
 //!
 //! ```
 //! use std::convert::Infallible;
@@ -58,12 +64,16 @@ mod error;
 mod forwarded;
 mod health;
 mod idle;
+mod panic;
+mod path;
 mod pipeline;
 mod serve;
 mod tls;
 
 pub use addr::{parse_listen_addr, PublicUrl, TrustedProxies};
-pub use builder::{ChooseTransport, ServerBuilder};
+pub use builder::{
+    ChooseTransport, ServerBuilder, DEFAULT_MAX_CONCURRENT_STREAMS, DEFAULT_MAX_HEADER_BYTES,
+};
 pub use error::{PemKind, StartupError};
 pub use pipeline::{BoxError, ProxyService};
 pub use serve::{shutdown_signal, Server};

@@ -16,7 +16,8 @@ use tower_service::Service;
 
 use super::builder::Config;
 use super::idle::Activity;
-use super::{forwarded, health};
+use super::panic::{CatchUnwind, CatchUnwindBody, Panicked};
+use super::{forwarded, health, path};
 use crate::transport::ConnectionInfo;
 
 /// The error type the server accepts from a service or a body.
@@ -30,9 +31,11 @@ pub(crate) fn text(status: StatusCode, body: &'static str) -> Response<ResponseB
     respond(status, "text/plain; charset=utf-8", body)
 }
 
-/// A small JSON error (`{"error": "..."}`) the server writes itself.
-fn json_error(status: StatusCode, body: &'static str) -> Response<ResponseBody> {
-    respond(status, "application/json", body)
+/// A JSON error the server writes itself: `{"error": code, "message": message}`, as the
+/// layer's rejections.
+pub(crate) fn json_error(status: StatusCode, code: &str, message: &str) -> Response<ResponseBody> {
+    crate::rejection::error_response(status, code, message)
+        .map(|body| body.map_err(|never| match never {}).boxed_unsync())
 }
 
 fn respond(
@@ -105,6 +108,9 @@ impl<S: ProxyService> hyper::service::Service<Request<Incoming>> for Pipeline<S>
 
     fn call(&self, mut req: Request<Incoming>) -> Self::Future {
         let in_flight = self.activity.begin();
+        if let Some(refusal) = refuse_head(&req, &self.config) {
+            return Box::pin(async move { Ok(refusal) });
+        }
         if health::is_health_check(&req, &self.config.health_path) {
             // Carries no personal data and must also answer a load balancer's own probe.
             let response = health::answer(self.config.readiness.as_ref());
@@ -118,7 +124,8 @@ impl<S: ProxyService> hyper::service::Service<Request<Incoming>> for Pipeline<S>
             return Box::pin(async {
                 Ok(json_error(
                     StatusCode::FORBIDDEN,
-                    r#"{"error":"https_required"}"#,
+                    "https_required",
+                    "refused: the load balancer did not say the request arrived over HTTPS",
                 ))
             });
         }
@@ -127,28 +134,88 @@ impl<S: ProxyService> hyper::service::Service<Request<Incoming>> for Pipeline<S>
         let timeout = self.config.request_timeout;
         Box::pin(async move {
             let _in_flight = in_flight;
-            let run = async {
+            // A panic in `poll_ready`, `call` or the future is caught: the client gets a 500
+            // and the connection (with its other HTTP/2 streams) goes on.
+            let run = CatchUnwind::new(async {
                 poll_fn(|cx| service.poll_ready(cx)).await?;
                 service.call(req).await
-            };
+            });
             Ok(match tokio::time::timeout(timeout, run).await {
-                Ok(Ok(response)) => response.map(|body| body.map_err(Into::into).boxed_unsync()),
-                Ok(Err(_)) => {
+                Ok(Ok(Ok(response))) => {
+                    response.map(|body| CatchUnwindBody::new(body).boxed_unsync())
+                }
+                Ok(Ok(Err(_))) => {
                     // The error text is the service's own and may quote request data: not logged.
                     tracing::error!("the service failed a request; answered 500");
-                    json_error(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        r#"{"error":"internal_error"}"#,
-                    )
+                    internal_error()
+                }
+                Ok(Err(Panicked)) => {
+                    // Neither is the panic message, for the same reason.
+                    tracing::error!("the service panicked on a request; answered 500");
+                    internal_error()
                 }
                 Err(_) => {
                     tracing::warn!(
                         ?timeout,
                         "a request exceeded the request timeout; answered 504"
                     );
-                    json_error(StatusCode::GATEWAY_TIMEOUT, r#"{"error":"timeout"}"#)
+                    json_error(
+                        StatusCode::GATEWAY_TIMEOUT,
+                        "timeout",
+                        "the request took longer than the server's request timeout",
+                    )
                 }
             })
         })
     }
+}
+
+fn internal_error() -> Response<ResponseBody> {
+    json_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "the service failed to answer this request",
+    )
+}
+
+/// The server's own checks of the request head, before the health check and the service: the
+/// size of the head, then the path.
+fn refuse_head<B>(req: &Request<B>, config: &Config) -> Option<Response<ResponseBody>> {
+    let limit = config.max_header_bytes;
+    if head_size(req) > limit {
+        tracing::debug!(limit, "refused a request head over the limit; answered 431");
+        return Some(json_error(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            &format!("the request's target and headers are larger than {limit} bytes"),
+        ));
+    }
+    match path::check(req.uri().path(), &config.path_prefix) {
+        Ok(()) => None,
+        Err(path::Refusal::Malformed) => {
+            tracing::debug!("refused a request path with dot or empty segments; answered 400");
+            Some(json_error(
+                StatusCode::BAD_REQUEST,
+                "bad_path",
+                "the request path has a dot segment, an empty segment or an encoded separator",
+            ))
+        }
+        Err(path::Refusal::OutsidePrefix) => {
+            tracing::debug!("refused a request path outside the public URL's prefix; answered 404");
+            Some(json_error(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "the request path is not under the proxy's public URL",
+            ))
+        }
+    }
+}
+
+/// The bytes of the request target and header fields, as HTTP/1.1 would carry them
+/// (`name: value\r\n` each).
+fn head_size<B>(req: &Request<B>) -> usize {
+    let target = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    req.headers().iter().fold(target, |size, (name, value)| {
+        size.saturating_add(name.as_str().len() + value.len() + 4)
+    })
 }

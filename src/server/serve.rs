@@ -48,11 +48,17 @@ struct Http {
 impl Http {
     fn new(config: &Config) -> Self {
         let mut base = auto::Builder::new(TokioExecutor::new());
+        // Past the hard limit hyper answers a bare 431 itself; below it the pipeline answers the
+        // typed one. It also bounds what one connection can make the server buffer.
+        let hard_limit = config.hard_head_limit();
         base.http1()
             .timer(TokioTimer::new())
-            .header_read_timeout(config.header_read_timeout);
+            .header_read_timeout(config.header_read_timeout)
+            .max_buf_size(hard_limit);
         base.http2()
             .timer(TokioTimer::new())
+            .max_header_list_size(u32::try_from(hard_limit).unwrap_or(u32::MAX))
+            .max_concurrent_streams(config.max_concurrent_streams)
             .keep_alive_interval(Some(Duration::from_secs(30)))
             .keep_alive_timeout(Duration::from_secs(10));
         // The version is fixed per connection (by ALPN, or HTTP/1.1 behind a terminator), so

@@ -1,0 +1,100 @@
+//! Which request paths the server hands to the service: NUGU only ever calls
+//! `{prefix}/{actionName}` and `{prefix}/health`, so a path with dot segments, empty segments or
+//! encoded separators (the usual traversal tricks, which an upstream behind the proxy might
+//! normalise differently) is refused before any service sees it, and so is, when the public URL
+//! has a path prefix, any path outside it.
+
+/// Why a path was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// `400 bad_path`: a dot segment (`..`, `%2e%2e`), an empty segment (`//`), or an encoded
+    /// `/`, `\` or NUL.
+    Malformed,
+    /// `404 not_found`: not under the public URL's path prefix.
+    OutsidePrefix,
+}
+
+/// Checks `path` (the request target's path, still percent-encoded) against `prefix` (the
+/// public URL's path without a trailing slash, `""` for none).
+pub(crate) fn check(path: &str, prefix: &str) -> Result<(), Refusal> {
+    if path != "/" && path.split('/').skip(1).any(is_malformed_segment) {
+        return Err(Refusal::Malformed);
+    }
+    if !prefix.is_empty() {
+        let under = path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('/'));
+        if !under {
+            return Err(Refusal::OutsidePrefix);
+        }
+    }
+    Ok(())
+}
+
+fn is_malformed_segment(segment: &str) -> bool {
+    if segment.is_empty() || segment.contains('\\') {
+        return true;
+    }
+    let bytes = segment.as_bytes();
+    let mut only_dots = true;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let code = bytes.get(i + 1..i + 3).map(<[u8]>::to_ascii_lowercase);
+            match code.as_deref() {
+                Some(b"2f" | b"5c" | b"00") => return true,
+                Some(b"2e") => {}
+                _ => only_dots = false,
+            }
+            i += 3;
+        } else {
+            only_dots &= bytes[i] == b'.';
+            i += 1;
+        }
+    }
+    only_dots
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_traversal_and_paths_outside_the_prefix() {
+        for good in ["/nugu/check_in", "/nugu/health", "/nugu/a.b", "/nugu/%41"] {
+            assert_eq!(check(good, "/nugu"), Ok(()), "{good}");
+        }
+        assert_eq!(check("/", ""), Ok(()));
+        assert_eq!(check("/check_in", ""), Ok(()));
+        for bad in [
+            "/nugu/../check_in",
+            "/nugu/%2e%2e/check_in",
+            "/nugu/%2E./check_in",
+            "/nugu/./check_in",
+            "/nugu//check_in",
+            "//nugu/check_in",
+            "/nugu/check_in/",
+            "/nugu/a%2fb",
+            "/nugu/a%5Cb",
+            "/nugu/a\\b",
+            "/nugu/a%00",
+            "/nugu/...",
+        ] {
+            assert_eq!(check(bad, "/nugu"), Err(Refusal::Malformed), "{bad}");
+            assert_eq!(check(bad, ""), Err(Refusal::Malformed), "{bad}");
+        }
+        for outside in [
+            "/check_in",
+            "/nugux/check_in",
+            "/nugu",
+            "/other/nugu/check_in",
+            "/",
+        ] {
+            assert_eq!(
+                check(outside, "/nugu"),
+                Err(Refusal::OutsidePrefix),
+                "{outside}"
+            );
+        }
+    }
+}
