@@ -21,7 +21,7 @@ use bytestring::ByteString;
 use std::fmt;
 use std::sync::Arc;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 pub use action::{Action, Parameter, Parameters};
 pub use context::{
@@ -57,7 +57,8 @@ use profile::Profile;
 /// let json = serde_json::to_value(&request).unwrap();
 /// assert_eq!(json["profile"]["privatePlay"]["enrolledUser"]["phoneNo"], "01011112222");
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct ActionRequest(Arc<ActionRequestFields>);
 
 /// The fields of an [`ActionRequest`], behind one `Arc`: the layer hands the request to the
@@ -86,18 +87,6 @@ impl fmt::Debug for ActionRequest {
             .field("context", &fields.context)
             .field("profile", &fields.profile)
             .finish()
-    }
-}
-
-impl Serialize for ActionRequest {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for ActionRequest {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        ActionRequestFields::deserialize(deserializer).map(|fields| Self(Arc::new(fields)))
     }
 }
 

@@ -32,7 +32,8 @@ pub(crate) struct Profile {
 /// assert_eq!(profile.user_key(), "user.0.A3JF");
 /// assert!(profile.enrolled_user().is_none());
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct PrivatePlay(Arc<PrivatePlayFields>);
 
 /// The fields of a [`PrivatePlay`], behind one `Arc` so that handing the profile to a handler
@@ -62,18 +63,6 @@ impl fmt::Debug for PrivatePlay {
             .field("device_key", &self.0.device_key)
             .field("enrolled_user", &self.0.enrolled_user)
             .finish()
-    }
-}
-
-impl Serialize for PrivatePlay {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for PrivatePlay {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        PrivatePlayFields::deserialize(deserializer).map(Self::new)
     }
 }
 
@@ -119,7 +108,8 @@ impl PrivatePlay {
 /// assert!(debug.contains("홍*동") && debug.contains("010****2222"));
 /// assert!(!debug.contains("홍길동") && !debug.contains("L4WYJEK2"));
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct EnrolledUser(Arc<EnrolledUserFields>);
 
 /// The fields of an [`EnrolledUser`], behind one `Arc` (see [`PrivatePlayFields`]).
@@ -186,18 +176,6 @@ impl EnrolledUser {
     /// The email address in a log-safe form (`g***@example.com`).
     pub fn masked_email(&self) -> MaskedEmail<'_> {
         MaskedEmail(&self.0.email)
-    }
-}
-
-impl Serialize for EnrolledUser {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for EnrolledUser {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        EnrolledUserFields::deserialize(deserializer).map(Self::new)
     }
 }
 
