@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{client_config, fixture, Reporter, API_KEY};
+use common::{client_config, fixture, start, Reporter, Running, API_KEY};
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -21,8 +21,7 @@ use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use nugu_proxy::layer::ApiKey;
 use nugu_proxy::server::{
-    parse_listen_addr, PemKind, PublicUrl, Server, ServerBuilder, StartupError, TlsConfig,
-    TrustedProxies,
+    parse_listen_addr, PemKind, PublicUrl, Server, StartupError, TlsConfig, TrustedProxies,
 };
 use nugu_proxy::transport::{ConnectionInfo, TlsVersion, Transport};
 use nugu_proxy::PrivatePlayLayer;
@@ -30,8 +29,6 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 use tower::ServiceBuilder;
@@ -99,41 +96,6 @@ impl Drop for TempDir {
 }
 
 // ---- server and clients -------------------------------------------------------------------
-
-struct Running {
-    addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<()>,
-}
-
-impl Running {
-    async fn shut_down(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        tokio::time::timeout(Duration::from_secs(10), self.task)
-            .await
-            .expect("the server shut down")
-            .unwrap();
-    }
-}
-
-async fn start<S>(builder: ServerBuilder, service: S) -> Running
-where
-    S: nugu_proxy::server::ProxyService,
-{
-    let server = builder.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let addr = server.local_addr();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(server.serve_with_shutdown(service, async {
-        let _ = stopped.await;
-    }));
-    Running {
-        addr,
-        stop: Some(stop),
-        task,
-    }
-}
 
 async fn tls_connect(addr: SocketAddr, config: Arc<rustls::ClientConfig>) -> TlsStream<TcpStream> {
     let tcp = TcpStream::connect(addr).await.unwrap();

@@ -114,3 +114,43 @@ pub fn client_config(
     config.resumption = rustls::client::Resumption::disabled();
     Arc::new(config)
 }
+
+/// A server of the crate's running on 127.0.0.1 (port 0) in a task, until `shut_down`.
+#[cfg(feature = "server")]
+pub struct Running {
+    pub addr: std::net::SocketAddr,
+    pub stop: Option<tokio::sync::oneshot::Sender<()>>,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+#[cfg(feature = "server")]
+impl Running {
+    pub async fn shut_down(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(std::time::Duration::from_secs(10), self.task)
+            .await
+            .expect("the server shut down")
+            .expect("the server task did not panic");
+    }
+}
+
+/// Binds `builder` to 127.0.0.1 (a free port) and serves `service` until `shut_down`.
+#[cfg(feature = "server")]
+pub async fn start(
+    builder: nugu_proxy::server::ServerBuilder,
+    service: impl nugu_proxy::server::ProxyService,
+) -> Running {
+    let server = builder.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let addr = server.local_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.serve_with_shutdown(service, async {
+        let _ = stopped.await;
+    }));
+    Running {
+        addr,
+        stop: Some(stop),
+        task,
+    }
+}

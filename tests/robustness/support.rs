@@ -19,9 +19,9 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use tokio_rustls::client::TlsStream;
+
+pub use crate::common::{start, Running};
 use tokio_rustls::TlsConnector;
 use tower::ServiceBuilder;
 
@@ -102,38 +102,6 @@ pub fn builder(cert: &TestCert) -> ServerBuilder {
     Server::builder()
         .tls(cert.tls())
         .public_url("https://localhost/nugu".parse().unwrap())
-}
-
-pub struct Running {
-    pub addr: SocketAddr,
-    pub stop: Option<oneshot::Sender<()>>,
-    pub task: JoinHandle<()>,
-}
-
-impl Running {
-    pub async fn shut_down(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        tokio::time::timeout(Duration::from_secs(10), self.task)
-            .await
-            .expect("the server shut down")
-            .expect("the server task did not panic");
-    }
-}
-
-pub async fn start(builder: ServerBuilder, service: impl ProxyService) -> Running {
-    let server = builder.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let addr = server.local_addr();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(server.serve_with_shutdown(service, async {
-        let _ = stopped.await;
-    }));
-    Running {
-        addr,
-        stop: Some(stop),
-        task,
-    }
 }
 
 pub async fn tls_connect(
