@@ -122,6 +122,52 @@ fn serializing_gives_back_the_wire_format() {
 }
 
 #[test]
+fn strings_are_read_from_the_body_itself() {
+    let body = bytes::Bytes::from(fixture("private_play_full"));
+    let request = ActionRequest::from_bytes(body.clone()).unwrap();
+    let in_body = |s: &str| body.as_ptr_range().contains(&s.as_ptr());
+    let user = request.enrolled_user().unwrap();
+    let play = request.private_play().unwrap();
+    let parameter = request.parameters().get("place").unwrap();
+    for (what, s) in [
+        ("version", request.version()),
+        ("actionName", request.action_name()),
+        ("parameter value", parameter.value().unwrap()),
+        ("event", request.event().unwrap().get()),
+        ("accessToken", request.session().access_token().unwrap()),
+        ("userKey", play.user_key()),
+        ("name", user.name()),
+        ("userToken", user.user_token().unwrap()),
+    ] {
+        assert!(in_body(s), "{what} is not read from the body");
+    }
+    // Handles taken out of the request (as the layer does) outlive it.
+    let user = user.clone();
+    drop(request);
+    assert_eq!(user.name(), "홍길동");
+}
+
+#[test]
+fn escaped_strings_are_decoded() {
+    let body = fixture("private_play_full")
+        .replace(r#""tag": "율도국""#, r#""tag": "E\"12\u0034""#)
+        .replace(r#""check_in""#, r#""check\u005fin""#)
+        .replace(r#""place":"#, r#""pl\u0061ce":"#);
+    let request = ActionRequest::from_slice(&body).unwrap();
+    assert_eq!(request.enrolled_user().unwrap().tag(), Some(r#"E"124"#));
+    assert_eq!(request.action_name(), "check_in");
+    assert_eq!(request.parameters().value("place"), Some("본사 3층"));
+    // Everything else reads as without the escapes.
+    let plain = parse("private_play_full");
+    assert_eq!(request.enrolled_user().unwrap().name(), "홍길동");
+    assert_eq!(
+        request.private_play().unwrap().device_key(),
+        plain.private_play().unwrap().device_key()
+    );
+    assert_eq!(request.event().unwrap().get(), plain.event().unwrap().get());
+}
+
+#[test]
 fn plain_serde_deserialization_works_too() {
     let value: Value = serde_json::from_str(&fixture("private_play_full")).unwrap();
     let request: ActionRequest = serde_json::from_value(value).unwrap();

@@ -2,13 +2,27 @@
 
 use std::fmt;
 
-use serde::de::{self, MapAccess, Visitor};
-use serde::ser::SerializeMap;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use bytestring::ByteString;
 
-use super::text::Text;
+use super::span::Span;
 
-/// The `action` object: which Play Builder action is called, with its parameters.
+/// Where the parts of `action` lie in the request's source.
+#[derive(Clone, Default)]
+pub(super) struct ActionFields {
+    pub(super) name: Span,
+    pub(super) parameters: Vec<ParameterFields>,
+}
+
+/// One entry of `action.parameters`: its name, and its `type` and `value` when not null.
+#[derive(Clone, Copy, Default)]
+pub(super) struct ParameterFields {
+    pub(super) name: Span,
+    pub(super) entity_type: Option<Span>,
+    pub(super) value: Option<Span>,
+}
+
+/// The `action` object: which Play Builder action is called, with its parameters. A view into
+/// the [`ActionRequest`](crate::ActionRequest) it comes from.
 ///
 /// ```
 /// # let request = nugu_proxy::ActionRequest::from_slice(br#"{"version":"2.0","action":{"actionName":"check_in","parameters":{"place":{"type":"LOCATION","value":"HQ"}}},"context":{}}"#).unwrap();
@@ -16,23 +30,33 @@ use super::text::Text;
 /// assert_eq!(action.name(), "check_in");
 /// assert_eq!(action.parameters().value("place"), Some("HQ"));
 /// ```
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Action {
-    pub(super) action_name: Text,
-    #[serde(default)]
-    pub(super) parameters: Parameters,
+#[derive(Clone, Copy)]
+pub struct Action<'a> {
+    pub(super) src: &'a ByteString,
+    pub(super) fields: &'a ActionFields,
 }
 
-impl Action {
+impl<'a> Action<'a> {
     /// The action's name (`action.actionName`).
-    pub fn name(&self) -> &str {
-        &self.action_name
+    pub fn name(self) -> &'a str {
+        self.fields.name.get(self.src)
     }
 
     /// The action's parameters (`action.parameters`), in the order they arrived.
-    pub fn parameters(&self) -> &Parameters {
-        &self.parameters
+    pub fn parameters(self) -> Parameters<'a> {
+        Parameters {
+            src: self.src,
+            entries: &self.fields.parameters,
+        }
+    }
+}
+
+impl fmt::Debug for Action<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Action")
+            .field("action_name", &self.name())
+            .field("parameters", &self.parameters())
+            .finish()
     }
 }
 
@@ -43,164 +67,106 @@ impl Action {
 ///
 /// ```
 /// # let request = nugu_proxy::ActionRequest::from_slice(r#"{"version":"2.0","action":{"actionName":"a","parameters":{"date":{"type":"BID_DT_DAY","value":"오늘"},"time":{"type":null,"value":null}}},"context":{}}"#).unwrap();
-/// let params = request.action().parameters();
+/// let params = request.parameters();
 /// assert_eq!(params.len(), 2);
 /// assert_eq!(params.get("date").unwrap().entity_type(), Some("BID_DT_DAY"));
 /// assert_eq!(params.value("time"), None);
 /// let names: Vec<&str> = params.iter().map(|(name, _)| name).collect();
 /// assert_eq!(names, ["date", "time"]);
 /// ```
-#[derive(Clone, Default)]
-pub struct Parameters {
-    pub(super) entries: Vec<(Text, Parameter)>,
+#[derive(Clone, Copy)]
+pub struct Parameters<'a> {
+    src: &'a ByteString,
+    entries: &'a [ParameterFields],
 }
 
-impl Parameters {
+impl<'a> Parameters<'a> {
     /// The parameter called `name`, if the request has it.
-    pub fn get(&self, name: &str) -> Option<&Parameter> {
-        self.entries
-            .iter()
-            .find(|(key, _)| key.as_str() == name)
+    pub fn get(self, name: &str) -> Option<Parameter<'a>> {
+        self.iter()
+            .find(|(key, _)| *key == name)
             .map(|(_, parameter)| parameter)
     }
 
     /// The value of the parameter called `name`; `None` when it is absent or null.
-    pub fn value(&self, name: &str) -> Option<&str> {
+    pub fn value(self, name: &str) -> Option<&'a str> {
         self.get(name).and_then(Parameter::value)
     }
 
     /// The parameters with their names, in the order they arrived.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Parameter)> {
-        self.entries.iter().map(|(key, p)| (key.as_str(), p))
+    pub fn iter(self) -> impl ExactSizeIterator<Item = (&'a str, Parameter<'a>)> {
+        let src = self.src;
+        self.entries.iter().map(move |fields| {
+            let parameter = Parameter { src, fields };
+            (fields.name.get(src), parameter)
+        })
     }
 
     /// How many parameters the request has.
-    pub fn len(&self) -> usize {
+    pub fn len(self) -> usize {
         self.entries.len()
     }
 
     /// Whether the request has no parameters.
-    pub fn is_empty(&self) -> bool {
+    pub fn is_empty(self) -> bool {
         self.entries.is_empty()
     }
 
-    pub(crate) fn entries(&self) -> &[(Text, Parameter)] {
-        &self.entries
+    /// The source the parameters' strings lie in (the response shares long values with it).
+    pub(crate) fn source(self) -> &'a ByteString {
+        self.src
     }
 }
 
-impl fmt::Debug for Parameters {
+impl fmt::Debug for Parameters<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map()
-            .entries(self.entries.iter().map(|(k, v)| (k, v)))
-            .finish()
+        f.debug_map().entries(self.iter()).finish()
     }
 }
 
-impl Serialize for Parameters {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.entries.len()))?;
-        for (key, parameter) in &self.entries {
-            map.serialize_entry(key, parameter)?;
-        }
-        map.end()
-    }
-}
-
-impl<'de> Deserialize<'de> for Parameters {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ParametersVisitor;
-
-        impl<'de> Visitor<'de> for ParametersVisitor {
-            type Value = Parameters;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a map of parameter name to {type, value}")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Parameters, A::Error> {
-                let mut entries: Vec<(Text, Parameter)> =
-                    Vec::with_capacity(map.size_hint().unwrap_or(4).min(64));
-                while let Some(key) = map.next_key::<Text>()? {
-                    let parameter = map.next_value::<Option<Parameter>>()?.unwrap_or_default();
-                    entries.push((key, parameter));
-                }
-                if has_duplicate(&entries) {
-                    return Err(de::Error::custom("duplicate parameter name"));
-                }
-                Ok(Parameters { entries })
-            }
-        }
-
-        deserializer.deserialize_option(OptionalParameters(ParametersVisitor))
-    }
-}
-
-/// Lets `"parameters": null` mean "no parameters".
-struct OptionalParameters<V>(V);
-
-impl<'de, V: Visitor<'de, Value = Parameters>> Visitor<'de> for OptionalParameters<V> {
-    type Value = Parameters;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.expecting(f)
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Parameters, E> {
-        Ok(Parameters::default())
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Parameters, D::Error> {
-        deserializer.deserialize_map(self.0)
-    }
-}
-
-pub(super) fn has_duplicate(entries: &[(Text, Parameter)]) -> bool {
+/// Whether two entries share a name (a request with one is refused).
+pub(super) fn has_duplicate(src: &str, entries: &[ParameterFields]) -> bool {
     // Plays have a handful of parameters: a pairwise scan is cheapest there; large maps
     // (generated or hostile) are sorted so the check stays O(n log n).
+    let name = |p: &ParameterFields| p.name.get(src);
     if entries.len() <= 16 {
-        entries
-            .iter()
-            .enumerate()
-            .any(|(i, (key, _))| entries[..i].iter().any(|(seen, _)| seen == key))
+        entries.iter().enumerate().any(|(i, p)| {
+            entries[..i]
+                .iter()
+                .any(|seen| seen.name.len() == p.name.len() && name(seen) == name(p))
+        })
     } else {
-        let mut keys: Vec<&str> = entries.iter().map(|(key, _)| key.as_str()).collect();
+        let mut keys: Vec<&str> = entries.iter().map(name).collect();
         keys.sort_unstable();
         keys.windows(2).any(|pair| pair[0] == pair[1])
     }
 }
 
 /// One entry of `action.parameters`: `{type, value}`, each a string or null.
-#[derive(Clone, Default, Serialize, Deserialize)]
-pub struct Parameter {
-    #[serde(rename = "type", default)]
-    pub(super) entity_type: Option<Text>,
-    #[serde(default)]
-    pub(super) value: Option<Text>,
+#[derive(Clone, Copy)]
+pub struct Parameter<'a> {
+    src: &'a ByteString,
+    fields: &'a ParameterFields,
 }
 
-impl Parameter {
+impl<'a> Parameter<'a> {
     /// The entity type Play Builder analysed the utterance as (`type`), if any.
-    pub fn entity_type(&self) -> Option<&str> {
-        self.entity_type.as_deref()
+    pub fn entity_type(self) -> Option<&'a str> {
+        self.fields.entity_type.map(|s| s.get(self.src))
     }
 
     /// The parameter's value (`value`), if not null.
-    pub fn value(&self) -> Option<&str> {
-        self.value.as_deref()
-    }
-
-    pub(crate) fn value_text(&self) -> Option<&Text> {
-        self.value.as_ref()
+    pub fn value(self) -> Option<&'a str> {
+        self.fields.value.map(|s| s.get(self.src))
     }
 }
 
-impl fmt::Debug for Parameter {
+impl fmt::Debug for Parameter<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Values come from what the user said and may hold personal data: show their size only.
         f.debug_struct("Parameter")
-            .field("type", &self.entity_type)
-            .field("value", &self.value.as_ref().map(|v| ValueLen(v.len())))
+            .field("type", &self.entity_type())
+            .field("value", &self.fields.value.map(|v| ValueLen(v.len())))
             .finish()
     }
 }

@@ -2,118 +2,187 @@
 
 use std::fmt;
 
+use bytestring::ByteString;
 use serde::{Deserialize, Serialize};
 
 use super::mask::Redacted;
-use super::text::{RawJson, Text};
+use super::span::Span;
+use super::text::RawJson;
 
-/// The `context` object.
+/// Where the parts of `context` lie in the request's source.
+#[derive(Clone, Default)]
+pub(super) struct ContextFields {
+    pub(super) session: SessionFields,
+    pub(super) device: DeviceFields,
+    pub(super) supported_interfaces: Option<Span>,
+    pub(super) private_play: Option<Span>,
+}
+
+#[derive(Clone, Copy, Default)]
+pub(super) struct SessionFields {
+    pub(super) id: Option<Span>,
+    pub(super) is_new: bool,
+    pub(super) access_token: Option<Span>,
+    pub(super) is_play_builder_request: bool,
+}
+
+#[derive(Clone, Copy, Default)]
+pub(super) struct DeviceFields {
+    pub(super) device_type: Option<Span>,
+    pub(super) state: Option<Span>,
+}
+
+fn text(src: &ByteString, span: Option<Span>) -> Option<&str> {
+    span.map(|s| s.get(src))
+}
+
+fn raw(src: &ByteString, span: Option<Span>) -> Option<RawJson<'_>> {
+    span.map(|s| RawJson::new(s.get(src)))
+}
+
+/// The `context` object. A view into the [`ActionRequest`](crate::ActionRequest) it comes from.
 ///
 /// Fields the docs mark as required but that real traffic has been seen without are optional
 /// here, so that a request NUGU sends is never refused for them.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Context {
-    pub(super) session: Session,
-    pub(super) device: Device,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) supported_interfaces: Option<RawJson>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) private_play: Option<RawJson>,
+///
+/// ```
+/// # let request = nugu_proxy::ActionRequest::from_slice(br#"{"version":"2.0","action":{"actionName":"a"},
+/// #   "context":{"session":{"id":"s1","isNew":true},"device":{"type":"speaker"},"privatePlay":{}}}"#).unwrap();
+/// let context = request.context();
+/// assert_eq!(context.session().id(), Some("s1"));
+/// assert_eq!(context.device().device_type(), Some("speaker"));
+/// assert_eq!(context.private_play().unwrap().get(), "{}");
+/// ```
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    pub(super) src: &'a ByteString,
+    pub(super) fields: &'a ContextFields,
 }
 
-impl Context {
+impl<'a> Context<'a> {
     /// `context.session`.
-    pub fn session(&self) -> &Session {
-        &self.session
+    pub fn session(self) -> Session<'a> {
+        Session {
+            src: self.src,
+            fields: &self.fields.session,
+        }
     }
 
     /// `context.device`.
-    pub fn device(&self) -> &Device {
-        &self.device
+    pub fn device(self) -> Device<'a> {
+        Device {
+            src: self.src,
+            fields: &self.fields.device,
+        }
     }
 
     /// `context.supportedInterfaces`, raw; `None` when absent or `null`.
     /// Parse it with [`RawJson::parse`] into [`SupportedInterfaces`].
-    pub fn supported_interfaces(&self) -> Option<&RawJson> {
-        self.supported_interfaces.as_ref()
+    pub fn supported_interfaces(self) -> Option<RawJson<'a>> {
+        raw(self.src, self.fields.supported_interfaces)
     }
 
     /// `context.privatePlay` (reserved by NUGU, `{}` today), raw.
-    pub fn private_play(&self) -> Option<&RawJson> {
-        self.private_play.as_ref()
+    pub fn private_play(self) -> Option<RawJson<'a>> {
+        raw(self.src, self.fields.private_play)
+    }
+}
+
+impl fmt::Debug for Context<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("session", &self.session())
+            .field("device", &self.device())
+            .field("supported_interfaces", &self.supported_interfaces())
+            .field("private_play", &self.private_play())
+            .finish()
     }
 }
 
 /// `context.session`.
-#[derive(Clone, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Session {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) id: Option<Text>,
-    pub(super) is_new: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) access_token: Option<Text>,
-    pub(super) is_play_builder_request: bool,
+///
+/// ```
+/// # let request = nugu_proxy::ActionRequest::from_slice(br#"{"version":"2.0","action":{"actionName":"a"},
+/// #   "context":{"session":{"id":"s1","isNew":true,"accessToken":"secret"}}}"#).unwrap();
+/// let session = request.session();
+/// assert!(session.is_new() && !session.is_play_builder_request());
+/// assert_eq!(session.access_token(), Some("secret"));
+/// assert!(!format!("{session:?}").contains("secret"));
+/// ```
+#[derive(Clone, Copy)]
+pub struct Session<'a> {
+    src: &'a ByteString,
+    fields: &'a SessionFields,
 }
 
-impl Session {
+impl<'a> Session<'a> {
     /// The conversation's id (`id`).
-    pub fn id(&self) -> Option<&str> {
-        self.id.as_deref()
+    pub fn id(self) -> Option<&'a str> {
+        text(self.src, self.fields.id)
     }
 
     /// Whether this is the first request of the conversation (`isNew`).
-    pub fn is_new(&self) -> bool {
-        self.is_new
+    pub fn is_new(self) -> bool {
+        self.fields.is_new
     }
 
     /// The OAuth 2 access token of an account-linked play (`accessToken`). A credential: never
     /// log it.
-    pub fn access_token(&self) -> Option<&str> {
-        self.access_token.as_deref()
+    pub fn access_token(self) -> Option<&'a str> {
+        text(self.src, self.fields.access_token)
     }
 
     /// Whether Play Builder sent this request as a test call (`isPlayBuilderRequest`). It is the
     /// body's own claim: see [`PrivatePlayLayer`](crate::PrivatePlayLayer) for how it is trusted.
-    pub fn is_play_builder_request(&self) -> bool {
-        self.is_play_builder_request
+    pub fn is_play_builder_request(self) -> bool {
+        self.fields.is_play_builder_request
     }
 }
 
-impl fmt::Debug for Session {
+impl fmt::Debug for Session<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Session")
-            .field("id", &self.id)
-            .field("is_new", &self.is_new)
-            .field(
-                "access_token",
-                &self.access_token.as_ref().map(|_| Redacted),
-            )
-            .field("is_play_builder_request", &self.is_play_builder_request)
+            .field("id", &self.id())
+            .field("is_new", &self.is_new())
+            .field("access_token", &self.access_token().map(|_| Redacted))
+            .field("is_play_builder_request", &self.is_play_builder_request())
             .finish()
     }
 }
 
 /// `context.device`.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Device {
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub(super) device_type: Option<Text>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) state: Option<RawJson>,
+///
+/// ```
+/// # let request = nugu_proxy::ActionRequest::from_slice(br#"{"version":"2.0","action":{"actionName":"a"},
+/// #   "context":{"device":{"type":"speaker","state":{"volume":7}}}}"#).unwrap();
+/// let device = request.context().device();
+/// assert_eq!(device.device_type(), Some("speaker"));
+/// assert_eq!(device.state().unwrap().get(), r#"{"volume":7}"#);
+/// ```
+#[derive(Clone, Copy)]
+pub struct Device<'a> {
+    src: &'a ByteString,
+    fields: &'a DeviceFields,
 }
 
-impl Device {
+impl<'a> Device<'a> {
     /// The kind of device (`type`).
-    pub fn device_type(&self) -> Option<&str> {
-        self.device_type.as_deref()
+    pub fn device_type(self) -> Option<&'a str> {
+        text(self.src, self.fields.device_type)
     }
 
     /// The device's state (`state`), raw: NUGU keeps adding to it.
-    pub fn state(&self) -> Option<&RawJson> {
-        self.state.as_ref()
+    pub fn state(self) -> Option<RawJson<'a>> {
+        raw(self.src, self.fields.state)
+    }
+}
+
+impl fmt::Debug for Device<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Device")
+            .field("device_type", &self.device_type())
+            .field("state", &self.state())
+            .finish()
     }
 }
 

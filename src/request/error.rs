@@ -68,6 +68,16 @@ impl ParseError {
         }
     }
 
+    pub(crate) fn too_large(len: usize) -> Self {
+        Self {
+            kind: ParseErrorKind::Syntax,
+            path: None,
+            message: format!("body of {len} bytes is larger than the 2 GiB a request may have"),
+            line: 0,
+            column: 0,
+        }
+    }
+
     /// Builds the error from serde_json's, with the path found by a second, path-tracking parse
     /// of the body (done only on this error path, so the hot path pays nothing for it).
     pub(crate) fn from_json(body: &[u8], first: serde_json::Error) -> Self {

@@ -1,25 +1,45 @@
 //! `profile.privatePlay`: the speaker and, for an invited Biz user, who they are.
 
 use std::fmt;
-use std::sync::Arc;
 
+use bytestring::ByteString;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::mask::{MaskedEmail, MaskedName, MaskedPhone, Redacted};
-use super::text::Text;
+use super::span::{SourceBuilder, Span, TOO_LARGE};
+use super::wire::{WireEnrolledUser, WirePrivatePlay};
 
 /// The `profile` object (Private Plays only).
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub(crate) struct Profile {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) private_play: Option<PrivatePlay>,
+#[derive(Clone, Default)]
+pub(super) struct Profile {
+    pub(super) private_play: Option<PrivatePlay>,
+}
+
+/// Where the parts of `profile.privatePlay` lie in the request's source, as parsed.
+#[derive(Clone, Default)]
+pub(super) struct PrivatePlayFields {
+    pub(super) device_unique_id: Option<Span>,
+    pub(super) user_key: Span,
+    pub(super) device_key: Span,
+    pub(super) enrolled_user: Option<EnrolledUserFields>,
+}
+
+/// Where the parts of `enrolledUser` lie in the request's source.
+#[derive(Clone, Default)]
+pub(super) struct EnrolledUserFields {
+    pub(super) name: Span,
+    pub(super) phone_no: Span,
+    pub(super) email: Span,
+    pub(super) tag: Option<Span>,
+    pub(super) user_token: Option<Span>,
+    pub(super) service_type: Option<ServiceType>,
 }
 
 /// `profile.privatePlay`: sent to Private Plays only.
 ///
 /// `enrolled_user` is present for a user invited and enrolled through NUGU Biz, and absent for a
-/// Biz-dedicated device.
+/// Biz-dedicated device. It shares the request's bytes: a clone is a reference count, which is
+/// what the layer's extension insert and axum's `Extension` extractor cost.
 ///
 /// ```
 /// use nugu_proxy::PrivatePlay;
@@ -32,59 +52,97 @@ pub(crate) struct Profile {
 /// assert_eq!(profile.user_key(), "user.0.A3JF");
 /// assert!(profile.enrolled_user().is_none());
 /// ```
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct PrivatePlay(Arc<PrivatePlayFields>);
-
-/// The fields of a [`PrivatePlay`], behind one `Arc` so that handing the profile to a handler
-/// (the layer puts a copy into the request's extensions) is a reference count, not a copy.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename = "PrivatePlay", rename_all = "camelCase")]
-pub(super) struct PrivatePlayFields {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(super) device_unique_id: Option<Text>,
-    pub(super) user_key: Text,
-    pub(super) device_key: Text,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(super) enrolled_user: Option<EnrolledUser>,
+#[derive(Clone)]
+pub struct PrivatePlay {
+    src: ByteString,
+    device_unique_id: Option<Span>,
+    user_key: Span,
+    device_key: Span,
+    enrolled_user: Option<EnrolledUser>,
 }
 
 impl PrivatePlay {
-    pub(super) fn new(fields: PrivatePlayFields) -> Self {
-        Self(Arc::new(fields))
+    /// The profile whose strings lie in `src` at `fields`.
+    pub(super) fn new(src: &ByteString, fields: PrivatePlayFields) -> Self {
+        Self {
+            src: src.clone(),
+            device_unique_id: fields.device_unique_id,
+            user_key: fields.user_key,
+            device_key: fields.device_key,
+            enrolled_user: fields
+                .enrolled_user
+                .map(|fields| EnrolledUser::new(src, fields)),
+        }
+    }
+
+    /// The registration number printed under the speaker (`deviceUniqueId`), if sent.
+    pub fn device_unique_id(&self) -> Option<&str> {
+        self.device_unique_id.map(|s| s.get(&self.src))
+    }
+
+    /// The hashed user id (`userKey`).
+    pub fn user_key(&self) -> &str {
+        self.user_key.get(&self.src)
+    }
+
+    /// The hashed device id (`deviceKey`).
+    pub fn device_key(&self) -> &str {
+        self.device_key.get(&self.src)
+    }
+
+    /// The invited, enrolled Biz user (`enrolledUser`), if any.
+    pub fn enrolled_user(&self) -> Option<&EnrolledUser> {
+        self.enrolled_user.as_ref()
+    }
+
+    pub(super) fn to_wire(&self) -> WirePrivatePlay<&str> {
+        WirePrivatePlay {
+            device_unique_id: self.device_unique_id(),
+            user_key: self.user_key(),
+            device_key: self.device_key(),
+            enrolled_user: self.enrolled_user.as_ref().map(EnrolledUser::to_wire),
+        }
+    }
+
+    /// The spans of `wire`'s strings, appended to `source`.
+    pub(super) fn fields_of(
+        wire: &WirePrivatePlay<String>,
+        source: &mut SourceBuilder,
+    ) -> PrivatePlayFields {
+        PrivatePlayFields {
+            device_unique_id: source.opt(wire.device_unique_id.as_deref()),
+            user_key: source.push(&wire.user_key),
+            device_key: source.push(&wire.device_key),
+            enrolled_user: wire
+                .enrolled_user
+                .as_ref()
+                .map(|user| EnrolledUser::fields_of(user, source)),
+        }
     }
 }
 
 impl fmt::Debug for PrivatePlay {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PrivatePlay")
-            .field("device_unique_id", &self.0.device_unique_id)
-            .field("user_key", &self.0.user_key)
-            .field("device_key", &self.0.device_key)
-            .field("enrolled_user", &self.0.enrolled_user)
+            .field("device_unique_id", &self.device_unique_id())
+            .field("user_key", &self.user_key())
+            .field("device_key", &self.device_key())
+            .field("enrolled_user", &self.enrolled_user)
             .finish()
     }
 }
 
-impl PrivatePlay {
-    /// The registration number printed under the speaker (`deviceUniqueId`), if sent.
-    pub fn device_unique_id(&self) -> Option<&str> {
-        self.0.device_unique_id.as_deref()
+impl Serialize for PrivatePlay {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_wire().serialize(serializer)
     }
+}
 
-    /// The hashed user id (`userKey`).
-    pub fn user_key(&self) -> &str {
-        &self.0.user_key
-    }
-
-    /// The hashed device id (`deviceKey`).
-    pub fn device_key(&self) -> &str {
-        &self.0.device_key
-    }
-
-    /// The invited, enrolled Biz user (`enrolledUser`), if any.
-    pub fn enrolled_user(&self) -> Option<&EnrolledUser> {
-        self.0.enrolled_user.as_ref()
+impl<'de> Deserialize<'de> for PrivatePlay {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let wire = WirePrivatePlay::<String>::deserialize(deserializer)?;
+        SourceBuilder::build(|source| Self::fields_of(&wire, source), Self::new)
+            .ok_or_else(|| serde::de::Error::custom(TOO_LARGE))
     }
 }
 
@@ -92,7 +150,8 @@ impl PrivatePlay {
 ///
 /// Holds personal data (`name`, `phoneNo`, `email`) and possibly a credential (`userToken`):
 /// `Debug` masks them, and the `masked_*` methods give log-safe forms. The values themselves are
-/// reachable only through the accessors and `Serialize`.
+/// reachable only through the accessors and `Serialize`. It shares the request's bytes: a clone
+/// is a reference count.
 ///
 /// ```
 /// use nugu_proxy::{EnrolledUser, ServiceType};
@@ -108,74 +167,89 @@ impl PrivatePlay {
 /// assert!(debug.contains("홍*동") && debug.contains("010****2222"));
 /// assert!(!debug.contains("홍길동") && !debug.contains("L4WYJEK2"));
 /// ```
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct EnrolledUser(Arc<EnrolledUserFields>);
-
-/// The fields of an [`EnrolledUser`], behind one `Arc` (see [`PrivatePlayFields`]).
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(rename = "EnrolledUser", rename_all = "camelCase")]
-pub(super) struct EnrolledUserFields {
-    pub(super) name: Text,
-    pub(super) phone_no: Text,
-    pub(super) email: Text,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(super) tag: Option<Text>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(super) user_token: Option<Text>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(super) service_type: Option<ServiceType>,
+#[derive(Clone)]
+pub struct EnrolledUser {
+    src: ByteString,
+    fields: EnrolledUserFields,
 }
 
 impl EnrolledUser {
-    pub(super) fn new(fields: EnrolledUserFields) -> Self {
-        Self(Arc::new(fields))
+    pub(super) fn new(src: &ByteString, fields: EnrolledUserFields) -> Self {
+        Self {
+            src: src.clone(),
+            fields,
+        }
     }
 
     /// The user's name (`name`). Personal data.
     pub fn name(&self) -> &str {
-        &self.0.name
+        self.fields.name.get(&self.src)
     }
 
     /// The user's phone number (`phoneNo`). Personal data.
     pub fn phone_no(&self) -> &str {
-        &self.0.phone_no
+        self.fields.phone_no.get(&self.src)
     }
 
     /// The user's email address (`email`). Personal data.
     pub fn email(&self) -> &str {
-        &self.0.email
+        self.fields.email.get(&self.src)
     }
 
     /// The publisher's own tag for the user (`tag`): an employee number, a shop code, an
     /// intranet id...
     pub fn tag(&self) -> Option<&str> {
-        self.0.tag.as_deref()
+        self.fields.tag.map(|s| s.get(&self.src))
     }
 
     /// The user's Biz API token (`userToken`, Biz Kit full edition). A credential: never log it.
     pub fn user_token(&self) -> Option<&str> {
-        self.0.user_token.as_deref()
+        self.fields.user_token.map(|s| s.get(&self.src))
     }
 
     /// How the user was invited (`serviceType`, Biz Kit full edition).
     pub fn service_type(&self) -> Option<&ServiceType> {
-        self.0.service_type.as_ref()
+        self.fields.service_type.as_ref()
     }
 
     /// The name in a log-safe form (`홍*동`).
     pub fn masked_name(&self) -> MaskedName<'_> {
-        MaskedName(&self.0.name)
+        MaskedName(self.name())
     }
 
     /// The phone number in a log-safe form (`010****2222`).
     pub fn masked_phone_no(&self) -> MaskedPhone<'_> {
-        MaskedPhone(&self.0.phone_no)
+        MaskedPhone(self.phone_no())
     }
 
     /// The email address in a log-safe form (`g***@example.com`).
     pub fn masked_email(&self) -> MaskedEmail<'_> {
-        MaskedEmail(&self.0.email)
+        MaskedEmail(self.email())
+    }
+
+    fn to_wire(&self) -> WireEnrolledUser<&str> {
+        WireEnrolledUser {
+            name: self.name(),
+            phone_no: self.phone_no(),
+            email: self.email(),
+            tag: self.tag(),
+            user_token: self.user_token(),
+            service_type: self.fields.service_type.as_ref().map(ServiceType::as_str),
+        }
+    }
+
+    fn fields_of(
+        wire: &WireEnrolledUser<String>,
+        source: &mut SourceBuilder,
+    ) -> EnrolledUserFields {
+        EnrolledUserFields {
+            name: source.push(&wire.name),
+            phone_no: source.push(&wire.phone_no),
+            email: source.push(&wire.email),
+            tag: source.opt(wire.tag.as_deref()),
+            user_token: source.opt(wire.user_token.as_deref()),
+            service_type: wire.service_type.as_deref().map(ServiceType::from_wire),
+        }
     }
 }
 
@@ -185,10 +259,24 @@ impl fmt::Debug for EnrolledUser {
             .field("name", &self.masked_name())
             .field("phone_no", &self.masked_phone_no())
             .field("email", &self.masked_email())
-            .field("tag", &self.0.tag)
-            .field("user_token", &self.0.user_token.as_ref().map(|_| Redacted))
-            .field("service_type", &self.0.service_type)
+            .field("tag", &self.tag())
+            .field("user_token", &self.user_token().map(|_| Redacted))
+            .field("service_type", &self.service_type())
             .finish()
+    }
+}
+
+impl Serialize for EnrolledUser {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_wire().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for EnrolledUser {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let wire = WireEnrolledUser::<String>::deserialize(deserializer)?;
+        SourceBuilder::build(|source| Self::fields_of(&wire, source), Self::new)
+            .ok_or_else(|| serde::de::Error::custom(TOO_LARGE))
     }
 }
 
@@ -231,7 +319,8 @@ impl Serialize for ServiceType {
 
 impl<'de> Deserialize<'de> for ServiceType {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Text::deserialize(deserializer).map(|text| ServiceType::from_wire(&text))
+        let wire = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        Ok(ServiceType::from_wire(&wire))
     }
 }
 

@@ -11,17 +11,13 @@
 //! error with its JSON path. So it may be stricter than serde, never looser; the differential
 //! tests below and the fuzz target hold it to that.
 
-use std::sync::Arc;
-
 use bytestring::ByteString;
 
-use super::action::{Action, Parameter, Parameters};
-use super::context::{Context, Device, Session};
-use super::profile::{
-    EnrolledUser, EnrolledUserFields, PrivatePlay, PrivatePlayFields, Profile, ServiceType,
-};
-use super::text::{RawJson, Text};
-use super::{ActionRequest, ActionRequestFields};
+use super::action::{has_duplicate, ActionFields, ParameterFields};
+use super::context::{ContextFields, DeviceFields, SessionFields};
+use super::profile::{EnrolledUserFields, PrivatePlayFields, ServiceType};
+use super::span::Span;
+use super::Found;
 
 /// The scanner gave up; the serde path decides.
 pub(super) struct Bail;
@@ -31,42 +27,56 @@ type R<T> = Result<T, Bail>;
 /// serde_json's own recursion limit: deeper input is left to it to reject.
 const MAX_DEPTH: u32 = 128;
 
-/// Parses `body` into a request, or `None` when the serde path must decide.
-pub(super) fn action_request(body: &ByteString) -> Option<ActionRequest> {
+/// Parses `body` into the spans of a request and its source (the body, followed by the decoded
+/// form of any escaped string), or hands `body` back when the serde path must decide.
+pub(super) fn action_request(body: ByteString) -> Result<(ByteString, Found), ByteString> {
     let mut scanner = Scanner {
-        src: body,
+        src: &body,
         bytes: body.as_bytes(),
         pos: 0,
         depth: 0,
+        decoded: String::new(),
     };
-    // Filled in place: the model is ~650 bytes, and returning each part by value up the
-    // stack cost more in copies than the strings themselves.
-    let mut request = ActionRequestFields {
-        version: Text::default(),
-        action: Action {
-            action_name: Text::default(),
-            parameters: Parameters::default(),
-        },
-        event: None,
-        context: Context::default(),
-        profile: None,
+    // Filled in place: returning each part by value up the stack costs copies.
+    let mut found = Found::default();
+    scanner.ws();
+    let scanned = scanner.action_request(&mut found).is_ok() && {
+        scanner.ws();
+        scanner.pos == scanner.bytes.len()
     };
-    scanner.ws();
-    scanner.action_request(&mut request).ok()?;
-    scanner.ws();
-    (scanner.pos == scanner.bytes.len()).then(|| ActionRequest(Arc::new(request)))
+    if !scanned {
+        return Err(body);
+    }
+    let decoded = scanner.decoded;
+    if decoded.is_empty() {
+        if has_duplicate(&body, &found.action.parameters) {
+            return Err(body);
+        }
+        return Ok((body, found));
+    }
+    // Escapes are rare: the body is copied once, with the decoded strings after it.
+    let mut joined = String::with_capacity(body.len() + decoded.len());
+    joined.push_str(&body);
+    joined.push_str(&decoded);
+    if has_duplicate(&joined, &found.action.parameters) {
+        return Err(body);
+    }
+    Ok((ByteString::from(joined), found))
 }
 
 struct Scanner<'a> {
-    src: &'a ByteString,
+    src: &'a str,
     bytes: &'a [u8],
     pos: usize,
     depth: u32,
+    /// The decoded forms of escaped strings; their spans start after the body.
+    decoded: String,
 }
 
-/// A field key: the raw text between the quotes, and whether it holds escapes.
+/// A field key: the span between the quotes, and whether it holds escapes.
 struct Key<'a> {
     raw: &'a str,
+    start: usize,
     escaped: bool,
 }
 
@@ -92,7 +102,7 @@ fn has(seen: u8, required: u8) -> R<()> {
 impl<'a> Scanner<'a> {
     // ---- the model: each part is filled in place -------------------------------------------
 
-    fn action_request(&mut self, out: &mut ActionRequestFields) -> R<()> {
+    fn action_request(&mut self, out: &mut Found) -> R<()> {
         let mut seen = 0;
         self.fields(|s, key| match key {
             "version" => {
@@ -119,19 +129,19 @@ impl<'a> Scanner<'a> {
                     out.profile = None;
                     return Ok(());
                 }
-                s.profile(out.profile.insert(Profile { private_play: None }))
+                s.profile(out.profile.insert(None))
             }
             _ => s.skip(),
         })?;
         has(seen, 0b11)
     }
 
-    fn action(&mut self, out: &mut Action) -> R<()> {
+    fn action(&mut self, out: &mut ActionFields) -> R<()> {
         let mut seen = 0;
         self.fields(|s, key| match key {
             "actionName" => {
                 once(&mut seen, 0)?;
-                out.action_name = s.text()?;
+                out.name = s.text()?;
                 Ok(())
             }
             "parameters" => {
@@ -143,44 +153,44 @@ impl<'a> Scanner<'a> {
         has(seen, 0b1)
     }
 
-    fn parameters(&mut self, out: &mut Parameters) -> R<()> {
+    fn parameters(&mut self, entries: &mut Vec<ParameterFields>) -> R<()> {
         if self.null()? {
             return Ok(());
         }
-        let entries = &mut out.entries;
         entries.reserve(8);
         self.object(|s, key| {
-            let name = s.key_text(key)?;
-            let parameter = s.opt(Self::parameter)?.unwrap_or_default();
-            entries.push((name, parameter));
+            let name = s.key_span(key)?;
+            let mut parameter = ParameterFields {
+                name,
+                entity_type: None,
+                value: None,
+            };
+            if !s.null()? {
+                s.parameter(&mut parameter)?;
+            }
+            entries.push(parameter);
             Ok(())
-        })?;
-        if super::action::has_duplicate(entries) {
-            return Err(Bail);
-        }
-        Ok(())
+        })
     }
 
-    fn parameter(&mut self) -> R<Parameter> {
-        let mut parameter = Parameter::default();
+    fn parameter(&mut self, out: &mut ParameterFields) -> R<()> {
         let mut seen = 0;
         self.fields(|s, key| match key {
             "type" => {
                 once(&mut seen, 0)?;
-                parameter.entity_type = s.opt_text()?;
+                out.entity_type = s.opt_text()?;
                 Ok(())
             }
             "value" => {
                 once(&mut seen, 1)?;
-                parameter.value = s.opt_text()?;
+                out.value = s.opt_text()?;
                 Ok(())
             }
             _ => s.skip(),
-        })?;
-        Ok(parameter)
+        })
     }
 
-    fn context(&mut self, out: &mut Context) -> R<()> {
+    fn context(&mut self, out: &mut ContextFields) -> R<()> {
         let mut seen = 0;
         self.fields(|s, key| match key {
             "session" => {
@@ -205,7 +215,7 @@ impl<'a> Scanner<'a> {
         })
     }
 
-    fn session(&mut self, out: &mut Session) -> R<()> {
+    fn session(&mut self, out: &mut SessionFields) -> R<()> {
         let mut seen = 0;
         self.fields(|s, key| match key {
             "id" => {
@@ -232,7 +242,7 @@ impl<'a> Scanner<'a> {
         })
     }
 
-    fn device(&mut self, out: &mut Device) -> R<()> {
+    fn device(&mut self, out: &mut DeviceFields) -> R<()> {
         let mut seen = 0;
         self.fields(|s, key| match key {
             "type" => {
@@ -249,24 +259,16 @@ impl<'a> Scanner<'a> {
         })
     }
 
-    fn profile(&mut self, out: &mut Profile) -> R<()> {
+    fn profile(&mut self, out: &mut Option<PrivatePlayFields>) -> R<()> {
         let mut seen = 0;
         self.fields(|s, key| match key {
             "privatePlay" => {
                 once(&mut seen, 0)?;
                 if s.null()? {
-                    out.private_play = None;
+                    *out = None;
                     return Ok(());
                 }
-                let mut fields = PrivatePlayFields {
-                    device_unique_id: None,
-                    user_key: Text::default(),
-                    device_key: Text::default(),
-                    enrolled_user: None,
-                };
-                s.private_play(&mut fields)?;
-                out.private_play = Some(PrivatePlay::new(fields));
-                Ok(())
+                s.private_play(out.insert(PrivatePlayFields::default()))
             }
             _ => s.skip(),
         })
@@ -296,17 +298,7 @@ impl<'a> Scanner<'a> {
                     out.enrolled_user = None;
                     return Ok(());
                 }
-                let mut fields = EnrolledUserFields {
-                    name: Text::default(),
-                    phone_no: Text::default(),
-                    email: Text::default(),
-                    tag: None,
-                    user_token: None,
-                    service_type: None,
-                };
-                s.enrolled_user(&mut fields)?;
-                out.enrolled_user = Some(EnrolledUser::new(fields));
-                Ok(())
+                s.enrolled_user(out.enrolled_user.insert(EnrolledUserFields::default()))
             }
             _ => s.skip(),
         })?;
@@ -343,12 +335,24 @@ impl<'a> Scanner<'a> {
             }
             "serviceType" => {
                 once(&mut seen, 5)?;
-                out.service_type = s.opt_text()?.map(|t| ServiceType::from_wire(&t));
+                out.service_type = s.opt(Self::service_type)?;
                 Ok(())
             }
             _ => s.skip(),
         })?;
         has(seen, 0b111)
+    }
+
+    fn service_type(&mut self) -> R<ServiceType> {
+        let (start, end, escaped) = self.string()?;
+        let raw = &self.src[start..end];
+        if escaped {
+            let mut wire = String::new();
+            decode(raw, &mut wire)?;
+            Ok(ServiceType::from_wire(&wire))
+        } else {
+            Ok(ServiceType::from_wire(raw))
+        }
     }
 
     // ---- values ----------------------------------------------------------------------------
@@ -362,18 +366,18 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn opt_text(&mut self) -> R<Option<Text>> {
+    fn opt_text(&mut self) -> R<Option<Span>> {
         self.opt(Self::text)
     }
 
     /// A value kept as raw JSON (`null` is "absent", as serde's `Option` reads it).
-    fn opt_raw(&mut self) -> R<Option<RawJson>> {
+    fn opt_raw(&mut self) -> R<Option<Span>> {
         if self.null()? {
             return Ok(None);
         }
         let start = self.pos;
         self.skip()?;
-        Ok(Some(RawJson::shared(self.slice(start, self.pos))))
+        Ok(Some(Span::new(start, self.pos)))
     }
 
     /// Consumes `null` if it is next.
@@ -402,26 +406,23 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// A JSON string as text: a slice of the body, or decoded when it has escapes.
-    fn text(&mut self) -> R<Text> {
+    /// A JSON string: its span in the body, or of its decoded form when it has escapes.
+    fn text(&mut self) -> R<Span> {
         let (start, end, escaped) = self.string()?;
-        if escaped {
-            decode(&self.src[start..end]).map(Text::from)
-        } else {
-            Ok(Text::from_body(self.src, &self.src[start..end]))
-        }
+        self.span(start, end, escaped)
     }
 
-    fn key_text(&self, key: Key<'_>) -> R<Text> {
-        if key.escaped {
-            decode(key.raw).map(Text::from)
-        } else {
-            Ok(Text::from_body(self.src, key.raw))
-        }
+    fn key_span(&mut self, key: Key<'_>) -> R<Span> {
+        self.span(key.start, key.start + key.raw.len(), key.escaped)
     }
 
-    fn slice(&self, start: usize, end: usize) -> ByteString {
-        self.src.slice_ref(&self.src[start..end])
+    fn span(&mut self, start: usize, end: usize, escaped: bool) -> R<Span> {
+        if !escaped {
+            return Ok(Span::new(start, end));
+        }
+        let at = self.bytes.len() + self.decoded.len();
+        decode(&self.src[start..end], &mut self.decoded)?;
+        Ok(Span::new(at, self.bytes.len() + self.decoded.len()))
     }
 
     /// Scans a string at the cursor; returns the span between its quotes and whether it has
@@ -537,7 +538,7 @@ impl<'a> Scanner<'a> {
         }
         loop {
             let (start, end, escaped) = self.string()?;
-            let src: &'a ByteString = self.src;
+            let src: &'a str = self.src;
             let raw = &src[start..end];
             self.ws();
             if self.bytes.get(self.pos) != Some(&b':') {
@@ -545,7 +546,14 @@ impl<'a> Scanner<'a> {
             }
             self.pos += 1;
             self.ws();
-            field(self, Key { raw, escaped })?;
+            field(
+                self,
+                Key {
+                    raw,
+                    start,
+                    escaped,
+                },
+            )?;
             self.ws();
             match self.bytes.get(self.pos) {
                 Some(b',') => {
@@ -643,9 +651,9 @@ fn escape_end(bytes: &[u8], at: usize) -> R<usize> {
     }
 }
 
-/// Decodes a string's escapes. Lone surrogates are left to serde.
-fn decode(raw: &str) -> R<String> {
-    let mut out = String::with_capacity(raw.len());
+/// Decodes a string's escapes, appending to `out`. Lone surrogates are left to serde.
+fn decode(raw: &str, out: &mut String) -> R<()> {
+    out.reserve(raw.len());
     let mut rest = raw;
     while let Some(i) = rest.find('\\') {
         out.push_str(&rest[..i]);
@@ -681,7 +689,7 @@ fn decode(raw: &str) -> R<String> {
         rest = &esc[used..];
     }
     out.push_str(rest);
-    Ok(out)
+    Ok(())
 }
 
 fn hex4(digits: Option<&str>) -> R<u32> {
@@ -694,14 +702,18 @@ fn hex4(digits: Option<&str>) -> R<u32> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::{ActionRequest, RequestFields};
     use super::*;
+    use std::sync::Arc;
 
     /// The scanner's verdict must never differ from serde's: same value when it answers,
     /// and no answer where serde fails.
     fn agree(body: &str) {
-        let body = ByteString::from(body.to_owned());
-        let slow = super::super::text::parse_shared::<ActionRequest>(&body);
-        match (action_request(&body), slow) {
+        let slow = serde_json::from_str::<ActionRequest>(body);
+        let fast = action_request(ByteString::from(body.to_owned()))
+            .ok()
+            .map(|(src, found)| ActionRequest(Arc::new(RequestFields::new(src, found))));
+        match (fast, slow) {
             (Some(fast), Ok(slow)) => assert_eq!(
                 serde_json::to_value(&fast).unwrap(),
                 serde_json::to_value(&slow).unwrap(),
@@ -728,7 +740,7 @@ mod tests {
     fn fixtures_take_the_fast_path_and_agree() {
         for body in fixtures() {
             assert!(
-                action_request(&ByteString::from(body.to_owned())).is_some(),
+                action_request(ByteString::from(body.to_owned())).is_ok(),
                 "{body}"
             );
             agree(body);
@@ -754,6 +766,22 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_duplicate_found_after_decoding_is_reported_from_the_body() {
+        // The scanner decodes `\u0070` into its decoded buffer; the body it hands serde must
+        // still be the body, so that the error is serde's, with its path and position.
+        let err = ActionRequest::from_slice(
+            r#"{"version":"2.0","action":{"actionName":"a","parameters":{"\u0070":{},"p":{}}}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.path(), Some("action.parameters"), "{err}");
+        assert!(
+            err.to_string().contains("duplicate parameter name"),
+            "{err}"
+        );
+        assert_eq!((err.line(), err.column()), (1, 77), "{err}");
     }
 
     #[test]

@@ -56,13 +56,17 @@ impl ActionResponse {
     }
 
     /// A successful (`OK`) response whose `output` echoes `parameters`.
-    pub fn from_parameters(parameters: &Parameters) -> Self {
+    pub fn from_parameters(parameters: Parameters<'_>) -> Self {
+        // Long names and values share the request's bytes; short ones are copied inline.
+        let src = parameters.source();
         Self {
             result_code: Text::from(OK),
             output: parameters
-                .entries()
                 .iter()
-                .map(|(key, p)| (key.clone(), p.value_text().cloned()))
+                .map(|(name, p)| {
+                    let value = p.value().map(|value| Text::from_source(src, value));
+                    (Text::from_source(src, name), value)
+                })
                 .collect(),
             directives: Vec::new(),
         }
