@@ -427,6 +427,10 @@ impl<'a> Scanner<'a> {
 
     /// Scans a string at the cursor; returns the span between its quotes and whether it has
     /// escapes (checked, not decoded).
+    // Inlined into each caller (keys, values, skipped strings): as a call, its three results
+    // went through memory and the typical parse took 1.27 us instead of 1.10 (measured side by
+    // side). Inlining `text` as well measured slower again (1.21 us).
+    #[inline(always)]
     fn string(&mut self) -> R<(usize, usize, bool)> {
         if self.bytes.get(self.pos) != Some(&b'"') {
             return Err(Bail);
