@@ -59,15 +59,16 @@ impl ActionResponse {
     pub fn from_parameters(parameters: Parameters<'_>) -> Self {
         // Long names and values share the request's bytes; short ones are copied inline.
         let src = parameters.source();
+        // Room for the outputs a handler adds (backend parameters left out when null), so that
+        // the first `output` call does not reallocate.
+        let mut output = Vec::with_capacity(parameters.len() + 4);
+        output.extend(parameters.iter().map(|(name, p)| {
+            let value = p.value().map(|value| Text::from_source(src, value));
+            (Text::from_source(src, name), value)
+        }));
         Self {
             result_code: Text::from(OK),
-            output: parameters
-                .iter()
-                .map(|(name, p)| {
-                    let value = p.value().map(|value| Text::from_source(src, value));
-                    (Text::from_source(src, name), value)
-                })
-                .collect(),
+            output,
             directives: Vec::new(),
         }
     }
