@@ -60,6 +60,40 @@ fn set_values_replace_or_add_and_null_backend_parameters_are_named() {
 }
 
 #[test]
+fn echoed_values_outlive_the_request_and_escapes_are_kept() {
+    let request = ActionRequest::from_slice(
+        r#"{"version":"2.0","context":{},"action":{"actionName":"a","parameters":{
+            "memo":{"type":null,"value":"say \"hi\"\n"},
+            "long":{"type":null,"value":"a value longer than the twenty-three bytes kept inline"}}}}"#,
+    )
+    .unwrap();
+    let response = ActionResponse::from_request(&request);
+    drop(request);
+    let output = &body(&response)["output"];
+    assert_eq!(output["memo"], "say \"hi\"\n");
+    assert_eq!(
+        output["long"],
+        "a value longer than the twenty-three bytes kept inline"
+    );
+    assert_eq!(response.output_value("memo"), Some(Some("say \"hi\"\n")));
+}
+
+#[test]
+fn debug_shows_output_names_but_not_values() {
+    let request = ActionRequest::from_slice(fixture("private_play_full")).unwrap();
+    let response = ActionResponse::from_request(&request).output("userName", "홍길동");
+    let debug = format!("{response:?}");
+    assert!(
+        debug.contains("userName") && debug.contains("place"),
+        "{debug}"
+    );
+    assert!(
+        !debug.contains("홍길동") && !debug.contains("본사"),
+        "{debug}"
+    );
+}
+
+#[test]
 fn exception_codes_and_directives() {
     let request = ActionRequest::from_slice(fixture("audio_event")).unwrap();
     let response = ActionResponse::from_request(&request)

@@ -112,9 +112,15 @@ impl<'a> Parameters<'a> {
         self.entries.is_empty()
     }
 
-    /// The source the parameters' strings lie in (the response shares long values with it).
-    pub(crate) fn source(self) -> &'a ByteString {
-        self.src
+    /// The source the parameters' strings lie in, and where each name and value lies in it:
+    /// the response echoes them without copying.
+    pub(crate) fn spans(
+        self,
+    ) -> (
+        &'a ByteString,
+        impl ExactSizeIterator<Item = (Span, Option<Span>)> + 'a,
+    ) {
+        (self.src, self.entries.iter().map(|p| (p.name, p.value)))
     }
 }
 

@@ -39,12 +39,13 @@ pub use error::{ParseError, ParseErrorKind};
 pub use profile::{EnrolledUser, PrivatePlay, ServiceType};
 pub use text::RawJson;
 
+pub(crate) use span::Span;
 pub(crate) use text::Text;
 
 use action::{ActionFields, ParameterFields};
 use context::{ContextFields, DeviceFields, SessionFields};
 use profile::{PrivatePlayFields, Profile};
-use span::{SourceBuilder, Span, MAX_SOURCE};
+use span::{SourceBuilder, MAX_SOURCE};
 use wire::{
     RawText, WireAction, WireContext, WireDevice, WireParameter, WireParameters, WireProfile,
     WireRequest, WireSession,

@@ -11,8 +11,7 @@ use smol_str::SmolStr;
 /// The longest text kept inline rather than shared (smol_str's inline size).
 pub(crate) const INLINE: usize = 23;
 
-/// An immutable string for the response: short ones inline, long ones shared with the request
-/// they echo (a reference count) or owned.
+/// An immutable string for the response: short ones inline, long ones owned.
 #[derive(Clone)]
 pub(crate) struct Text(Repr);
 
@@ -20,24 +19,11 @@ pub(crate) struct Text(Repr);
 enum Repr {
     /// At most [`INLINE`] bytes, stored in place: no allocation, no reference count.
     Inline(SmolStr),
-    /// A slice of a request's source, or an owned buffer, for longer text.
+    /// An owned buffer, for longer text.
     Shared(ByteString),
 }
 
 impl Text {
-    /// `part` of `src`: inline when short, else sharing `src` (copied if `part` does not lie
-    /// within it).
-    pub(crate) fn from_source(src: &ByteString, part: &str) -> Self {
-        Self::inline_or(part, || {
-            let (start, at) = (src.as_ptr() as usize, part.as_ptr() as usize);
-            if at >= start && at + part.len() <= start + src.len() {
-                src.slice_ref(part)
-            } else {
-                ByteString::from(part)
-            }
-        })
-    }
-
     /// `s` inline when it is short enough, else the `ByteString` that `long` makes of it.
     ///
     /// `SmolStr::new_inline` (a byte loop) rather than `SmolStr::new`: the latter's

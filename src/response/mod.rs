@@ -10,6 +10,8 @@
 
 mod directive;
 
+use std::fmt;
+
 use bytes::Bytes;
 use http_body_util::Full;
 use serde::ser::SerializeMap;
@@ -17,7 +19,9 @@ use serde::{Serialize, Serializer};
 
 pub use directive::{AudioStream, Directive};
 
-use crate::request::{ActionRequest, Parameters, Text};
+use bytestring::ByteString;
+
+use crate::request::{ActionRequest, Parameters, Span, Text};
 
 /// The `resultCode` of success.
 pub const OK: &str = "OK";
@@ -42,11 +46,29 @@ pub const OK: &str = "OK";
 /// assert_eq!(http.status(), 200);
 /// assert_eq!(http.headers()["content-type"], "application/json");
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ActionResponse {
     result_code: Text,
-    output: Vec<(Text, Option<Text>)>,
+    /// The source of the request this answers: echoed names and values are spans of it.
+    echoed: ByteString,
+    output: Vec<(Str, Option<Str>)>,
     directives: Vec<Directive>,
+}
+
+/// An output name or value: a span of the request it echoes (no copy), or the handler's own.
+#[derive(Clone)]
+enum Str {
+    Echo(Span),
+    Own(Text),
+}
+
+impl Str {
+    fn get<'a>(&'a self, echoed: &'a ByteString) -> &'a str {
+        match self {
+            Str::Echo(span) => span.get(echoed),
+            Str::Own(text) => text,
+        }
+    }
 }
 
 impl ActionResponse {
@@ -57,17 +79,14 @@ impl ActionResponse {
 
     /// A successful (`OK`) response whose `output` echoes `parameters`.
     pub fn from_parameters(parameters: Parameters<'_>) -> Self {
-        // Long names and values share the request's bytes; short ones are copied inline.
-        let src = parameters.source();
+        let (echoed, spans) = parameters.spans();
         // Room for the outputs a handler adds (backend parameters left out when null), so that
         // the first `output` call does not reallocate.
-        let mut output = Vec::with_capacity(parameters.len() + 4);
-        output.extend(parameters.iter().map(|(name, p)| {
-            let value = p.value().map(|value| Text::from_source(src, value));
-            (Text::from_source(src, name), value)
-        }));
+        let mut output = Vec::with_capacity(spans.len() + 4);
+        output.extend(spans.map(|(name, value)| (Str::Echo(name), value.map(Str::Echo))));
         Self {
             result_code: Text::from(OK),
+            echoed: echoed.clone(),
             output,
             directives: Vec::new(),
         }
@@ -76,7 +95,7 @@ impl ActionResponse {
     /// Sets `output[key]` to `value`, adding the key if the request did not have it.
     pub fn output(mut self, key: &str, value: impl AsRef<str>) -> Self {
         // Borrowed, not `Into<String>`: a short value is stored inline without allocating.
-        self.set(key, Some(Text::from(value.as_ref())));
+        self.set(key, Some(Str::Own(Text::from(value.as_ref()))));
         self
     }
 
@@ -93,10 +112,11 @@ impl ActionResponse {
         self
     }
 
-    fn set(&mut self, key: &str, value: Option<Text>) {
-        match self.output.iter_mut().find(|(k, _)| k.as_str() == key) {
+    fn set(&mut self, key: &str, value: Option<Str>) {
+        let echoed = &self.echoed;
+        match self.output.iter_mut().find(|(k, _)| k.get(echoed) == key) {
             Some((_, slot)) => *slot = value,
-            None => self.output.push((Text::from(key), value)),
+            None => self.output.push((Str::Own(Text::from(key)), value)),
         }
     }
 
@@ -121,10 +141,15 @@ impl ActionResponse {
 
     /// `output[key]`: `None` when the key is absent, `Some(None)` when it is null.
     pub fn output_value(&self, key: &str) -> Option<Option<&str>> {
+        self.outputs().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// The `output` entries, in order.
+    fn outputs(&self) -> impl Iterator<Item = (&str, Option<&str>)> + Clone {
+        let echoed = &self.echoed;
         self.output
             .iter()
-            .find(|(k, _)| k.as_str() == key)
-            .map(|(_, v)| v.as_deref())
+            .map(move |(k, v)| (k.get(echoed), v.as_ref().map(|v| v.get(echoed))))
     }
 
     /// The response body as JSON.
@@ -132,9 +157,8 @@ impl ActionResponse {
         // Sized up front: growing the Vec from empty costs several reallocations per response.
         let estimate = 64
             + self
-                .output
-                .iter()
-                .map(|(k, v)| k.len() + v.as_ref().map_or(4, |v| v.len()) + 6)
+                .outputs()
+                .map(|(k, v)| k.len() + v.map_or(4, str::len) + 6)
                 .sum::<usize>();
         let mut json = Vec::with_capacity(estimate + 256 * self.directives.len());
         // Every part is a string, a number or a serde_json::Value: writing to a Vec cannot fail.
@@ -155,7 +179,7 @@ impl Serialize for ActionResponse {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("version", "2.0")?;
         map.serialize_entry("resultCode", &self.result_code)?;
-        map.serialize_entry("output", &Output(&self.output))?;
+        map.serialize_entry("output", &Output(self.outputs()))?;
         if !self.directives.is_empty() {
             map.serialize_entry("directives", &self.directives)?;
         }
@@ -163,15 +187,34 @@ impl Serialize for ActionResponse {
     }
 }
 
-struct Output<'a>(&'a [(Text, Option<Text>)]);
+struct Output<I>(I);
 
-impl Serialize for Output<'_> {
+impl<'a, I: Iterator<Item = (&'a str, Option<&'a str>)> + Clone> Serialize for Output<I> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (key, value) in self.0 {
-            map.serialize_entry(key, value)?;
-        }
-        map.end()
+        serializer.collect_map(self.0.clone())
+    }
+}
+
+impl fmt::Debug for ActionResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Outputs carry what the play says back, often the enrolled user's name: show each
+        // value's size, as `Parameter`'s Debug does.
+        let output = self
+            .outputs()
+            .map(|(k, v)| (k, v.map(|v| format!("<{} bytes>", v.len()))));
+        f.debug_struct("ActionResponse")
+            .field("result_code", &self.result_code)
+            .field("output", &DebugMap(output))
+            .field("directives", &self.directives)
+            .finish()
+    }
+}
+
+struct DebugMap<I>(I);
+
+impl<K: fmt::Debug, V: fmt::Debug, I: Iterator<Item = (K, V)> + Clone> fmt::Debug for DebugMap<I> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.0.clone()).finish()
     }
 }
 
