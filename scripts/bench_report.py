@@ -43,7 +43,9 @@ def machine():
 
 
 def main():
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    # When the run ended (its last file), so that regenerating the report keeps the run's date.
+    ended = os.path.getmtime(os.path.join(OUT, "e2e.tsv"))
+    now = datetime.datetime.fromtimestamp(ended, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     print("# Benchmarks\n")
     print(f"Measured {now} on {machine()} by `scripts/bench` (rewrites this file).")
     print("Machines here are shared and noisy: compare the ratios, which come from one run")
