@@ -101,12 +101,7 @@ async fn a_panicking_handler_gets_500_and_the_server_lives() {
     }
 
     // HTTP/2: a panicking stream next to good ones on one connection; only it gets the 500.
-    let stream = tls_connect(server.addr, &cert.der, &[b"h2"]).await;
-    let (h2, conn) =
-        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
-            .await
-            .unwrap();
-    tokio::spawn(conn);
+    let h2 = h2_client(server.addr, &cert.der).await;
     let mut streams = Vec::new();
     for i in 0..10 {
         let (path, body) = if i % 3 == 0 {
@@ -191,12 +186,7 @@ async fn a_response_body_that_panics_ends_only_its_response() {
     };
 
     // HTTP/2: the panicking stream is reset, the other streams of the connection go on.
-    let stream = tls_connect(server.addr, &cert.der, &[b"h2"]).await;
-    let (mut h2, conn) =
-        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
-            .await
-            .unwrap();
-    tokio::spawn(conn);
+    let mut h2 = h2_client(server.addr, &cert.der).await;
     for _ in 0..3 {
         // Reset before or after the head reached the client: either way never a clean end.
         if let Ok(response) = h2.send_request(get("/nugu/bad_body")).await {
@@ -392,15 +382,7 @@ async fn graceful_shutdown_under_load_answers_every_accepted_request() {
                     refused.fetch_add(1, Ordering::SeqCst);
                     return;
                 };
-                assert_eq!(response.status(), 200);
-                let bytes = response
-                    .into_body()
-                    .collect()
-                    .await
-                    .expect("an accepted request got its full response")
-                    .to_bytes();
-                let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-                assert_eq!(json["output"]["echo"], id.as_str());
+                assert_echoes(response, &id).await;
                 answered.fetch_add(1, Ordering::SeqCst);
             }
         }));
@@ -409,12 +391,7 @@ async fn graceful_shutdown_under_load_answers_every_accepted_request() {
     // handler never sees it); a stream the server took up is answered in full.
     let h2_refused = Arc::new(AtomicUsize::new(0));
     for conn in 0..H2_CONNECTIONS {
-        let stream = tls_connect(addr, &der, &[b"h2"]).await;
-        let (h2, connection) =
-            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
-                .await
-                .unwrap();
-        tokio::spawn(connection);
+        let h2 = h2_client(addr, &der).await;
         for s in 0..H2_STREAMS {
             let (mut h2, answered, h2_refused) = (h2.clone(), answered.clone(), h2_refused.clone());
             clients.push(tokio::spawn(async move {
@@ -429,15 +406,7 @@ async fn graceful_shutdown_under_load_answers_every_accepted_request() {
                         h2_refused.fetch_add(1, Ordering::SeqCst);
                         return;
                     };
-                    assert_eq!(response.status(), 200);
-                    let bytes = response
-                        .into_body()
-                        .collect()
-                        .await
-                        .expect("an accepted request got its full response")
-                        .to_bytes();
-                    let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-                    assert_eq!(json["output"]["echo"], id.as_str());
+                    assert_echoes(response, &id).await;
                     answered.fetch_add(1, Ordering::SeqCst);
                 }
             }));
@@ -502,4 +471,17 @@ async fn graceful_shutdown_under_load_answers_every_accepted_request() {
         CLIENTS,
         "every client was told to stop"
     );
+}
+
+/// An accepted request's answer: 200, in full, echoing `id`.
+async fn assert_echoes(response: Response<Incoming>, id: &str) {
+    assert_eq!(response.status(), 200);
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("an accepted request got its full response")
+        .to_bytes();
+    let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(json["output"]["echo"], id);
 }

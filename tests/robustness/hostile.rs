@@ -596,14 +596,7 @@ async fn heads_over_the_limit_get_431() {
     );
 
     // Over HTTP/2 as well.
-    let stream = tls_connect(server.addr, &cert.der, &[b"h2"]).await;
-    let (mut h2, conn) = hyper::client::conn::http2::handshake(
-        hyper_util::rt::TokioExecutor::new(),
-        hyper_util::rt::TokioIo::new(stream),
-    )
-    .await
-    .unwrap();
-    tokio::spawn(conn);
+    let mut h2 = h2_client(server.addr, &cert.der).await;
     let mut request = nugu_post("https://localhost/nugu/check_in", body.clone());
     request.headers_mut().remove("host");
     request

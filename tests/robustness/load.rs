@@ -4,7 +4,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::Value;
 use tokio::net::TcpStream;
 
@@ -63,12 +62,7 @@ async fn sustained_concurrent_load_has_zero_errors() {
         }));
     }
     for _ in 0..H2_CONNECTIONS {
-        let stream = tls_connect(addr, &cert.der, &[b"h2"]).await;
-        let (h2, conn) =
-            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
-                .await
-                .unwrap();
-        tokio::spawn(conn);
+        let h2 = h2_client(addr, &cert.der).await;
         for _ in 0..H2_STREAMS {
             let (mut h2, ok, errors) = (h2.clone(), ok.clone(), errors.clone());
             tasks.push(tokio::spawn(async move {
@@ -203,12 +197,7 @@ async fn one_http2_connection_gets_at_most_32_requests_in_flight() {
         }
     });
     let server = start(builder(&cert), held).await;
-    let stream = tls_connect(server.addr, &cert.der, &[b"h2"]).await;
-    let (h2, conn) =
-        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
-            .await
-            .unwrap();
-    tokio::spawn(conn);
+    let h2 = h2_client(server.addr, &cert.der).await;
     // One request first, so that the client has the server's SETTINGS: a client that opens
     // streams before them gets those past the limit refused (REFUSED_STREAM, never processed,
     // safe to retry) rather than queued.

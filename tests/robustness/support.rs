@@ -10,8 +10,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1;
-use hyper_util::rt::TokioIo;
+use hyper::client::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use nugu_proxy::layer::ApiKey;
 use nugu_proxy::server::{ProxyService, Server, ServerBuilder, TlsConfig};
 use nugu_proxy::{ActionRequest, ActionResponse, EnrolledUser, PrivatePlayLayer};
@@ -126,6 +126,18 @@ pub type Sender = http1::SendRequest<Full<Bytes>>;
 pub async fn h1_client(addr: SocketAddr, der: &CertificateDer<'static>) -> Sender {
     let stream = tls_connect(addr, der, &[b"http/1.1"]).await;
     let (sender, conn) = http1::handshake(TokioIo::new(stream)).await.unwrap();
+    tokio::spawn(conn);
+    sender
+}
+
+pub type H2Sender = http2::SendRequest<Full<Bytes>>;
+
+/// An HTTP/2 client (hyper) on a fresh TLS connection; clone it for more streams.
+pub async fn h2_client(addr: SocketAddr, der: &CertificateDer<'static>) -> H2Sender {
+    let stream = tls_connect(addr, der, &[b"h2"]).await;
+    let (sender, conn) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+        .await
+        .unwrap();
     tokio::spawn(conn);
     sender
 }
