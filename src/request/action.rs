@@ -130,21 +130,19 @@ impl fmt::Debug for Parameters<'_> {
     }
 }
 
-/// Whether two entries share a name (a request with one is refused).
-pub(super) fn has_duplicate(src: &str, entries: &[ParameterFields]) -> bool {
+/// Whether two parameters share a name (a request with one is refused).
+pub(super) fn has_duplicate<'a>(names: impl ExactSizeIterator<Item = &'a str> + Clone) -> bool {
     // Plays have a handful of parameters: a pairwise scan is cheapest there; large maps
     // (generated or hostile) are sorted so the check stays O(n log n).
-    let name = |p: &ParameterFields| p.name.get(src);
-    if entries.len() <= 16 {
-        entries.iter().enumerate().any(|(i, p)| {
-            entries[..i]
-                .iter()
-                .any(|seen| seen.name.len() == p.name.len() && name(seen) == name(p))
-        })
+    if names.len() <= 16 {
+        names
+            .clone()
+            .enumerate()
+            .any(|(i, name)| names.clone().take(i).any(|seen| seen == name))
     } else {
-        let mut keys: Vec<&str> = entries.iter().map(name).collect();
-        keys.sort_unstable();
-        keys.windows(2).any(|pair| pair[0] == pair[1])
+        let mut names: Vec<&str> = names.collect();
+        names.sort_unstable();
+        names.windows(2).any(|pair| pair[0] == pair[1])
     }
 }
 

@@ -49,7 +49,7 @@ pub(super) fn action_request(body: ByteString) -> Result<(ByteString, Found), By
     }
     let decoded = scanner.decoded;
     if decoded.is_empty() {
-        if has_duplicate(&body, &found.action.parameters) {
+        if has_duplicate(parameter_names(&body, &found)) {
             return Err(body);
         }
         return Ok((body, found));
@@ -58,10 +58,17 @@ pub(super) fn action_request(body: ByteString) -> Result<(ByteString, Found), By
     let mut joined = String::with_capacity(body.len() + decoded.len());
     joined.push_str(&body);
     joined.push_str(&decoded);
-    if has_duplicate(&joined, &found.action.parameters) {
+    if has_duplicate(parameter_names(&joined, &found)) {
         return Err(body);
     }
     Ok((ByteString::from(joined), found))
+}
+
+fn parameter_names<'a>(
+    src: &'a str,
+    found: &'a Found,
+) -> impl ExactSizeIterator<Item = &'a str> + Clone {
+    found.action.parameters.iter().map(move |p| p.name.get(src))
 }
 
 struct Scanner<'a> {

@@ -13,6 +13,8 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::action::has_duplicate;
+
 #[derive(Serialize, Deserialize)]
 #[serde(rename = "ActionRequest", rename_all = "camelCase")]
 #[serde(bound(deserialize = "S: Deserialize<'de> + AsRef<str>, R: Deserialize<'de>"))]
@@ -212,12 +214,6 @@ impl<'de, S: Deserialize<'de> + AsRef<str>> Visitor<'de> for OptionalParameters<
         }
         Ok(WireParameters(entries))
     }
-}
-
-fn has_duplicate<'a>(names: impl Iterator<Item = &'a str>) -> bool {
-    let mut names: Vec<&str> = names.collect();
-    names.sort_unstable();
-    names.windows(2).any(|pair| pair[0] == pair[1])
 }
 
 /// A raw part when serializing: its text, written verbatim.
