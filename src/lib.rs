@@ -62,7 +62,8 @@
 //! `Extension<EnrolledUser>` in the handler.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+// `doc_auto_cfg` was merged into `doc_cfg` (Rust 1.92); docs.rs builds with `--cfg docsrs`.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod layer;
 pub mod rejection;
@@ -76,6 +77,12 @@ pub mod server;
 #[cfg(feature = "biz")]
 pub mod biz;
 
-pub use layer::PrivatePlayLayer;
+#[cfg(feature = "axum")]
+pub mod extract;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use layer::{ApiKey, Authentication, PrivatePlayLayer};
 pub use request::{ActionRequest, EnrolledUser, PrivatePlay, ServiceType};
 pub use response::ActionResponse;
