@@ -46,121 +46,96 @@ use crate::layer::Authentication;
 use crate::rejection::error_response;
 use crate::{ActionRequest, EnrolledUser, PrivatePlay};
 
-/// 500: the handler asked for a value that only [`PrivatePlayLayer`](crate::PrivatePlayLayer)
-/// provides, and the request did not pass through one (the layer is missing from the router,
-/// or sits on another route).
-///
-/// ```
-/// use nugu_proxy::extract::MissingPrivatePlayLayer;
-///
-/// let rejection = MissingPrivatePlayLayer::new("EnrolledUser");
-/// assert_eq!(MissingPrivatePlayLayer::STATUS, 500);
-/// assert!(rejection.to_string().contains("PrivatePlayLayer"));
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MissingPrivatePlayLayer {
-    wanted: &'static str,
+/// One rejection type: a 500 about the type the handler asked for, with a JSON body, as the
+/// layer's rejections (`crate::rejection`).
+macro_rules! extractor_rejection {
+    ($(#[$doc:meta])* $name:ident, $code:literal, |$wanted:ident| $message:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub struct $name {
+            wanted: &'static str,
+        }
+
+        impl $name {
+            /// The HTTP status this rejection answers with.
+            pub const STATUS: StatusCode = StatusCode::INTERNAL_SERVER_ERROR;
+            /// The machine-readable code in the JSON body's `error` field.
+            pub const CODE: &'static str = $code;
+
+            /// The handler asked for `wanted` (a type name).
+            pub fn new(wanted: &'static str) -> Self {
+                Self { wanted }
+            }
+
+            /// The type the handler asked for.
+            pub fn wanted(&self) -> &'static str {
+                self.wanted
+            }
+
+            /// The HTTP response: [`Self::STATUS`] and a JSON body.
+            pub fn into_response(self) -> http::Response<Full<Bytes>> {
+                error_response(Self::STATUS, Self::CODE, &self.to_string())
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let $wanted = self.wanted;
+                f.write_str(&$message)
+            }
+        }
+
+        impl std::error::Error for $name {}
+
+        impl IntoResponse for $name {
+            fn into_response(self) -> Response {
+                $name::into_response(self).map(axum_core::body::Body::new)
+            }
+        }
+    };
 }
 
-impl MissingPrivatePlayLayer {
-    /// The HTTP status this rejection answers with.
-    pub const STATUS: StatusCode = StatusCode::INTERNAL_SERVER_ERROR;
-    /// The machine-readable code in the JSON body's `error` field.
-    pub const CODE: &'static str = "missing_private_play_layer";
+extractor_rejection!(
+    /// 500: the handler asked for a value that only
+    /// [`PrivatePlayLayer`](crate::PrivatePlayLayer) provides, and the request did not pass
+    /// through one (the layer is missing from the router, or sits on another route).
+    ///
+    /// ```
+    /// use nugu_proxy::extract::MissingPrivatePlayLayer;
+    ///
+    /// let rejection = MissingPrivatePlayLayer::new("EnrolledUser");
+    /// assert_eq!(MissingPrivatePlayLayer::STATUS, 500);
+    /// assert!(rejection.to_string().contains("PrivatePlayLayer"));
+    /// ```
+    MissingPrivatePlayLayer,
+    "missing_private_play_layer",
+    |wanted| format!(
+        "the handler takes {wanted} but the request did not pass through PrivatePlayLayer: add \
+         `.layer(PrivatePlayLayer::new(..))` to the router in front of this route"
+    )
+);
 
-    /// The extractor `wanted` (a type name) found no value of the layer.
-    pub fn new(wanted: &'static str) -> Self {
-        Self { wanted }
-    }
-
-    /// The type the handler asked for.
-    pub fn wanted(&self) -> &'static str {
-        self.wanted
-    }
-
-    /// The HTTP response: [`Self::STATUS`] and a JSON body.
-    pub fn into_response(self) -> http::Response<Full<Bytes>> {
-        error_response(Self::STATUS, Self::CODE, &self.to_string())
-    }
-}
-
-impl fmt::Display for MissingPrivatePlayLayer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "the handler takes {} but the request did not pass through PrivatePlayLayer: add \
-             `.layer(PrivatePlayLayer::new(..))` to the router in front of this route",
-            self.wanted
-        )
-    }
-}
-
-impl std::error::Error for MissingPrivatePlayLayer {}
-
-impl IntoResponse for MissingPrivatePlayLayer {
-    fn into_response(self) -> Response {
-        MissingPrivatePlayLayer::into_response(self).map(axum_core::body::Body::new)
-    }
-}
-
-/// 500: the handler requires an [`EnrolledUser`] (or a [`PrivatePlay`] profile) and the request
-/// has none: a Play Builder test call, a Biz-dedicated device, or a public play.
-///
-/// Take `Option<EnrolledUser>` instead, or let the layer answer such requests with
-/// [`enrolled_users_only`](crate::PrivatePlayLayer::enrolled_users_only).
-///
-/// ```
-/// use nugu_proxy::extract::MissingProfile;
-///
-/// let rejection = MissingProfile::new("EnrolledUser");
-/// assert_eq!(MissingProfile::CODE, "missing_profile");
-/// assert!(rejection.to_string().contains("Option<EnrolledUser>"));
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MissingProfile {
-    wanted: &'static str,
-}
-
-impl MissingProfile {
-    /// The HTTP status this rejection answers with.
-    pub const STATUS: StatusCode = StatusCode::INTERNAL_SERVER_ERROR;
-    /// The machine-readable code in the JSON body's `error` field.
-    pub const CODE: &'static str = "missing_profile";
-
-    /// The request holds no value of `wanted` (a type name).
-    pub fn new(wanted: &'static str) -> Self {
-        Self { wanted }
-    }
-
-    /// The type the handler asked for.
-    pub fn wanted(&self) -> &'static str {
-        self.wanted
-    }
-
-    /// The HTTP response: [`Self::STATUS`] and a JSON body.
-    pub fn into_response(self) -> http::Response<Full<Bytes>> {
-        error_response(Self::STATUS, Self::CODE, &self.to_string())
-    }
-}
-
-impl fmt::Display for MissingProfile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "the handler requires {wanted} and this request has none: take Option<{wanted}>, or \
-             configure PrivatePlayLayer::enrolled_users_only",
-            wanted = self.wanted
-        )
-    }
-}
-
-impl std::error::Error for MissingProfile {}
-
-impl IntoResponse for MissingProfile {
-    fn into_response(self) -> Response {
-        MissingProfile::into_response(self).map(axum_core::body::Body::new)
-    }
-}
+extractor_rejection!(
+    /// 500: the handler requires an [`EnrolledUser`] (or a [`PrivatePlay`] profile) and the
+    /// request has none: a Play Builder test call, a Biz-dedicated device, or a public play.
+    ///
+    /// Take `Option<EnrolledUser>` instead, or let the layer answer such requests with
+    /// [`enrolled_users_only`](crate::PrivatePlayLayer::enrolled_users_only).
+    ///
+    /// ```
+    /// use nugu_proxy::extract::MissingProfile;
+    ///
+    /// let rejection = MissingProfile::new("EnrolledUser");
+    /// assert_eq!(MissingProfile::CODE, "missing_profile");
+    /// assert!(rejection.to_string().contains("Option<EnrolledUser>"));
+    /// ```
+    MissingProfile,
+    "missing_profile",
+    |wanted| format!(
+        "the handler requires {wanted} and this request has none: take Option<{wanted}>, or \
+         configure PrivatePlayLayer::enrolled_users_only"
+    )
+);
 
 /// Why a required [`EnrolledUser`] or [`PrivatePlay`] extractor refused.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -246,21 +246,21 @@ impl NuguRequest {
     /// `context.supportedInterfaces.AudioPlayer`: the player's activity (`IDLE`, `PLAYING`,
     /// `PAUSED`, `STOPPED`, `FINISHED`), its stream token and position.
     pub fn audio_player(mut self, activity: &str, token: Option<&str>, offset_ms: u64) -> Self {
-        let mut player = json!({ "playerActivity": activity, "offsetInMilliseconds": offset_ms });
-        if let Some(token) = token {
-            player["token"] = token.into();
-        }
-        self.audio_player = Some(player);
+        self.audio_player = Some(stream_position(
+            json!({ "playerActivity": activity }),
+            token,
+            offset_ms,
+        ));
         self
     }
 
     /// The `event` that caused the request, e.g. `AudioPlayer.PlaybackFinished`.
     pub fn event(mut self, event_type: &str, token: Option<&str>, offset_ms: u64) -> Self {
-        let mut event = json!({ "type": event_type, "offsetInMilliseconds": offset_ms });
-        if let Some(token) = token {
-            event["token"] = token.into();
-        }
-        self.event = Some(event);
+        self.event = Some(stream_position(
+            json!({ "type": event_type }),
+            token,
+            offset_ms,
+        ));
         self
     }
 
@@ -386,6 +386,15 @@ impl NuguRequest {
         ActionRequest::from_bytes(self.to_body())
             .unwrap_or_else(|e| panic!("NuguRequest built a body the model refuses: {e}"))
     }
+}
+
+/// `object` with a stream's `token` (when there is one) and `offsetInMilliseconds`.
+fn stream_position(mut object: Value, token: Option<&str>, offset_ms: u64) -> Value {
+    object["offsetInMilliseconds"] = offset_ms.into();
+    if let Some(token) = token {
+        object["token"] = token.into();
+    }
+    object
 }
 
 /// The value at a JSON pointer, made (as objects) where missing.
