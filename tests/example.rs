@@ -173,8 +173,21 @@ async fn health(sender: &mut Sender, authority: &str) -> http::StatusCode {
     sender.send_request(request).await.unwrap().status()
 }
 
+/// A running example, killed if the test fails before it is terminated.
+struct Running(Option<Child>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// Sends SIGTERM and expects a graceful exit (status 0).
-async fn terminate(mut child: Child) {
+async fn terminate(mut running: Running) {
+    let mut child = running.0.take().expect("still running");
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -188,7 +201,7 @@ async fn terminate(mut child: Child) {
 }
 
 /// Starts the example `name` with `args` and reads the `curl` command it prints.
-async fn start(name: &str, db: &tempfile::TempDir, args: &[&str]) -> (Child, TryIt) {
+async fn start(name: &str, db: &tempfile::TempDir, args: &[&str]) -> (Running, TryIt) {
     let mut child = example_named(name, db)
         .args(args)
         .stdout(Stdio::piped())
@@ -196,16 +209,14 @@ async fn start(name: &str, db: &tempfile::TempDir, args: &[&str]) -> (Child, Try
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
+    let running = Running(Some(child));
     let try_it = tokio::time::timeout(
         Duration::from_secs(30),
         tokio::task::spawn_blocking(move || read_try_it(stdout)),
     )
-    .await;
-    let Ok(try_it) = try_it else {
-        let _ = child.kill();
-        panic!("{name} printed no curl command within 30 s");
-    };
-    (child, try_it.unwrap())
+    .await
+    .unwrap_or_else(|_| panic!("{name} printed no curl command within 30 s"));
+    (running, try_it.unwrap())
 }
 
 /// Runs the printed `curl` command (over one connection, then checks the health endpoint on
@@ -229,7 +240,13 @@ async fn run_try_it(try_it: &TryIt) -> Value {
     assert_eq!(response.status(), 200);
     let body = response.into_body().collect().await.unwrap().to_bytes();
     let json: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(health(&mut sender, &authority).await, 200);
+    // The health check under the same prefix as the action.
+    let prefix = uri.path().rsplit_once('/').map_or("", |(prefix, _)| prefix);
+    let request = Request::get(format!("{prefix}/health"))
+        .header("host", &authority)
+        .body(Full::default())
+        .unwrap();
+    assert_eq!(sender.send_request(request).await.unwrap().status(), 200);
     json
 }
 
@@ -246,6 +263,34 @@ async fn runs_with_one_command_and_answers_the_curl_it_prints() {
             time.len() == 5 && time.as_bytes()[2] == b':',
             "checkInTime {time:?}"
         );
+        terminate(child).await;
+    }
+}
+
+#[tokio::test]
+async fn the_plays_answer_under_the_public_url_s_path() {
+    for name in ["https_proxy", "axum_play"] {
+        let db = tempfile::tempdir().unwrap();
+        let args = [
+            "--listen",
+            "127.0.0.1:0",
+            "--public-url",
+            "https://localhost/nugu",
+        ];
+        let (child, try_it) = start(name, &db, &args).await;
+        assert!(try_it.url.ends_with("/nugu/check_in"), "{}", try_it.url);
+        let json = run_try_it(&try_it).await;
+        assert_eq!(json["resultCode"], "OK", "{name}: {json}");
+
+        let other = TryIt {
+            url: try_it.url.replace("/check_in", "/other"),
+            body: try_it
+                .body
+                .replace(r#""actionName":"check_in""#, r#""actionName":"other""#),
+            ..try_it
+        };
+        let json = run_try_it(&other).await;
+        assert_eq!(json["resultCode"], "UNKNOWN_ACTION", "{name}: {json}");
         terminate(child).await;
     }
 }
@@ -381,6 +426,8 @@ async fn sighup_reloads_the_certificate_files_and_keeps_open_connections() {
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
+    let pid = child.id();
+    let child = Running(Some(child));
     let listening = tokio::time::timeout(
         Duration::from_secs(30),
         tokio::task::spawn_blocking(move || {
@@ -395,7 +442,6 @@ async fn sighup_reloads_the_certificate_files_and_keeps_open_connections() {
     )
     .await;
     let Ok(Ok(Some(authority))) = listening else {
-        let _ = child.kill();
         panic!("the example did not say where it listens");
     };
     let trusted = [old.2.clone(), new.2.clone()];
@@ -406,7 +452,7 @@ async fn sighup_reloads_the_certificate_files_and_keeps_open_connections() {
 
     install(&new);
     let hup = Command::new("kill")
-        .args(["-HUP", &child.id().to_string()])
+        .args(["-HUP", &pid.to_string()])
         .status()
         .unwrap();
     assert!(hup.success());

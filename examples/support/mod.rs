@@ -213,13 +213,18 @@ async fn run<S: ProxyService>(name: &str, service: impl FnOnce(Setup) -> S) -> R
             .unwrap_or("nugu-proxy-attendance.sqlite3"),
     );
     let attendance = Attendance::open(&db)?;
+    println!("check-ins are kept in {}", attendance.path().display());
     let server = builder.bind(listen).await.map_err(explain)?;
     let addr = server.local_addr();
+    // With --cert, the last line before serving: scripts may stop reading here.
     println!("nugu-proxy {name} listening on {addr}");
-    println!("check-ins are kept in {}", attendance.path().display());
     // Kept until the server stops: the certificate's directory is removed with it.
     let saved = match &self_signed {
-        Some(cert) => Some(cert.print_try_it(addr, generated_key.then_some(api_key.as_str()))?),
+        Some(cert) => Some(cert.print_try_it(
+            addr,
+            &path_prefix,
+            generated_key.then_some(api_key.as_str()),
+        )?),
         None => None,
     };
 
@@ -287,11 +292,13 @@ struct SelfSigned {
 
 impl SelfSigned {
     /// Saves the certificate for curl's `--cacert` and prints a command that checks in the
-    /// sample user. `demo_key` is the API key generated for this run, if one was. Returns the
+    /// sample user at `{path_prefix}/check_in`. `demo_key` is the API key generated for this
+    /// run, if one was. Returns the
     /// directory the certificate is in, removed when dropped.
     fn print_try_it(
         &self,
         addr: SocketAddr,
+        path_prefix: &str,
         demo_key: Option<&str>,
     ) -> Result<tempfile::TempDir, String> {
         let (dir, file) = save_private(&self.cert_pem)?;
@@ -310,7 +317,7 @@ impl SelfSigned {
             None => println!("API key from --api-key / NUGU_API_KEY"),
         }
         println!(
-            "try it:\n\n  curl --cacert {file} https://{host}:{port}/check_in \\\n    \
+            "try it:\n\n  curl --cacert {file} https://{host}:{port}{path_prefix}/check_in \\\n    \
              -H 'Content-Type: application/json' -H \"Authorization: token {token}\" \\\n    \
              -d '{SAMPLE_REQUEST}'\n",
             file = file.display(),
