@@ -7,12 +7,14 @@ mod common;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use common::https::{
+    cert_for_localhost, cert_valid_between, h1_over, nugu_post, tls_connect, Sender,
+};
 use common::{client_config, fixture, start, Reporter, Running, API_KEY};
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
@@ -25,96 +27,14 @@ use nugu_proxy::server::{
 };
 use nugu_proxy::transport::{ConnectionInfo, TlsVersion, Transport};
 use nugu_proxy::PrivatePlayLayer;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::CertificateDer;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_rustls::client::TlsStream;
-use tokio_rustls::TlsConnector;
 use tower::ServiceBuilder;
 
-// ---- certificates -------------------------------------------------------------------------
-
-struct TestCert {
-    cert_pem: String,
-    key_pem: String,
-    der: CertificateDer<'static>,
-}
-
-fn cert_for_localhost() -> TestCert {
-    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    TestCert {
-        cert_pem: made.cert.pem(),
-        key_pem: made.signing_key.serialize_pem(),
-        der: made.cert.der().clone(),
-    }
-}
-
-fn cert_valid_between(not_before: (i32, u8, u8), not_after: (i32, u8, u8)) -> TestCert {
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-    params.not_before = rcgen::date_time_ymd(not_before.0, not_before.1, not_before.2);
-    params.not_after = rcgen::date_time_ymd(not_after.0, not_after.1, not_after.2);
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = params.self_signed(&key).unwrap();
-    TestCert {
-        cert_pem: cert.pem(),
-        key_pem: key.serialize_pem(),
-        der: cert.der().clone(),
-    }
-}
-
-impl TestCert {
-    fn tls(&self) -> TlsConfig {
-        TlsConfig::from_pem(self.cert_pem.as_bytes(), self.key_pem.as_bytes()).unwrap()
-    }
-
-    /// Writes the PEM files into a fresh directory; returns (cert path, key path).
-    fn write(&self, dir: &TempDir) -> (PathBuf, PathBuf) {
-        let cert = dir.0.join("cert.pem");
-        let key = dir.0.join("key.pem");
-        std::fs::write(&cert, &self.cert_pem).unwrap();
-        std::fs::write(&key, &self.key_pem).unwrap();
-        (cert, key)
-    }
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("nugu-proxy-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-// ---- server and clients -------------------------------------------------------------------
-
-async fn tls_connect(addr: SocketAddr, config: Arc<rustls::ClientConfig>) -> TlsStream<TcpStream> {
-    let tcp = TcpStream::connect(addr).await.unwrap();
-    TlsConnector::from(config)
-        .connect(ServerName::try_from("localhost").unwrap(), tcp)
-        .await
-        .unwrap()
-}
-
-type Sender = http1::SendRequest<Full<Bytes>>;
-
-async fn h1_over<I>(io: I) -> Sender
-where
-    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let (sender, conn) = http1::handshake(TokioIo::new(io)).await.unwrap();
-    tokio::spawn(conn);
-    sender
-}
+// ---- server and clients (the certificates, TLS and HTTP clients are common::https's) ----
 
 /// Sends a request and reads the whole answer: (status, body text).
 async fn send(sender: &mut Sender, request: Request<Full<Bytes>>) -> (StatusCode, String) {
@@ -127,15 +47,6 @@ async fn read(response: Response<Incoming>) -> (StatusCode, String) {
     let status = response.status();
     let body = response.into_body().collect().await.unwrap().to_bytes();
     (status, String::from_utf8(body.to_vec()).unwrap())
-}
-
-fn nugu_post(path: &str, body: String) -> Request<Full<Bytes>> {
-    Request::post(path)
-        .header("host", "localhost")
-        .header("content-type", "application/json")
-        .header("authorization", format!("token {API_KEY}"))
-        .body(Full::new(Bytes::from(body)))
-        .unwrap()
 }
 
 fn get(path: &str) -> Request<Full<Bytes>> {
@@ -341,11 +252,11 @@ async fn health_answers_under_the_public_url_prefix_without_authentication() {
 
 #[test]
 fn refuses_missing_certificate_or_key_files() {
-    let dir = TempDir::new("missing");
+    let dir = tempfile::tempdir().unwrap();
     let cert = cert_for_localhost();
-    let (cert_path, key_path) = cert.write(&dir);
+    let (cert_path, key_path) = cert.write(dir.path());
 
-    let err = TlsConfig::from_pem_files(dir.0.join("nope.pem"), &key_path).unwrap_err();
+    let err = TlsConfig::from_pem_files(dir.path().join("nope.pem"), &key_path).unwrap_err();
     assert!(
         matches!(
             err,
@@ -358,7 +269,7 @@ fn refuses_missing_certificate_or_key_files() {
     );
     assert!(err.to_string().contains("nope.pem"), "{err}");
 
-    let err = TlsConfig::from_pem_files(&cert_path, dir.0.join("nokey.pem")).unwrap_err();
+    let err = TlsConfig::from_pem_files(&cert_path, dir.path().join("nokey.pem")).unwrap_err();
     assert!(
         matches!(
             err,
@@ -817,10 +728,10 @@ async fn graceful_shutdown_completes_every_request_in_flight() {
 
 #[tokio::test]
 async fn certificate_reload_keeps_open_connections() {
-    let dir = TempDir::new("reload");
+    let dir = tempfile::tempdir().unwrap();
     let old = cert_for_localhost();
     let new = cert_for_localhost();
-    let (cert_path, key_path) = old.write(&dir);
+    let (cert_path, key_path) = old.write(dir.path());
     let tls = TlsConfig::from_pem_files(&cert_path, &key_path).unwrap();
     let reload = tls.reload_handle();
     let server = start(Server::builder().tls(tls), connection_reporter()).await;
@@ -838,7 +749,7 @@ async fn certificate_reload_keeps_open_connections() {
     assert_eq!(peer_cert(&check), old.der);
 
     // The good renewal: new handshakes get it, the open connection keeps working.
-    new.write(&dir);
+    new.write(dir.path());
     reload.reload().unwrap();
     let fresh = tls_connect(server.addr, trust_both).await;
     assert_eq!(peer_cert(&fresh), new.der);

@@ -10,46 +10,25 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
-use hyper::client::conn::{http1, http2};
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use nugu_proxy::layer::ApiKey;
-use nugu_proxy::server::{ProxyService, Server, ServerBuilder, TlsConfig};
+use nugu_proxy::server::{ProxyService, Server, ServerBuilder};
 use nugu_proxy::{ActionRequest, ActionResponse, EnrolledUser, PrivatePlayLayer};
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::CertificateDer;
 use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
 pub use crate::common::{start, Running};
-use tokio_rustls::TlsConnector;
 use tower::ServiceBuilder;
 
+pub use crate::common::https::{
+    cert_for_localhost as cert, h1_client, h2_client, nugu_post, Sender, TestCert,
+};
 pub use crate::common::{client_config, fixture, API_KEY};
 
 /// The action whose handler panics, with personal data in the panic message.
 pub const PANIC_ACTION: &str = "explode";
-
-pub struct TestCert {
-    cert_pem: String,
-    key_pem: String,
-    pub der: CertificateDer<'static>,
-}
-
-impl TestCert {
-    pub fn tls(&self) -> TlsConfig {
-        TlsConfig::from_pem(self.cert_pem.as_bytes(), self.key_pem.as_bytes()).unwrap()
-    }
-}
-
-pub fn cert() -> TestCert {
-    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    TestCert {
-        cert_pem: made.cert.pem(),
-        key_pem: made.signing_key.serialize_pem(),
-        der: made.cert.der().clone(),
-    }
-}
 
 /// Counts what the play's handler saw.
 #[derive(Clone, Default)]
@@ -104,42 +83,13 @@ pub fn builder(cert: &TestCert) -> ServerBuilder {
         .public_url("https://localhost/nugu".parse().unwrap())
 }
 
+/// A TLS connection that trusts `der` and offers `alpn`.
 pub async fn tls_connect(
     addr: SocketAddr,
     der: &CertificateDer<'static>,
     alpn: &[&[u8]],
 ) -> TlsStream<TcpStream> {
-    let tcp = TcpStream::connect(addr).await.unwrap();
-    tokio::time::timeout(
-        Duration::from_secs(5),
-        TlsConnector::from(client_config(&[der], alpn))
-            .connect(ServerName::try_from("localhost").unwrap(), tcp),
-    )
-    .await
-    .expect("the TLS handshake finished in time")
-    .unwrap()
-}
-
-pub type Sender = http1::SendRequest<Full<Bytes>>;
-
-/// An HTTP/1.1 client (hyper) on a fresh TLS connection.
-pub async fn h1_client(addr: SocketAddr, der: &CertificateDer<'static>) -> Sender {
-    let stream = tls_connect(addr, der, &[b"http/1.1"]).await;
-    let (sender, conn) = http1::handshake(TokioIo::new(stream)).await.unwrap();
-    tokio::spawn(conn);
-    sender
-}
-
-pub type H2Sender = http2::SendRequest<Full<Bytes>>;
-
-/// An HTTP/2 client (hyper) on a fresh TLS connection; clone it for more streams.
-pub async fn h2_client(addr: SocketAddr, der: &CertificateDer<'static>) -> H2Sender {
-    let stream = tls_connect(addr, der, &[b"h2"]).await;
-    let (sender, conn) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    sender
+    crate::common::https::tls_connect(addr, client_config(&[der], alpn)).await
 }
 
 /// Status, headers and body bytes of an answer.
@@ -205,16 +155,6 @@ pub async fn send(sender: &mut Sender, request: Request<Full<Bytes>>) -> Answer 
     })
     .await
     .expect("the server answered in time")
-}
-
-/// A NUGU-style POST with the right key.
-pub fn nugu_post(path: &str, body: impl Into<Bytes>) -> Request<Full<Bytes>> {
-    Request::post(path)
-        .header("host", "localhost")
-        .header("content-type", "application/json")
-        .header("authorization", format!("token {API_KEY}"))
-        .body(Full::new(body.into()))
-        .unwrap()
 }
 
 /// The typical Private Play request, for action `check_in`.
