@@ -15,7 +15,7 @@ use bytes::Bytes;
 use common::https::{
     cert_for_localhost, cert_valid_between, h1_over, nugu_post, tls_connect, Sender,
 };
-use common::{client_config, fixture, start, Reporter, Running, API_KEY};
+use common::{client_config, fixture, start, Reporter, Running, API_KEY, PATIENCE};
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -85,11 +85,12 @@ fn connection_reporter() -> impl nugu_proxy::server::ProxyService {
     })
 }
 
-/// Reads from a raw socket until the peer closes it (or 5 s pass, which fails the test).
+/// Reads from a raw socket until the peer closes it (or `PATIENCE` passes, which fails the
+/// test).
 async fn read_until_closed(stream: &mut (impl tokio::io::AsyncRead + Unpin)) -> Vec<u8> {
     let mut seen = Vec::new();
     let mut buf = [0u8; 1024];
-    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+    let closed = tokio::time::timeout(PATIENCE, async {
         loop {
             match stream.read(&mut buf).await {
                 Ok(0) | Err(_) => break,
@@ -527,9 +528,10 @@ async fn slow_clients_are_timed_out() {
     let reporter = Reporter::default();
     let builder = Server::builder()
         .tls(cert.tls())
-        .handshake_timeout(Duration::from_millis(300))
-        .header_read_timeout(Duration::from_millis(300))
-        .request_timeout(Duration::from_millis(300));
+        // Long enough for the test's own clients to finish a handshake on a loaded machine.
+        .handshake_timeout(Duration::from_secs(1))
+        .header_read_timeout(Duration::from_secs(1))
+        .request_timeout(Duration::from_secs(1));
     let server = start(builder, private_play(&reporter)).await;
 
     // Opens TCP and never starts the handshake.
@@ -570,7 +572,7 @@ async fn slow_clients_are_timed_out() {
     assert_eq!(send(&mut sender, get("/health")).await.0, StatusCode::OK);
     // Ended by the server (hyper drops it without a TLS close_notify, so the client may report
     // an unexpected EOF: either way the connection is gone).
-    tokio::time::timeout(Duration::from_secs(5), conn)
+    tokio::time::timeout(PATIENCE, conn)
         .await
         .expect("the server closed the idle connection")
         .unwrap()
@@ -584,7 +586,7 @@ async fn an_idle_http2_connection_is_closed_after_the_idle_timeout() {
     let cert = cert_for_localhost();
     let builder = Server::builder()
         .tls(cert.tls())
-        .idle_timeout(Duration::from_millis(300));
+        .idle_timeout(Duration::from_secs(1)); // the request below comes before it, even on a loaded machine
     let server = start(builder, connection_reporter()).await;
     let stream = tls_connect(server.addr, client_config(&[&cert.der], &[b"h2"])).await;
     let (mut sender, conn) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
@@ -598,7 +600,7 @@ async fn an_idle_http2_connection_is_closed_after_the_idle_timeout() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["alpn"], "h2");
     // No header read timeout applies to HTTP/2: the idle timeout ends the connection (GOAWAY).
-    tokio::time::timeout(Duration::from_secs(5), conn)
+    tokio::time::timeout(PATIENCE, conn)
         .await
         .expect("the server closed the idle HTTP/2 connection")
         .unwrap()
@@ -647,7 +649,7 @@ async fn a_full_server_holds_new_connections_until_a_slot_frees() {
     );
     // ...until the first one closes.
     drop(first);
-    let second = tokio::time::timeout(Duration::from_secs(5), second)
+    let second = tokio::time::timeout(PATIENCE, second)
         .await
         .expect("the held connection was served once a slot freed")
         .unwrap();
@@ -718,7 +720,7 @@ async fn graceful_shutdown_completes_every_request_in_flight() {
             "a request in flight was lost"
         );
     }
-    tokio::time::timeout(Duration::from_secs(5), task)
+    tokio::time::timeout(PATIENCE, task)
         .await
         .expect("the server finished after its last request")
         .unwrap();

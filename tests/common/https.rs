@@ -5,7 +5,6 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http::Request;
@@ -19,7 +18,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
-use super::{client_config, API_KEY};
+use super::{client_config, API_KEY, PATIENCE};
 
 /// A certificate for `localhost` and its key (rcgen), as PEM and DER.
 pub struct TestCert {
@@ -68,15 +67,15 @@ impl TestCert {
     }
 }
 
-/// A TLS connection to `localhost` at `addr` with `config` (see `client_config`). The
-/// handshake gets 30 s: generous for a loaded machine, still a bound.
+/// A TLS connection to `localhost` at `addr` with `config` (see `client_config`), the
+/// handshake bounded by `PATIENCE`.
 pub async fn tls_connect(
     addr: SocketAddr,
     config: Arc<rustls::ClientConfig>,
 ) -> TlsStream<TcpStream> {
     let tcp = TcpStream::connect(addr).await.unwrap();
     tokio::time::timeout(
-        Duration::from_secs(30),
+        PATIENCE,
         TlsConnector::from(config).connect(ServerName::try_from("localhost").unwrap(), tcp),
     )
     .await

@@ -16,6 +16,11 @@ use serde_json::{json, Value};
 #[cfg(feature = "server")]
 pub mod https;
 
+/// How long a test waits for what must happen (an answer, a close, a handshake) before it
+/// fails: long enough for a loaded 2-core machine. A bound on hangs, never a performance claim;
+/// a test that passes waits only as long as the server takes.
+pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub const API_KEY: &str = "test-nugu-api-key-0123456789";
 
 pub fn fixture(name: &str) -> String {

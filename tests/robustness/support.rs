@@ -5,7 +5,6 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
@@ -25,7 +24,7 @@ use tower::ServiceBuilder;
 pub use crate::common::https::{
     cert_for_localhost as cert, h1_client, h2_client, nugu_post, Sender, TestCert,
 };
-pub use crate::common::{client_config, fixture, API_KEY};
+pub use crate::common::{client_config, fixture, API_KEY, PATIENCE};
 
 /// The action whose handler panics, with personal data in the panic message.
 pub const PANIC_ACTION: &str = "explode";
@@ -137,7 +136,7 @@ impl Answer {
 
 /// Sends a request on a hyper client and reads the whole answer.
 pub async fn send(sender: &mut Sender, request: Request<Full<Bytes>>) -> Answer {
-    tokio::time::timeout(Duration::from_secs(10), async {
+    tokio::time::timeout(PATIENCE, async {
         sender.ready().await.unwrap();
         let response = sender.send_request(request).await.unwrap();
         let status = response.status().as_u16();
@@ -193,7 +192,7 @@ pub fn raw_post(path: &str, extra_headers: &str, body: &[u8]) -> Vec<u8> {
 /// Reads one HTTP/1.1 response from a raw stream (`None` if the server closed the connection
 /// first). Bodies are read by `Content-Length`, or to the end of the stream without one.
 pub async fn read_answer(stream: &mut (impl AsyncRead + Unpin)) -> Option<Answer> {
-    tokio::time::timeout(Duration::from_secs(10), read_answer_inner(stream))
+    tokio::time::timeout(PATIENCE, read_answer_inner(stream))
         .await
         .expect("the server answered or closed in time")
 }
@@ -270,7 +269,7 @@ pub async fn raw_exchange(
 /// Waits until the peer closes `stream` (at most 5 s, which fails the test).
 pub async fn assert_closed(stream: &mut (impl AsyncRead + Unpin)) {
     let mut buf = [0u8; 1024];
-    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+    let closed = tokio::time::timeout(PATIENCE, async {
         loop {
             match stream.read(&mut buf).await {
                 Ok(0) | Err(_) => break,
