@@ -3,6 +3,8 @@
 mod common;
 
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use common::*;
@@ -329,6 +331,74 @@ async fn body_limit_while_reading_without_content_length() {
     assert_eq!(send(layer(), request).await.0, 413);
 }
 
+/// `chunks` frames of 2 KiB that count how many were read.
+fn counted_stream(
+    chunks: usize,
+) -> (
+    StreamBody<impl futures_util::Stream<Item = Result<Frame<Bytes>, Infallible>>>,
+    Arc<AtomicUsize>,
+) {
+    let read = Arc::new(AtomicUsize::new(0));
+    let counter = read.clone();
+    let chunk = Bytes::from(vec![b' '; 2048]);
+    let body = StreamBody::new(stream::iter((0..chunks).map(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Ok(Frame::data(chunk.clone()))
+    })));
+    (body, read)
+}
+
+#[tokio::test]
+async fn a_refusal_from_the_head_discards_the_body_first_within_the_limit() {
+    let wrong_key = || {
+        Request::post("/check_in")
+            .header("content-type", "application/json")
+            .header("authorization", "token wrong-key")
+            .extension(tls_info())
+    };
+    // Within the limit: read to its end, then the answer (an HTTP/2 stream then ends cleanly).
+    let (body, read) = counted_stream(20);
+    let (status, _, json, reporter) = send(layer(), wrong_key().body(body).unwrap()).await;
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (401, Some("invalid_credentials"))
+    );
+    assert_eq!((read.load(Ordering::SeqCst), reporter.calls()), (20, 0));
+    // Other refusals from the head too: 405, 415.
+    let (body, read) = counted_stream(3);
+    let request = nugu_post("/check_in").method("PUT").body(body).unwrap();
+    assert_eq!(send(layer(), request).await.0, 405);
+    assert_eq!(read.load(Ordering::SeqCst), 3);
+    let (body, read) = counted_stream(3);
+    let request = Request::post("/check_in")
+        .header("content-type", "text/plain")
+        .extension(tls_info())
+        .body(body)
+        .unwrap();
+    assert_eq!(send(layer(), request).await.0, 415);
+    assert_eq!(read.load(Ordering::SeqCst), 3);
+    // Past the limit: no more than the limit is read, and the refusal is the same.
+    let (body, read) = counted_stream(40);
+    let (status, _, json, _) = send(layer(), wrong_key().body(body).unwrap()).await;
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (401, Some("invalid_credentials"))
+    );
+    assert_eq!(
+        read.load(Ordering::SeqCst),
+        33,
+        "32 frames fill 64 KiB, the 33rd is past it"
+    );
+    // Declared past the limit: answered 413 at once, nothing read.
+    let (body, read) = counted_stream(40);
+    let request = wrong_key()
+        .header("content-length", "81920")
+        .body(body)
+        .unwrap();
+    assert_eq!(send(layer(), request).await.0, 413);
+    assert_eq!(read.load(Ordering::SeqCst), 0);
+}
+
 #[tokio::test]
 async fn a_broken_body_stream_is_a_400() {
     let request = nugu_post("/check_in").body(unreadable_body()).unwrap();
@@ -410,18 +480,85 @@ async fn enrolled_users_only_answers_nugu_style_without_the_handler() {
     assert_eq!(json["seen"]["enrolledUser"]["name"], "홍길동");
 }
 
+/// A request with `method`, the right key and a good body: everything but the method is right.
+fn with_method(method: &[u8]) -> Request<Full<Bytes>> {
+    let mut request = post("/check_in", fixture("private_play_basic"));
+    *request.method_mut() = http::Method::from_bytes(method).unwrap();
+    request
+}
+
 #[tokio::test]
-async fn other_methods_pass_through_untouched() {
-    let request = Request::get("/health")
-        .extension(tls_info())
+async fn every_method_but_post_gets_405_by_default() {
+    for method in [
+        &b"GET"[..],
+        b"PUT",
+        b"PATCH",
+        b"DELETE",
+        b"HEAD",
+        b"OPTIONS",
+        b"post",
+        b"Post",
+    ] {
+        let name = String::from_utf8_lossy(method);
+        let (status, headers, json, reporter) = send(layer(), with_method(method)).await;
+        assert_eq!(
+            (status, json["error"].as_str()),
+            (405, Some("method_not_allowed")),
+            "{name}"
+        );
+        assert!(json["message"].is_string(), "{name}");
+        assert_eq!(headers["allow"], "POST", "{name}");
+        assert_eq!(headers["content-type"], "application/json", "{name}");
+        assert_eq!(reporter.calls(), 0, "{name}");
+    }
+    // Under the other policies too: a method is refused before authentication is looked at.
+    let (status, _, _, _) = send(
+        PrivatePlayLayer::dangerous_without_authentication().allow_play_builder_test_calls(),
+        with_method(b"PUT"),
+    )
+    .await;
+    assert_eq!(status, 405);
+}
+
+#[tokio::test]
+async fn named_methods_pass_through_unauthenticated_and_without_extensions() {
+    let layer = layer().pass_through_unauthenticated([
+        http::Method::GET,
+        http::Method::from_bytes(b"post").unwrap(),
+    ]);
+    for method in [&b"GET"[..], b"post"] {
+        let mut request = with_method(method);
+        request.headers_mut().remove("authorization");
+        request.headers_mut().remove("content-type");
+        let (status, _, json, reporter) = send(layer.clone(), request).await;
+        assert_eq!(status, 200);
+        assert_eq!(reporter.calls(), 1);
+        let seen = &json["seen"];
+        assert_eq!(seen["method"], String::from_utf8_lossy(method).as_ref());
+        assert_eq!(seen["actionName"], Value::Null);
+        assert_eq!(seen["authentication"], Value::Null);
+        assert_eq!(seen["privatePlay"], Value::Null);
+        assert_eq!(seen["enrolledUser"], Value::Null);
+    }
+    // Only the named ones; POST is checked as ever.
+    let (status, _, _, _) = send(layer.clone(), with_method(b"PUT")).await;
+    assert_eq!(status, 405);
+    let mut unauthenticated = with_method(b"POST");
+    unauthenticated.headers_mut().remove("authorization");
+    let (status, code, _) = rejected(layer.clone(), unauthenticated).await;
+    assert_eq!((status, code.as_str()), (401, "missing_credentials"));
+    // The HTTPS and size checks still apply to them.
+    let plain = Request::get("/status")
         .body(Full::new(Bytes::new()))
         .unwrap();
-    let (status, _, json, reporter) = send(layer(), request).await;
-    assert_eq!(status, 200);
-    assert_eq!(reporter.calls(), 1);
-    assert_eq!(json["seen"]["method"], "GET");
-    assert_eq!(json["seen"]["actionName"], Value::Null);
-    assert_eq!(json["seen"]["authentication"], Value::Null);
+    let (status, code, _) = rejected(layer, plain).await;
+    assert_eq!((status, code.as_str()), (403, "insecure_transport"));
+}
+
+#[test]
+#[should_panic(expected = "POST")]
+fn post_cannot_pass_through() {
+    let _ = layer().pass_through_unauthenticated([http::Method::GET, http::Method::POST]);
 }
 
 #[tokio::test]

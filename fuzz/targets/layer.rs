@@ -17,8 +17,9 @@
 // Checked on every input:
 // - the call never panics and always answers, and the answer is exactly the one the README's
 //   table "What the layer answers" gives for this request (an independent model, `expect`):
-//   status and `error` code of each rejection, the enrolled-only policy's NUGU answer, or the
-//   handler;
+//   status and `error` code of each rejection (405 for every method but POST unless the
+//   option passes it through, with `Allow: POST`), the enrolled-only policy's NUGU answer, or
+//   the handler;
 // - every rejection body is JSON with string `error` and `message`;
 // - the handler sees `ActionRequest`, `PrivatePlay`, `EnrolledUser`, `Authentication` only for
 //   POST, only with the authentication the headers allow, only when the action name equals the
@@ -98,6 +99,8 @@ struct Case {
     play_builder: bool,
     enrolled_only: bool,
     insecure_ok: bool,
+    /// `pass_through_unauthenticated([GET, PUT, post])`.
+    pass_through: bool,
     limit: usize,
     framing: u8,
     chunk: usize,
@@ -206,6 +209,7 @@ impl Case {
             play_builder: options & 2 != 0,
             enrolled_only: options & 4 != 0,
             insecure_ok: options & 8 != 0,
+            pass_through: options & 32 != 0,
             limit: if options & 16 != 0 {
                 usize::from(small)
             } else {
@@ -234,6 +238,9 @@ impl Case {
         }
         if self.limit != DEFAULT_BODY_LIMIT {
             layer = layer.body_limit(self.limit);
+        }
+        if self.pass_through {
+            layer = layer.pass_through_unauthenticated(passed_through());
         }
         layer
     }
@@ -382,7 +389,7 @@ impl Case {
         );
         assert_eq!(from_handler, !seen.is_empty());
         assert!(
-            [200, 400, 401, 403, 413, 415].contains(&status),
+            [200, 400, 401, 403, 405, 413, 415].contains(&status),
             "undocumented status {status}"
         );
 
@@ -397,6 +404,11 @@ impl Case {
                 assert_eq!(json["error"].as_str(), Some(*code), "{status} {json}");
                 assert!(json["message"].is_string(), "{json}");
                 assert_eq!(status, status_of(code), "{json}");
+                assert_eq!(
+                    parts.headers.get(http::header::ALLOW).map(|v| v.as_bytes()),
+                    (status == 405).then_some(&b"POST"[..]),
+                    "405 and only 405 says Allow: POST"
+                );
                 assert_eq!(
                     parts
                         .headers
@@ -517,6 +529,9 @@ impl Case {
             Ok(())
         };
         if self.method != Method::POST {
+            if !(self.pass_through && passed_through().contains(&self.method)) {
+                return Expect::Reject("method_not_allowed");
+            }
             return match read() {
                 Err(code) => Expect::Reject(code),
                 Ok(()) => Expect::Handler(None),
@@ -587,11 +602,22 @@ fn status_of(code: &str) -> u16 {
     match code {
         "insecure_transport" => 403,
         "payload_too_large" => 413,
+        "method_not_allowed" => 405,
         "unsupported_media_type" => 415,
         "missing_credentials" | "invalid_credentials" => 401,
         "malformed_request" | "body_read_failed" | "action_mismatch" => 400,
         other => panic!("unknown rejection {other}"),
     }
+}
+
+/// The methods the `pass_through` option names (a lowercase `post` among them: an extension
+/// method, not POST).
+fn passed_through() -> [Method; 3] {
+    [
+        Method::GET,
+        Method::PUT,
+        Method::from_bytes(b"post").unwrap(),
+    ]
 }
 
 /// `Authorization: token <key>`: the scheme in any case, one space, the key (surrounding

@@ -10,8 +10,8 @@ use http_body_util::Full;
 use super::auth::{self, Authentication, Credentials};
 use super::layer::Config;
 use crate::rejection::{
-    ActionMismatch, InsecureTransport, InvalidCredentials, MalformedRequest, MissingCredentials,
-    PayloadTooLarge, PrivatePlayRejection, UnsupportedMediaType,
+    ActionMismatch, InsecureTransport, InvalidCredentials, MalformedRequest, MethodNotAllowed,
+    MissingCredentials, PayloadTooLarge, PrivatePlayRejection, UnsupportedMediaType,
 };
 use crate::response::ActionResponse;
 use crate::transport::ConnectionInfo;
@@ -20,7 +20,7 @@ use crate::ActionRequest;
 /// Who the request is, as far as its headers tell.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Caller {
-    /// Not an action request (not `POST`): passed through without parsing.
+    /// A method the layer was told to pass through: forwarded without parsing.
     NotAnAction,
     Known(Authentication),
     /// No credentials, but Play Builder test calls are allowed: the body decides.
@@ -48,7 +48,11 @@ pub(crate) fn head<B>(
         return Err(PayloadTooLarge::new(config.body_limit).into());
     }
     if request.method() != Method::POST {
-        return Ok(Caller::NotAnAction);
+        return if config.pass_through.contains(request.method()) {
+            Ok(Caller::NotAnAction)
+        } else {
+            Err(MethodNotAllowed.into())
+        };
     }
     if !is_json(request) {
         return Err(UnsupportedMediaType.into());

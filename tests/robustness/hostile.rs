@@ -819,3 +819,101 @@ async fn request_smuggling_framing_is_never_ambiguous() {
     }
     server.shut_down().await;
 }
+
+/// Refused from the head alone while a large body is still coming: over HTTP/2 the client must
+/// be able to send its whole body and get the whole JSON answer on a stream that ends cleanly,
+/// not one reset under it (finding 6 of issue 11: curl 7.88 then reports "Stream error in the
+/// HTTP/2 framing layer" instead of the answer). The client is `h2` itself, uploading in pieces
+/// as over a real network; hyper's client forgives a reset after the answer and could not tell.
+#[tokio::test]
+async fn early_refusals_reach_http2_clients_intact() {
+    let cert = cert();
+    let calls = Calls::default();
+    let server = start(builder(&cert), play(&calls)).await;
+    let stream = tls_connect(server.addr, &cert.der, &[b"h2"]).await;
+    let (client, connection) = h2::client::handshake(stream).await.unwrap();
+    tokio::spawn(connection);
+    // Within the 64 KiB limit, and a small one.
+    for (round, size) in (0..20).zip([64 * 1024, 2].into_iter().cycle()) {
+        let (status, bytes) = tokio::time::timeout(
+            Duration::from_secs(10),
+            refused_h2_exchange(client.clone(), size),
+        )
+        .await
+        .expect("answered in time")
+        .unwrap_or_else(|e| panic!("round {round} ({size} bytes): {e}"));
+        let json: Value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|e| panic!("round {round}: not JSON ({e}): {bytes:?}"));
+        assert_eq!(
+            (status, json["error"].as_str()),
+            (401, Some("invalid_credentials")),
+            "round {round}"
+        );
+    }
+    assert_eq!(calls.get(), 0);
+    assert_still_serving(server.addr, &cert.der).await;
+    server.shut_down().await;
+}
+
+/// A POST with a wrong key and a body of `size` bytes, sent in 8 KiB pieces 1 ms apart, on
+/// `client`: the status and the whole answer, or what went wrong (an h2 error, or the server
+/// resetting the stream).
+async fn refused_h2_exchange(
+    client: h2::client::SendRequest<bytes::Bytes>,
+    size: usize,
+) -> Result<(u16, Vec<u8>), String> {
+    let request = http::Request::post("https://localhost/nugu/check_in")
+        .header("content-type", "application/json")
+        .header("authorization", "token wrong-key")
+        .header("content-length", size)
+        .body(())
+        .unwrap();
+    let mut client = client.ready().await.map_err(|e| e.to_string())?;
+    let (response, mut upload) = client
+        .send_request(request, false)
+        .map_err(|e| e.to_string())?;
+    let sending = async {
+        let mut sent = 0;
+        while sent < size {
+            if let Some(reason) = reset_by_peer(&mut upload) {
+                return Err(format!("reset ({reason:?}) after {sent} of {size} bytes"));
+            }
+            let n = (size - sent).min(8 * 1024);
+            sent += n;
+            upload
+                .send_data(bytes::Bytes::from(vec![b' '; n]), sent == size)
+                .map_err(|e| format!("sending after {sent} bytes: {e}"))?;
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        Ok(())
+    };
+    let receiving = async {
+        let response = response.await.map_err(|e| format!("head: {e}"))?;
+        let status = response.status().as_u16();
+        let mut body = response.into_body();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = body.data().await {
+            let chunk = chunk.map_err(|e| format!("body after {} bytes: {e}", bytes.len()))?;
+            let _ = body.flow_control().release_capacity(chunk.len());
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok::<_, String>((status, bytes))
+    };
+    let (sent, answer) = tokio::join!(sending, receiving);
+    sent?;
+    let answer = answer?;
+    match reset_by_peer(&mut upload) {
+        Some(reason) => Err(format!("reset ({reason:?}) after the answer")),
+        None => Ok(answer),
+    }
+}
+
+/// Whether the server has reset the stream, without waiting.
+fn reset_by_peer(upload: &mut h2::SendStream<bytes::Bytes>) -> Option<h2::Reason> {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match upload.poll_reset(&mut cx) {
+        std::task::Poll::Ready(Ok(reason)) => Some(reason),
+        std::task::Poll::Ready(Err(e)) => e.reason().or(Some(h2::Reason::INTERNAL_ERROR)),
+        std::task::Poll::Pending => None,
+    }
+}
