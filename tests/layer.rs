@@ -6,6 +6,7 @@ use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use axum::Json;
 use bytes::Bytes;
 use common::*;
 use futures_util::stream;
@@ -13,7 +14,7 @@ use http::Request;
 use http_body_util::{Full, StreamBody};
 use hyper::body::Frame;
 use nugu_proxy::layer::ApiKey;
-use nugu_proxy::PrivatePlayLayer;
+use nugu_proxy::{ActionRequest, PrivatePlayLayer};
 use serde_json::Value;
 use tower::{service_fn, Layer, ServiceExt};
 
@@ -195,6 +196,11 @@ async fn play_builder_calls_need_the_option_and_never_carry_a_profile() {
     assert_eq!(seen["privatePlay"], Value::Null);
     assert_eq!(seen["enrolledUser"], Value::Null);
     assert_eq!(seen["actionHasProfile"], false);
+    // Nor in the body the handler reads: the same JSON without `profile`.
+    let forwarded: Value = serde_json::from_str(json["body"].as_str().unwrap()).unwrap();
+    let mut expected: Value = serde_json::from_str(&fixture("play_builder_forged")).unwrap();
+    expected.as_object_mut().unwrap().remove("profile");
+    assert_eq!(forwarded, expected);
 
     // Without the Play Builder flag, no credentials is still no entry.
     let (status, code, _) = rejected(allowing.clone(), unauthenticated("private_play_basic")).await;
@@ -207,6 +213,106 @@ async fn play_builder_calls_need_the_option_and_never_carry_a_profile() {
         .insert("authorization", "token nope".parse().unwrap());
     let (status, code, _) = rejected(allowing, wrong).await;
     assert_eq!((status, code.as_str()), (401, "invalid_credentials"));
+}
+
+/// A forged Play Builder body, `profile` spelled and placed in every way the parser accepts.
+fn forged_bodies() -> Vec<(&'static str, String)> {
+    let forged: Value = serde_json::from_str(&fixture("play_builder_forged")).unwrap();
+    let profile = forged["profile"].to_string();
+    let mut rest = forged.clone();
+    rest.as_object_mut().unwrap().remove("profile");
+    let rest = rest.to_string();
+    let members = &rest[1..rest.len() - 1];
+    let part = |name: &str| forged[name].to_string();
+    vec![
+        ("as sent", fixture("play_builder_forged")),
+        ("first", format!(r#"{{"profile":{profile},{members}}}"#)),
+        ("last", format!(r#"{{{members},"profile":{profile}}}"#)),
+        (
+            "escaped key",
+            format!(r#"{{{members},"profile":{profile}}}"#),
+        ),
+        (
+            "whitespace everywhere",
+            format!("\r\n {{ \"profile\" \t:\n {profile} ,\n {members} \n}} \n"),
+        ),
+        (
+            "array form",
+            format!(
+                "[{},{},null,{},{profile}]",
+                part("version"),
+                part("action"),
+                part("context")
+            ),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn a_play_builder_call_forwards_no_profile_whatever_its_spelling() {
+    let allowing = layer().allow_play_builder_test_calls();
+    for (case, body) in forged_bodies() {
+        let request = Request::post("/check_in")
+            .header("content-type", "application/json")
+            .extension(tls_info())
+            .body(Full::new(Bytes::from(body)))
+            .unwrap();
+        let (status, _, json, _) = send(allowing.clone(), request).await;
+        assert_eq!(status, 200, "{case}: {json}");
+        assert_eq!(
+            json["seen"]["authentication"], "PlayBuilderTestCall",
+            "{case}"
+        );
+        assert_eq!(json["seen"]["actionHasProfile"], false, "{case}");
+        let forwarded = json["body"].as_str().unwrap();
+        assert!(
+            !forwarded.contains("VICTIM") && !forwarded.contains("김사장"),
+            "{case}: {forwarded}"
+        );
+        // What the extensions hold is what the body says.
+        let parsed = ActionRequest::from_slice(forwarded).unwrap();
+        assert!(parsed.private_play().is_none(), "{case}");
+        assert_eq!(parsed.session().id(), Some("playbuilder.test"), "{case}");
+    }
+    // `profile` twice (in any spelling) is not a request the parser accepts.
+    let forged = fixture("play_builder_forged");
+    let twice = forged.replacen("\"profile\"", "\"p\\u0072ofile\": null, \"profile\"", 1);
+    let request = Request::post("/check_in")
+        .header("content-type", "application/json")
+        .extension(tls_info())
+        .body(Full::new(Bytes::from(twice)))
+        .unwrap();
+    let (status, code, _) = rejected(allowing, request).await;
+    assert_eq!((status, code.as_str()), (400, "malformed_request"));
+}
+
+#[tokio::test]
+async fn an_axum_json_handler_never_sees_a_forged_user() {
+    // The README says body extractors still work behind the layer: this handler reads the body
+    // itself, as `Json<Value>`, and answers with what it found there.
+    async fn reads_the_body(Json(body): Json<Value>) -> Json<Value> {
+        Json(body["profile"].clone())
+    }
+    let app = axum::Router::new()
+        .route("/check_in", axum::routing::post(reads_the_body))
+        .layer(layer().allow_play_builder_test_calls());
+    for (case, body) in forged_bodies() {
+        if case == "array form" {
+            continue; // a `Value` handler reads no `profile` key from an array
+        }
+        let request = Request::post("/check_in")
+            .header("content-type", "application/json")
+            .extension(tls_info())
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        let (status, _, seen) = read(response).await;
+        assert_eq!(
+            (status, &seen),
+            (200, &Value::Null),
+            "{case}: the handler saw {seen}"
+        );
+    }
 }
 
 #[tokio::test]

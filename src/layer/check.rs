@@ -9,6 +9,7 @@ use http_body_util::Full;
 
 use super::auth::{self, Authentication, Credentials};
 use super::layer::Config;
+use super::untrusted;
 use crate::rejection::{
     ActionMismatch, InsecureTransport, InvalidCredentials, MalformedRequest, MethodNotAllowed,
     MissingCredentials, PayloadTooLarge, PrivatePlayRejection, UnsupportedMediaType,
@@ -91,7 +92,7 @@ pub(crate) enum Verdict {
 /// typed values in its extensions.
 pub(crate) fn body(
     mut parts: Parts,
-    body: Bytes,
+    mut body: Bytes,
     caller: Caller,
     config: &Config,
 ) -> Result<Verdict, PrivatePlayRejection> {
@@ -110,8 +111,11 @@ pub(crate) fn body(
         if !action.session().is_play_builder_request() {
             return Err(MissingCredentials.into());
         }
-        // The body is unauthenticated: nothing in it may speak for an enrolled user.
-        action = action.without_profile();
+        // The body is unauthenticated: nothing in it may speak for an enrolled user, neither in
+        // the extensions nor in the bytes the inner service reads. The request put into the
+        // extensions is the parse of the body forwarded, so the two agree.
+        body = untrusted::without_profile(&body).map_err(MalformedRequest::from)?;
+        action = ActionRequest::from_bytes(body.clone()).map_err(MalformedRequest::from)?;
     }
     if last_segment(parts.uri.path()) != action.action_name() {
         return Err(ActionMismatch.into());

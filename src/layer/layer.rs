@@ -114,10 +114,12 @@ impl PrivatePlayLayer {
     ///
     /// Such a body proves nothing, so the request is marked
     /// [`Authentication::PlayBuilderTestCall`](super::Authentication::PlayBuilderTestCall), its
-    /// `profile` is dropped from the [`ActionRequest`](crate::ActionRequest), and no
-    /// [`PrivatePlay`](crate::PrivatePlay) or [`EnrolledUser`](crate::EnrolledUser) extension is
-    /// inserted: a forged body can never impersonate an enrolled user. A request with a wrong
-    /// key is refused whatever its body says.
+    /// `profile` is removed from the body the inner service receives (however it is spelled or
+    /// placed), the [`ActionRequest`](crate::ActionRequest) extension is the parse of that body,
+    /// and no [`PrivatePlay`](crate::PrivatePlay) or [`EnrolledUser`](crate::EnrolledUser)
+    /// extension is inserted: a forged body can never impersonate an enrolled user, neither to a
+    /// handler that reads the extensions nor to one that reads the body (`axum::Json`). A request
+    /// with a wrong key is refused whatever its body says.
     pub fn allow_play_builder_test_calls(self) -> Self {
         self.update(|c| c.play_builder_calls = true)
     }
