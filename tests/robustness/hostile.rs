@@ -1,10 +1,17 @@
 //! Hostile input: every case gets its documented status and a JSON error, never reaches the
 //! handler when refused, and leaves the server serving the next request.
 
+use std::convert::Infallible;
 use std::time::Duration;
 
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::{BodyExt, Full};
+use nugu_proxy::layer::ApiKey;
+use nugu_proxy::PrivatePlayLayer;
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
+use tower::ServiceBuilder;
 
 use crate::support::*;
 
@@ -725,6 +732,62 @@ async fn wrong_missing_or_repeated_authorization_gets_401() {
     answer.unwrap().assert_error(401, "invalid_credentials");
     assert_eq!(calls.get(), 0);
     assert_still_serving(server.addr, &cert.der).await;
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn every_method_but_post_gets_405() {
+    let cert = cert();
+    let calls = Calls::default();
+    let server = start(builder(&cert), play(&calls)).await;
+    let body = good_body();
+    // With the right key and a good body: only the method is wrong. A lowercase `post` is an
+    // extension method, not POST; it goes raw so that no client can normalise it.
+    for method in ["PUT", "PATCH", "GET", "DELETE", "OPTIONS", "post", "FOO"] {
+        let raw = raw_post("/nugu/check_in", "", body.as_bytes());
+        let raw = [method.as_bytes(), &raw["POST".len()..]].concat();
+        let (answer, _stream) = raw_exchange(server.addr, &cert.der, &raw).await;
+        let answer = answer.unwrap_or_else(|| panic!("{method}: no answer"));
+        answer.assert_error(405, "method_not_allowed");
+        assert_eq!(answer.header("allow"), Some("POST"), "{method}");
+    }
+    assert_eq!(calls.get(), 0);
+    assert_still_serving(server.addr, &cert.der).await;
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn a_forged_play_builder_body_reaches_no_handler() {
+    // A play that allows Play Builder's test calls, whose handler reads the body itself and
+    // answers with it: what it was handed is what an unauthenticated caller could make it see.
+    let cert = cert();
+    let echo = ServiceBuilder::new()
+        .layer(PrivatePlayLayer::new(ApiKey::new(API_KEY).unwrap()).allow_play_builder_test_calls())
+        .service_fn(|req: Request<Full<Bytes>>| async move {
+            let body = req.into_body().collect().await.unwrap().to_bytes();
+            Ok::<_, Infallible>(Response::new(Full::new(body)))
+        });
+    let server = start(builder(&cert), echo).await;
+    let forged = fixture("play_builder_forged");
+    let mut client = h1_client(server.addr, &cert.der).await;
+    for body in [
+        forged.clone(),
+        forged.replacen("\"profile\"", "\"\\u0070rofile\"", 1),
+        forged.replacen("\"profile\"", "\"x\": {\"profile\": 1}, \"profile\"", 1),
+    ] {
+        let mut request = nugu_post("/nugu/check_in", body);
+        request.headers_mut().remove("authorization");
+        let answer = send(&mut client, request).await;
+        assert_eq!(answer.status, 200);
+        let handed: Value = serde_json::from_slice(&answer.body).unwrap();
+        assert_eq!(handed["profile"], Value::Null, "{handed}");
+        let text = String::from_utf8_lossy(&answer.body);
+        assert!(
+            !text.contains("VICTIM") && !text.contains("김사장"),
+            "{text}"
+        );
+        assert_eq!(handed["context"]["session"]["isPlayBuilderRequest"], true);
+    }
     server.shut_down().await;
 }
 
