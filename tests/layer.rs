@@ -171,15 +171,18 @@ async fn authentication_rules() {
     assert_eq!(headers["www-authenticate"], "token");
 }
 
+/// A JSON POST over "HTTPS" with no `Authorization`.
+fn without_key(body: impl Into<Bytes>) -> Request<Full<Bytes>> {
+    Request::post("/check_in")
+        .header("content-type", "application/json")
+        .extension(tls_info())
+        .body(Full::new(body.into()))
+        .unwrap()
+}
+
 #[tokio::test]
 async fn play_builder_calls_need_the_option_and_never_carry_a_profile() {
-    let unauthenticated = |name: &str| {
-        Request::post("/check_in")
-            .header("content-type", "application/json")
-            .extension(tls_info())
-            .body(Full::new(Bytes::from(fixture(name))))
-            .unwrap()
-    };
+    let unauthenticated = |name: &str| without_key(fixture(name));
     // Off by default.
     let (status, code, _) = rejected(layer(), unauthenticated("play_builder")).await;
     assert_eq!((status, code.as_str()), (401, "missing_credentials"));
@@ -252,12 +255,7 @@ fn forged_bodies() -> Vec<(&'static str, String)> {
 async fn a_play_builder_call_forwards_no_profile_whatever_its_spelling() {
     let allowing = layer().allow_play_builder_test_calls();
     for (case, body) in forged_bodies() {
-        let request = Request::post("/check_in")
-            .header("content-type", "application/json")
-            .extension(tls_info())
-            .body(Full::new(Bytes::from(body)))
-            .unwrap();
-        let (status, _, json, _) = send(allowing.clone(), request).await;
+        let (status, _, json, _) = send(allowing.clone(), without_key(body)).await;
         assert_eq!(status, 200, "{case}: {json}");
         assert_eq!(
             json["seen"]["authentication"], "PlayBuilderTestCall",
@@ -269,7 +267,7 @@ async fn a_play_builder_call_forwards_no_profile_whatever_its_spelling() {
             !forwarded.contains("VICTIM") && !forwarded.contains("김사장"),
             "{case}: {forwarded}"
         );
-        // What the extensions hold is what the body says.
+        // The body forwarded parses to a request without profile, as the extension is.
         let parsed = ActionRequest::from_slice(forwarded).unwrap();
         assert!(parsed.private_play().is_none(), "{case}");
         assert_eq!(parsed.session().id(), Some("playbuilder.test"), "{case}");
@@ -277,12 +275,7 @@ async fn a_play_builder_call_forwards_no_profile_whatever_its_spelling() {
     // `profile` twice (in any spelling) is not a request the parser accepts.
     let forged = fixture("play_builder_forged");
     let twice = forged.replacen("\"profile\"", "\"p\\u0072ofile\": null, \"profile\"", 1);
-    let request = Request::post("/check_in")
-        .header("content-type", "application/json")
-        .extension(tls_info())
-        .body(Full::new(Bytes::from(twice)))
-        .unwrap();
-    let (status, code, _) = rejected(allowing, request).await;
+    let (status, code, _) = rejected(allowing, without_key(twice)).await;
     assert_eq!((status, code.as_str()), (400, "malformed_request"));
 }
 
