@@ -184,12 +184,36 @@ impl fmt::Display for InsecureTransport {
 }
 rejection!(InsecureTransport, FORBIDDEN, "insecure_transport");
 
+/// 405: the method is not `POST` (NUGU's only method; compared exactly, so a lowercase `post` is
+/// refused too) and the layer was not told to pass it through
+/// ([`PrivatePlayLayer::pass_through_unauthenticated`](crate::PrivatePlayLayer::pass_through_unauthenticated)).
+/// The answer carries `Allow: POST`.
+///
+/// ```
+/// use nugu_proxy::rejection::MethodNotAllowed;
+///
+/// let response = MethodNotAllowed.into_response();
+/// assert_eq!(response.status(), 405);
+/// assert_eq!(response.headers()["allow"], "POST");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct MethodNotAllowed;
+
+impl fmt::Display for MethodNotAllowed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("NUGU action requests are POST")
+    }
+}
+rejection!(MethodNotAllowed, METHOD_NOT_ALLOWED, "method_not_allowed");
+
 /// Any rejection of [`PrivatePlayLayer`](crate::PrivatePlayLayer).
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum PrivatePlayRejection {
     /// See [`PayloadTooLarge`].
     PayloadTooLarge(PayloadTooLarge),
+    /// See [`MethodNotAllowed`].
+    MethodNotAllowed(MethodNotAllowed),
     /// See [`UnsupportedMediaType`].
     UnsupportedMediaType(UnsupportedMediaType),
     /// See [`MalformedRequest`].
@@ -210,6 +234,7 @@ macro_rules! each_variant {
     ($self:ident, $r:ident => $e:expr) => {
         match $self {
             PrivatePlayRejection::PayloadTooLarge($r) => $e,
+            PrivatePlayRejection::MethodNotAllowed($r) => $e,
             PrivatePlayRejection::UnsupportedMediaType($r) => $e,
             PrivatePlayRejection::MalformedRequest($r) => $e,
             PrivatePlayRejection::BodyReadFailed($r) => $e,
@@ -266,7 +291,8 @@ impl axum_core::response::IntoResponse for PrivatePlayRejection {
 }
 
 /// The JSON error every refusal of the crate answers with: `{"error": code, "message": message}`
-/// (and `WWW-Authenticate: token` on a 401). Also used by the server for its own refusals.
+/// (and `WWW-Authenticate: token` on a 401, `Allow: POST` on a 405). Also used by the server for
+/// its own refusals.
 pub(crate) fn error_response(
     status: StatusCode,
     code: &str,
@@ -279,6 +305,11 @@ pub(crate) fn error_response(
             http::header::WWW_AUTHENTICATE,
             http::HeaderValue::from_static("token"),
         );
+    }
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        response
+            .headers_mut()
+            .insert(http::header::ALLOW, http::HeaderValue::from_static("POST"));
     }
     response
 }

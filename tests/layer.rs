@@ -3,7 +3,10 @@
 mod common;
 
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
+use axum::Json;
 use bytes::Bytes;
 use common::*;
 use futures_util::stream;
@@ -11,7 +14,7 @@ use http::Request;
 use http_body_util::{Full, StreamBody};
 use hyper::body::Frame;
 use nugu_proxy::layer::ApiKey;
-use nugu_proxy::PrivatePlayLayer;
+use nugu_proxy::{ActionRequest, PrivatePlayLayer};
 use serde_json::Value;
 use tower::{service_fn, Layer, ServiceExt};
 
@@ -168,15 +171,18 @@ async fn authentication_rules() {
     assert_eq!(headers["www-authenticate"], "token");
 }
 
+/// A JSON POST over "HTTPS" with no `Authorization`.
+fn without_key(body: impl Into<Bytes>) -> Request<Full<Bytes>> {
+    Request::post("/check_in")
+        .header("content-type", "application/json")
+        .extension(tls_info())
+        .body(Full::new(body.into()))
+        .unwrap()
+}
+
 #[tokio::test]
 async fn play_builder_calls_need_the_option_and_never_carry_a_profile() {
-    let unauthenticated = |name: &str| {
-        Request::post("/check_in")
-            .header("content-type", "application/json")
-            .extension(tls_info())
-            .body(Full::new(Bytes::from(fixture(name))))
-            .unwrap()
-    };
+    let unauthenticated = |name: &str| without_key(fixture(name));
     // Off by default.
     let (status, code, _) = rejected(layer(), unauthenticated("play_builder")).await;
     assert_eq!((status, code.as_str()), (401, "missing_credentials"));
@@ -193,6 +199,11 @@ async fn play_builder_calls_need_the_option_and_never_carry_a_profile() {
     assert_eq!(seen["privatePlay"], Value::Null);
     assert_eq!(seen["enrolledUser"], Value::Null);
     assert_eq!(seen["actionHasProfile"], false);
+    // Nor in the body the handler reads: the same JSON without `profile`.
+    let forwarded: Value = serde_json::from_str(json["body"].as_str().unwrap()).unwrap();
+    let mut expected: Value = serde_json::from_str(&fixture("play_builder_forged")).unwrap();
+    expected.as_object_mut().unwrap().remove("profile");
+    assert_eq!(forwarded, expected);
 
     // Without the Play Builder flag, no credentials is still no entry.
     let (status, code, _) = rejected(allowing.clone(), unauthenticated("private_play_basic")).await;
@@ -205,6 +216,96 @@ async fn play_builder_calls_need_the_option_and_never_carry_a_profile() {
         .insert("authorization", "token nope".parse().unwrap());
     let (status, code, _) = rejected(allowing, wrong).await;
     assert_eq!((status, code.as_str()), (401, "invalid_credentials"));
+}
+
+/// A forged Play Builder body, `profile` spelled and placed in every way the parser accepts.
+fn forged_bodies() -> Vec<(&'static str, String)> {
+    let forged: Value = serde_json::from_str(&fixture("play_builder_forged")).unwrap();
+    let profile = forged["profile"].to_string();
+    let mut rest = forged.clone();
+    rest.as_object_mut().unwrap().remove("profile");
+    let rest = rest.to_string();
+    let members = &rest[1..rest.len() - 1];
+    let part = |name: &str| forged[name].to_string();
+    vec![
+        ("as sent", fixture("play_builder_forged")),
+        ("first", format!(r#"{{"profile":{profile},{members}}}"#)),
+        ("last", format!(r#"{{{members},"profile":{profile}}}"#)),
+        (
+            "escaped key",
+            format!(r#"{{{members},"profile":{profile}}}"#),
+        ),
+        (
+            "whitespace everywhere",
+            format!("\r\n {{ \"profile\" \t:\n {profile} ,\n {members} \n}} \n"),
+        ),
+        (
+            "array form",
+            format!(
+                "[{},{},null,{},{profile}]",
+                part("version"),
+                part("action"),
+                part("context")
+            ),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn a_play_builder_call_forwards_no_profile_whatever_its_spelling() {
+    let allowing = layer().allow_play_builder_test_calls();
+    for (case, body) in forged_bodies() {
+        let (status, _, json, _) = send(allowing.clone(), without_key(body)).await;
+        assert_eq!(status, 200, "{case}: {json}");
+        assert_eq!(
+            json["seen"]["authentication"], "PlayBuilderTestCall",
+            "{case}"
+        );
+        assert_eq!(json["seen"]["actionHasProfile"], false, "{case}");
+        let forwarded = json["body"].as_str().unwrap();
+        assert!(
+            !forwarded.contains("VICTIM") && !forwarded.contains("김사장"),
+            "{case}: {forwarded}"
+        );
+        // The body forwarded parses to a request without profile, as the extension is.
+        let parsed = ActionRequest::from_slice(forwarded).unwrap();
+        assert!(parsed.private_play().is_none(), "{case}");
+        assert_eq!(parsed.session().id(), Some("playbuilder.test"), "{case}");
+    }
+    // `profile` twice (in any spelling) is not a request the parser accepts.
+    let forged = fixture("play_builder_forged");
+    let twice = forged.replacen("\"profile\"", "\"p\\u0072ofile\": null, \"profile\"", 1);
+    let (status, code, _) = rejected(allowing, without_key(twice)).await;
+    assert_eq!((status, code.as_str()), (400, "malformed_request"));
+}
+
+#[tokio::test]
+async fn an_axum_json_handler_never_sees_a_forged_user() {
+    // The README says body extractors still work behind the layer: this handler reads the body
+    // itself, as `Json<Value>`, and answers with what it found there.
+    async fn reads_the_body(Json(body): Json<Value>) -> Json<Value> {
+        Json(body["profile"].clone())
+    }
+    let app = axum::Router::new()
+        .route("/check_in", axum::routing::post(reads_the_body))
+        .layer(layer().allow_play_builder_test_calls());
+    for (case, body) in forged_bodies() {
+        if case == "array form" {
+            continue; // a `Value` handler reads no `profile` key from an array
+        }
+        let request = Request::post("/check_in")
+            .header("content-type", "application/json")
+            .extension(tls_info())
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        let (status, _, seen) = read(response).await;
+        assert_eq!(
+            (status, &seen),
+            (200, &Value::Null),
+            "{case}: the handler saw {seen}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -329,6 +430,74 @@ async fn body_limit_while_reading_without_content_length() {
     assert_eq!(send(layer(), request).await.0, 413);
 }
 
+/// `chunks` frames of 2 KiB that count how many were read.
+fn counted_stream(
+    chunks: usize,
+) -> (
+    StreamBody<impl futures_util::Stream<Item = Result<Frame<Bytes>, Infallible>>>,
+    Arc<AtomicUsize>,
+) {
+    let read = Arc::new(AtomicUsize::new(0));
+    let counter = read.clone();
+    let chunk = Bytes::from(vec![b' '; 2048]);
+    let body = StreamBody::new(stream::iter((0..chunks).map(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Ok(Frame::data(chunk.clone()))
+    })));
+    (body, read)
+}
+
+#[tokio::test]
+async fn a_refusal_from_the_head_discards_the_body_first_within_the_limit() {
+    let wrong_key = || {
+        Request::post("/check_in")
+            .header("content-type", "application/json")
+            .header("authorization", "token wrong-key")
+            .extension(tls_info())
+    };
+    // Within the limit: read to its end, then the answer (an HTTP/2 stream then ends cleanly).
+    let (body, read) = counted_stream(20);
+    let (status, _, json, reporter) = send(layer(), wrong_key().body(body).unwrap()).await;
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (401, Some("invalid_credentials"))
+    );
+    assert_eq!((read.load(Ordering::SeqCst), reporter.calls()), (20, 0));
+    // Other refusals from the head too: 405, 415.
+    let (body, read) = counted_stream(3);
+    let request = nugu_post("/check_in").method("PUT").body(body).unwrap();
+    assert_eq!(send(layer(), request).await.0, 405);
+    assert_eq!(read.load(Ordering::SeqCst), 3);
+    let (body, read) = counted_stream(3);
+    let request = Request::post("/check_in")
+        .header("content-type", "text/plain")
+        .extension(tls_info())
+        .body(body)
+        .unwrap();
+    assert_eq!(send(layer(), request).await.0, 415);
+    assert_eq!(read.load(Ordering::SeqCst), 3);
+    // Past the limit: no more than the limit is read, and the refusal is the same.
+    let (body, read) = counted_stream(40);
+    let (status, _, json, _) = send(layer(), wrong_key().body(body).unwrap()).await;
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (401, Some("invalid_credentials"))
+    );
+    assert_eq!(
+        read.load(Ordering::SeqCst),
+        33,
+        "32 frames fill 64 KiB, the 33rd is past it"
+    );
+    // Declared past the limit: answered 413 at once, nothing read.
+    let (body, read) = counted_stream(40);
+    let request = wrong_key()
+        .header("content-length", "81920")
+        .body(body)
+        .unwrap();
+    assert_eq!(send(layer(), request).await.0, 413);
+    assert_eq!(read.load(Ordering::SeqCst), 0);
+}
+
 #[tokio::test]
 async fn a_broken_body_stream_is_a_400() {
     let request = nugu_post("/check_in").body(unreadable_body()).unwrap();
@@ -410,18 +579,85 @@ async fn enrolled_users_only_answers_nugu_style_without_the_handler() {
     assert_eq!(json["seen"]["enrolledUser"]["name"], "홍길동");
 }
 
+/// A request with `method`, the right key and a good body: everything but the method is right.
+fn with_method(method: &[u8]) -> Request<Full<Bytes>> {
+    let mut request = post("/check_in", fixture("private_play_basic"));
+    *request.method_mut() = http::Method::from_bytes(method).unwrap();
+    request
+}
+
 #[tokio::test]
-async fn other_methods_pass_through_untouched() {
-    let request = Request::get("/health")
-        .extension(tls_info())
+async fn every_method_but_post_gets_405_by_default() {
+    for method in [
+        &b"GET"[..],
+        b"PUT",
+        b"PATCH",
+        b"DELETE",
+        b"HEAD",
+        b"OPTIONS",
+        b"post",
+        b"Post",
+    ] {
+        let name = String::from_utf8_lossy(method);
+        let (status, headers, json, reporter) = send(layer(), with_method(method)).await;
+        assert_eq!(
+            (status, json["error"].as_str()),
+            (405, Some("method_not_allowed")),
+            "{name}"
+        );
+        assert!(json["message"].is_string(), "{name}");
+        assert_eq!(headers["allow"], "POST", "{name}");
+        assert_eq!(headers["content-type"], "application/json", "{name}");
+        assert_eq!(reporter.calls(), 0, "{name}");
+    }
+    // Under the other policies too: a method is refused before authentication is looked at.
+    let (status, _, _, _) = send(
+        PrivatePlayLayer::dangerous_without_authentication().allow_play_builder_test_calls(),
+        with_method(b"PUT"),
+    )
+    .await;
+    assert_eq!(status, 405);
+}
+
+#[tokio::test]
+async fn named_methods_pass_through_unauthenticated_and_without_extensions() {
+    let layer = layer().pass_through_unauthenticated([
+        http::Method::GET,
+        http::Method::from_bytes(b"post").unwrap(),
+    ]);
+    for method in [&b"GET"[..], b"post"] {
+        let mut request = with_method(method);
+        request.headers_mut().remove("authorization");
+        request.headers_mut().remove("content-type");
+        let (status, _, json, reporter) = send(layer.clone(), request).await;
+        assert_eq!(status, 200);
+        assert_eq!(reporter.calls(), 1);
+        let seen = &json["seen"];
+        assert_eq!(seen["method"], String::from_utf8_lossy(method).as_ref());
+        assert_eq!(seen["actionName"], Value::Null);
+        assert_eq!(seen["authentication"], Value::Null);
+        assert_eq!(seen["privatePlay"], Value::Null);
+        assert_eq!(seen["enrolledUser"], Value::Null);
+    }
+    // Only the named ones; POST is checked as ever.
+    let (status, _, _, _) = send(layer.clone(), with_method(b"PUT")).await;
+    assert_eq!(status, 405);
+    let mut unauthenticated = with_method(b"POST");
+    unauthenticated.headers_mut().remove("authorization");
+    let (status, code, _) = rejected(layer.clone(), unauthenticated).await;
+    assert_eq!((status, code.as_str()), (401, "missing_credentials"));
+    // The HTTPS and size checks still apply to them.
+    let plain = Request::get("/status")
         .body(Full::new(Bytes::new()))
         .unwrap();
-    let (status, _, json, reporter) = send(layer(), request).await;
-    assert_eq!(status, 200);
-    assert_eq!(reporter.calls(), 1);
-    assert_eq!(json["seen"]["method"], "GET");
-    assert_eq!(json["seen"]["actionName"], Value::Null);
-    assert_eq!(json["seen"]["authentication"], Value::Null);
+    let (status, code, _) = rejected(layer, plain).await;
+    assert_eq!((status, code.as_str()), (403, "insecure_transport"));
+}
+
+#[test]
+#[should_panic(expected = "POST")]
+fn post_cannot_pass_through() {
+    let _ = layer().pass_through_unauthenticated([http::Method::GET, http::Method::POST]);
 }
 
 #[tokio::test]

@@ -243,9 +243,68 @@ async fn health_answers_under_the_public_url_prefix_without_authentication() {
         "not_found"
     );
     assert_eq!(reporter.calls(), 0);
-    // Under the prefix, any other path goes to the service.
-    send(&mut sender, get("/nugu/other")).await;
-    assert_eq!(reporter.calls(), 1);
+    // Under the prefix, any other path goes to the service: here its layer refuses the GET.
+    let (status, body) = send(&mut sender, get("/nugu/other")).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["error"],
+        "method_not_allowed"
+    );
+    assert_eq!(reporter.calls(), 0);
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn health_is_answered_before_the_layers_method_rule() {
+    // The layer refuses every method but POST (405); NUGU's health poll is the server's own,
+    // answered before the service, over HTTP/1.1 and HTTP/2 alike.
+    let cert = cert_for_localhost();
+    let reporter = Reporter::default();
+    let builder = Server::builder()
+        .tls(cert.tls())
+        .public_url("https://proxy.example.com/nugu".parse().unwrap());
+    let server = start(builder, private_play(&reporter)).await;
+    let request = |method: http::Method, path: &str| {
+        Request::builder()
+            .method(method)
+            .uri(format!("https://localhost{path}"))
+            .body(Full::<Bytes>::default())
+            .unwrap()
+    };
+
+    let stream = tls_connect(server.addr, client_config(&[&cert.der], &[b"http/1.1"])).await;
+    let mut h1 = h1_over(stream).await;
+    let stream = tls_connect(server.addr, client_config(&[&cert.der], &[b"h2"])).await;
+    let (mut h2, conn) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    for http2 in [false, true] {
+        let mut exchange = async |request: Request<Full<Bytes>>| {
+            if http2 {
+                read(h2.send_request(request).await.unwrap()).await
+            } else {
+                send(&mut h1, request).await
+            }
+        };
+        let (status, body) = exchange(request(http::Method::GET, "/nugu/health")).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (StatusCode::OK, "OK"),
+            "h2: {http2}"
+        );
+        if !http2 {
+            let (status, _) = exchange(request(http::Method::HEAD, "/nugu/health")).await;
+            assert_eq!(status, StatusCode::OK);
+        }
+        let (status, body) = exchange(request(http::Method::GET, "/nugu/check_in")).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "h2: {http2}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&body).unwrap()["error"],
+            "method_not_allowed"
+        );
+    }
+    assert_eq!(reporter.calls(), 0);
     server.shut_down().await;
 }
 

@@ -17,13 +17,16 @@
 // Checked on every input:
 // - the call never panics and always answers, and the answer is exactly the one the README's
 //   table "What the layer answers" gives for this request (an independent model, `expect`):
-//   status and `error` code of each rejection, the enrolled-only policy's NUGU answer, or the
-//   handler;
+//   status and `error` code of each rejection (405 for every method but POST unless the
+//   option passes it through, with `Allow: POST`), the enrolled-only policy's NUGU answer, or
+//   the handler;
 // - every rejection body is JSON with string `error` and `message`;
 // - the handler sees `ActionRequest`, `PrivatePlay`, `EnrolledUser`, `Authentication` only for
 //   POST, only with the authentication the headers allow, only when the action name equals the
 //   last path segment; a Play Builder test call carries no `PrivatePlay`/`EnrolledUser` and no
-//   profile; the handler gets the very body bytes that were sent;
+//   profile, in its extensions or in the body it reads (the body sent without `profile`, and
+//   the `ActionRequest` extension is the parse of that body); every other handler gets the very
+//   body bytes that were sent;
 // - the answer does not depend on the personal data and credentials in the body (enrolled
 //   user's name, phoneNo, email, userToken; the session's accessToken): the same request with
 //   those values replaced by others of the same length gets a byte-identical answer. The
@@ -98,6 +101,8 @@ struct Case {
     play_builder: bool,
     enrolled_only: bool,
     insecure_ok: bool,
+    /// `pass_through_unauthenticated([GET, PUT, post])`.
+    pass_through: bool,
     limit: usize,
     framing: u8,
     chunk: usize,
@@ -206,6 +211,7 @@ impl Case {
             play_builder: options & 2 != 0,
             enrolled_only: options & 4 != 0,
             insecure_ok: options & 8 != 0,
+            pass_through: options & 32 != 0,
             limit: if options & 16 != 0 {
                 usize::from(small)
             } else {
@@ -234,6 +240,9 @@ impl Case {
         }
         if self.limit != DEFAULT_BODY_LIMIT {
             layer = layer.body_limit(self.limit);
+        }
+        if self.pass_through {
+            layer = layer.pass_through_unauthenticated(passed_through());
         }
         layer
     }
@@ -382,7 +391,7 @@ impl Case {
         );
         assert_eq!(from_handler, !seen.is_empty());
         assert!(
-            [200, 400, 401, 403, 413, 415].contains(&status),
+            [200, 400, 401, 403, 405, 413, 415].contains(&status),
             "undocumented status {status}"
         );
 
@@ -397,6 +406,11 @@ impl Case {
                 assert_eq!(json["error"].as_str(), Some(*code), "{status} {json}");
                 assert!(json["message"].is_string(), "{json}");
                 assert_eq!(status, status_of(code), "{json}");
+                assert_eq!(
+                    parts.headers.get(http::header::ALLOW).map(|v| v.as_bytes()),
+                    (status == 405).then_some(&b"POST"[..]),
+                    "405 and only 405 says Allow: POST"
+                );
                 assert_eq!(
                     parts
                         .headers
@@ -429,7 +443,9 @@ impl Case {
                     panic!("expected the handler, got {status} {answer}");
                 };
                 assert_eq!(status, 200);
-                assert_eq!(seen.body, body, "the handler must get the bytes sent");
+                if *authentication != Some(Authentication::PlayBuilderTestCall) {
+                    assert_eq!(seen.body, body, "the handler must get the bytes sent");
+                }
                 assert_eq!(seen.method, self.method);
                 match authentication {
                     None => {
@@ -465,6 +481,7 @@ impl Case {
                 !self.enrolled_only,
                 "enrolled-only let a Play Builder call through"
             );
+            check_forwarded_without_profile(seen, body);
         } else {
             assert_eq!(seen.private_play, parsed.private_play().is_some());
             assert_eq!(
@@ -517,6 +534,9 @@ impl Case {
             Ok(())
         };
         if self.method != Method::POST {
+            if !(self.pass_through && passed_through().contains(&self.method)) {
+                return Expect::Reject("method_not_allowed");
+            }
             return match read() {
                 Err(code) => Expect::Reject(code),
                 Ok(()) => Expect::Handler(None),
@@ -587,11 +607,62 @@ fn status_of(code: &str) -> u16 {
     match code {
         "insecure_transport" => 403,
         "payload_too_large" => 413,
+        "method_not_allowed" => 405,
         "unsupported_media_type" => 415,
         "missing_credentials" | "invalid_credentials" => 401,
         "malformed_request" | "body_read_failed" | "action_mismatch" => 400,
         other => panic!("unknown rejection {other}"),
     }
+}
+
+/// An unauthenticated call's forwarded body: the body sent without its `profile`, nothing else
+/// changed, and the `ActionRequest` in the extensions is what that body says.
+fn check_forwarded_without_profile(seen: &Seen, sent: &[u8]) {
+    let forwarded = ActionRequest::from_bytes(Bytes::copy_from_slice(&seen.body))
+        .expect("the forwarded body is a request the parser accepts");
+    assert!(
+        forwarded.private_play().is_none(),
+        "the forwarded body of an unauthenticated call carries a profile"
+    );
+    let action = seen.action.as_ref().unwrap();
+    assert_eq!(
+        serde_json::to_string(&forwarded).unwrap(),
+        serde_json::to_string(action).unwrap(),
+        "the ActionRequest extension differs from the forwarded body"
+    );
+    // As a plain JSON reader (`axum::Json<Value>`) sees them: the sent document minus the
+    // `profile` member (of the array form: its fifth element). A body too deep for `Value`
+    // (raw parts nest freely) is one such a reader cannot read at all.
+    let Ok(mut expected) = serde_json::from_slice::<Value>(sent) else {
+        return;
+    };
+    match &mut expected {
+        Value::Object(members) => {
+            members.remove("profile");
+        }
+        Value::Array(items) => items.truncate(4),
+        other => panic!("the parser accepted a body that is {other}"),
+    }
+    let forwarded: Value =
+        serde_json::from_slice(&seen.body).expect("the forwarded body reads as JSON");
+    assert!(
+        forwarded.get("profile").is_none(),
+        "a JSON reader finds a profile"
+    );
+    assert_eq!(
+        forwarded, expected,
+        "the forwarded body differs by more than its profile"
+    );
+}
+
+/// The methods the `pass_through` option names (a lowercase `post` among them: an extension
+/// method, not POST).
+fn passed_through() -> [Method; 3] {
+    [
+        Method::GET,
+        Method::PUT,
+        Method::from_bytes(b"post").unwrap(),
+    ]
 }
 
 /// `Authorization: token <key>`: the scheme in any case, one space, the key (surrounding

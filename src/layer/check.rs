@@ -9,9 +9,10 @@ use http_body_util::Full;
 
 use super::auth::{self, Authentication, Credentials};
 use super::layer::Config;
+use super::untrusted;
 use crate::rejection::{
-    ActionMismatch, InsecureTransport, InvalidCredentials, MalformedRequest, MissingCredentials,
-    PayloadTooLarge, PrivatePlayRejection, UnsupportedMediaType,
+    ActionMismatch, InsecureTransport, InvalidCredentials, MalformedRequest, MethodNotAllowed,
+    MissingCredentials, PayloadTooLarge, PrivatePlayRejection, UnsupportedMediaType,
 };
 use crate::response::ActionResponse;
 use crate::transport::ConnectionInfo;
@@ -20,7 +21,7 @@ use crate::ActionRequest;
 /// Who the request is, as far as its headers tell.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Caller {
-    /// Not an action request (not `POST`): passed through without parsing.
+    /// A method the layer was told to pass through: forwarded without parsing.
     NotAnAction,
     Known(Authentication),
     /// No credentials, but Play Builder test calls are allowed: the body decides.
@@ -48,7 +49,11 @@ pub(crate) fn head<B>(
         return Err(PayloadTooLarge::new(config.body_limit).into());
     }
     if request.method() != Method::POST {
-        return Ok(Caller::NotAnAction);
+        return if config.pass_through.contains(request.method()) {
+            Ok(Caller::NotAnAction)
+        } else {
+            Err(MethodNotAllowed.into())
+        };
     }
     if !is_json(request) {
         return Err(UnsupportedMediaType.into());
@@ -87,7 +92,7 @@ pub(crate) enum Verdict {
 /// typed values in its extensions.
 pub(crate) fn body(
     mut parts: Parts,
-    body: Bytes,
+    mut body: Bytes,
     caller: Caller,
     config: &Config,
 ) -> Result<Verdict, PrivatePlayRejection> {
@@ -106,8 +111,11 @@ pub(crate) fn body(
         if !action.session().is_play_builder_request() {
             return Err(MissingCredentials.into());
         }
-        // The body is unauthenticated: nothing in it may speak for an enrolled user.
-        action = action.without_profile();
+        // The body is unauthenticated: nothing in it may speak for an enrolled user, neither in
+        // the extensions nor in the bytes the inner service reads. The request put into the
+        // extensions is the parse of the body forwarded, so the two agree.
+        body = untrusted::without_profile(&body).map_err(MalformedRequest::from)?;
+        action = ActionRequest::from_bytes(body.clone()).map_err(MalformedRequest::from)?;
     }
     if last_segment(parts.uri.path()) != action.action_name() {
         return Err(ActionMismatch.into());

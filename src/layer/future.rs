@@ -1,12 +1,13 @@
-//! [`ResponseFuture`]: reads the body, runs the body checks, then calls the inner service. An
-//! enum of states rather than a boxed future.
+//! [`ResponseFuture`]: reads the body, runs the body checks, then calls the inner service; or,
+//! for a request refused from its head, discards the body before answering. An enum of states
+//! rather than a boxed future.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 use http::request::Parts;
 use http::{Request, Response};
 use http_body::Body;
@@ -48,6 +49,15 @@ pin_project! {
             #[pin]
             future: S::Future,
         },
+        // Refused from its head: the body is read and dropped (at most `left` more bytes)
+        // before the answer, since answering an HTTP/2 request whose body is still coming
+        // makes hyper reset the stream, and some clients (curl) then lose the answer.
+        Draining {
+            #[pin]
+            body: B,
+            left: usize,
+            response: Option<Response<Full<Bytes>>>,
+        },
         Answered {
             response: Option<Response<Full<Bytes>>>,
         },
@@ -87,6 +97,21 @@ where
 
     pub(crate) fn rejected(rejection: PrivatePlayRejection) -> Self {
         Self::answered(reject(rejection))
+    }
+
+    /// Answers `rejection` once `body` is discarded, or at once if it grows past `limit`.
+    pub(crate) fn rejected_after_draining(
+        body: B,
+        limit: usize,
+        rejection: PrivatePlayRejection,
+    ) -> Self {
+        Self {
+            state: State::Draining {
+                body,
+                left: limit,
+                response: Some(reject(rejection)),
+            },
+        }
     }
 
     fn answered(response: Response<Full<Bytes>>) -> Self {
@@ -149,6 +174,30 @@ where
                 StateProj::Calling { future } => {
                     let response = ready!(future.poll(cx))?;
                     return Poll::Ready(Ok(response.map(ResponseBody::inner)));
+                }
+                StateProj::Draining {
+                    mut body,
+                    left,
+                    response,
+                } => {
+                    // A body that fails or grows past the limit ends the wait: the answer goes
+                    // out at once, as it would have without draining.
+                    while !body.is_end_stream() {
+                        match ready!(body.as_mut().poll_frame(cx)) {
+                            Some(Ok(frame)) => {
+                                let len = frame.data_ref().map_or(0, Buf::remaining);
+                                let Some(rest) = left.checked_sub(len) else {
+                                    break;
+                                };
+                                *left = rest;
+                            }
+                            Some(Err(_)) | None => break,
+                        }
+                    }
+                    let response = response
+                        .take()
+                        .unwrap_or_else(|| reject(BodyReadFailed.into()));
+                    return Poll::Ready(Ok(layer_response(response)));
                 }
                 StateProj::Answered { response } => {
                     let response = response

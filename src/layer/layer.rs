@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use http::Method;
 use tower_layer::Layer;
 
 use super::auth::ApiKey;
@@ -20,16 +21,25 @@ pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 ///    Private Plays, so the layer fails closed.
 /// 2. **Size**: `Content-Length` over the limit is refused before reading (413), and a body
 ///    without one is read only up to the limit.
+/// 3. **Method**: `POST`, NUGU's only method, or 405 with `Allow: POST`
+///    ([`MethodNotAllowed`](crate::rejection::MethodNotAllowed)); the methods named in
+///    [`PrivatePlayLayer::pass_through_unauthenticated`] go to the inner service untouched.
 ///
-/// Then, for `POST` (NUGU's only method; other methods pass through with their body read):
-/// 3. **Content type**: `application/json` or 415.
-/// 4. **Authentication**: `Authorization: token <API key>`, compared in constant time, or 401.
-/// 5. **Body**: parsed once into an [`ActionRequest`](crate::ActionRequest) (400 with the JSON
+/// Then, for `POST`:
+/// 4. **Content type**: `application/json` or 415.
+/// 5. **Authentication**: `Authorization: token <API key>`, compared in constant time, or 401.
+/// 6. **Body**: parsed once into an [`ActionRequest`](crate::ActionRequest) (400 with the JSON
 ///    path on error); `action.actionName` must equal the last path segment (400).
-/// 6. **Extensions**: the [`ActionRequest`](crate::ActionRequest), the
+/// 7. **Extensions**: the [`ActionRequest`](crate::ActionRequest), the
 ///    [`PrivatePlay`](crate::PrivatePlay) profile and the [`EnrolledUser`](crate::EnrolledUser)
 ///    when present, and the [`Authentication`](super::Authentication) used. The inner service
-///    gets the same bytes as its body, so extractors such as `axum::Json` still work.
+///    gets the same bytes as its body, so extractors such as `axum::Json` still work (a Play
+///    Builder test call's body comes without its `profile`, see
+///    [`PrivatePlayLayer::allow_play_builder_test_calls`]).
+///
+/// A request refused from its head alone (403, 405, 415, 401) has its body read and discarded
+/// first, up to the body limit, so that an HTTP/2 client gets the answer rather than a reset
+/// stream.
 ///
 /// Building one forces the authentication choice: [`PrivatePlayLayer::new`] with the API key,
 /// or [`PrivatePlayLayer::dangerous_without_authentication`].
@@ -55,6 +65,8 @@ pub(crate) struct Config {
     pub(crate) play_builder_calls: bool,
     pub(crate) enrolled_only: Option<String>,
     pub(crate) insecure_transport: bool,
+    /// Methods other than `POST` that go to the inner service untouched.
+    pub(crate) pass_through: Vec<Method>,
 }
 
 impl PrivatePlayLayer {
@@ -82,6 +94,7 @@ impl PrivatePlayLayer {
                 play_builder_calls: false,
                 enrolled_only: None,
                 insecure_transport: false,
+                pass_through: Vec::new(),
             }),
         }
     }
@@ -101,10 +114,12 @@ impl PrivatePlayLayer {
     ///
     /// Such a body proves nothing, so the request is marked
     /// [`Authentication::PlayBuilderTestCall`](super::Authentication::PlayBuilderTestCall), its
-    /// `profile` is dropped from the [`ActionRequest`](crate::ActionRequest), and no
-    /// [`PrivatePlay`](crate::PrivatePlay) or [`EnrolledUser`](crate::EnrolledUser) extension is
-    /// inserted: a forged body can never impersonate an enrolled user. A request with a wrong
-    /// key is refused whatever its body says.
+    /// `profile` is removed from the body the inner service receives (however it is spelled or
+    /// placed), the [`ActionRequest`](crate::ActionRequest) extension is the parse of that body,
+    /// and no [`PrivatePlay`](crate::PrivatePlay) or [`EnrolledUser`](crate::EnrolledUser)
+    /// extension is inserted: a forged body can never impersonate an enrolled user, neither to a
+    /// handler that reads the extensions nor to one that reads the body (`axum::Json`). A request
+    /// with a wrong key is refused whatever its body says.
     pub fn allow_play_builder_test_calls(self) -> Self {
         self.update(|c| c.play_builder_calls = true)
     }
@@ -116,6 +131,37 @@ impl PrivatePlayLayer {
     pub fn enrolled_users_only(self, result_code: impl Into<String>) -> Self {
         let code = result_code.into();
         self.update(|c| c.enrolled_only = Some(code))
+    }
+
+    /// Lets requests with these methods reach the inner service **unauthenticated and
+    /// untouched**: no `Content-Type` or `Authorization` check, no parsing, no extensions (the
+    /// HTTPS and body-size checks still apply). For routes of your own next to the actions, such
+    /// as a status page; the handler must treat such a request as coming from anyone.
+    ///
+    /// By default every method but `POST` is refused with `405` and `Allow: POST`. Methods are
+    /// compared exactly (`GET` is not `get`). The server's health check (`GET {prefix}/health`)
+    /// needs nothing here: the server answers it before the service.
+    ///
+    /// ```
+    /// use http::Method;
+    /// use nugu_proxy::{layer::ApiKey, PrivatePlayLayer};
+    ///
+    /// let layer = PrivatePlayLayer::new(ApiKey::new("my-nugu-api-key").unwrap())
+    ///     .pass_through_unauthenticated([Method::GET, Method::HEAD]);
+    /// # let _ = layer;
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `methods` holds `POST`: action requests are always checked (switching authentication
+    /// off is [`PrivatePlayLayer::dangerous_without_authentication`]).
+    pub fn pass_through_unauthenticated(self, methods: impl IntoIterator<Item = Method>) -> Self {
+        let methods: Vec<Method> = methods.into_iter().collect();
+        assert!(
+            !methods.contains(&Method::POST),
+            "POST is NUGU's method and is always checked; it cannot pass through"
+        );
+        self.update(|c| c.pass_through.extend(methods))
     }
 
     /// Lets requests through that carry no proof of HTTPS, e.g. under a plain-HTTP test server.

@@ -13,6 +13,7 @@ mod future;
 mod layer;
 mod read;
 mod service;
+mod untrusted;
 
 pub use auth::{ApiKey, Authentication, InvalidApiKey};
 pub use body::ResponseBody;

@@ -14,6 +14,7 @@ use super::future::ResponseFuture;
 use super::layer::Config;
 use super::read::ReadBody;
 use super::{PrivatePlayLayer, ResponseBody};
+use crate::rejection::PrivatePlayRejection;
 
 /// The service [`PrivatePlayLayer`] wraps around yours; see the layer for what it checks.
 ///
@@ -66,7 +67,18 @@ where
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let caller = match check::head(&request, &self.config) {
             Ok(caller) => caller,
-            Err(rejection) => return ResponseFuture::rejected(rejection),
+            // Declared over the limit: answered at once, the body is not worth reading.
+            Err(rejection @ PrivatePlayRejection::PayloadTooLarge(_)) => {
+                return ResponseFuture::rejected(rejection)
+            }
+            Err(rejection) => {
+                let body = request.into_body();
+                return ResponseFuture::rejected_after_draining(
+                    body,
+                    self.config.body_limit,
+                    rejection,
+                );
+            }
         };
         // The inner service is called once the body is read; take the one that was made ready
         // and leave a clone in its place (the usual tower pattern).

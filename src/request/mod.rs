@@ -230,13 +230,6 @@ impl ActionRequest {
         self.private_play()?.enrolled_user()
     }
 
-    /// Drops `profile`: used when the body's claims about who is calling cannot be trusted.
-    pub(crate) fn without_profile(mut self) -> Self {
-        // Unique right after parsing, so this clears the field in place without a copy.
-        Arc::make_mut(&mut self.0).profile = None;
-        self
-    }
-
     fn to_wire(&self) -> WireRequest<&str, RawText<'_>> {
         let raw = |span: Option<Span>| span.map(|s| RawText(s.get(&self.0.src)));
         let text = |span: Option<Span>| span.map(|s| s.get(&self.0.src));

@@ -1,10 +1,17 @@
 //! Hostile input: every case gets its documented status and a JSON error, never reaches the
 //! handler when refused, and leaves the server serving the next request.
 
+use std::convert::Infallible;
 use std::time::Duration;
 
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::{BodyExt, Full};
+use nugu_proxy::layer::ApiKey;
+use nugu_proxy::PrivatePlayLayer;
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
+use tower::ServiceBuilder;
 
 use crate::support::*;
 
@@ -729,6 +736,62 @@ async fn wrong_missing_or_repeated_authorization_gets_401() {
 }
 
 #[tokio::test]
+async fn every_method_but_post_gets_405() {
+    let cert = cert();
+    let calls = Calls::default();
+    let server = start(builder(&cert), play(&calls)).await;
+    let body = good_body();
+    // With the right key and a good body: only the method is wrong. A lowercase `post` is an
+    // extension method, not POST; it goes raw so that no client can normalise it.
+    for method in ["PUT", "PATCH", "GET", "DELETE", "OPTIONS", "post", "FOO"] {
+        let raw = raw_post("/nugu/check_in", "", body.as_bytes());
+        let raw = [method.as_bytes(), &raw["POST".len()..]].concat();
+        let (answer, _stream) = raw_exchange(server.addr, &cert.der, &raw).await;
+        let answer = answer.unwrap_or_else(|| panic!("{method}: no answer"));
+        answer.assert_error(405, "method_not_allowed");
+        assert_eq!(answer.header("allow"), Some("POST"), "{method}");
+    }
+    assert_eq!(calls.get(), 0);
+    assert_still_serving(server.addr, &cert.der).await;
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn a_forged_play_builder_body_reaches_no_handler() {
+    // A play that allows Play Builder's test calls, whose handler reads the body itself and
+    // answers with it: what it was handed is what an unauthenticated caller could make it see.
+    let cert = cert();
+    let echo = ServiceBuilder::new()
+        .layer(PrivatePlayLayer::new(ApiKey::new(API_KEY).unwrap()).allow_play_builder_test_calls())
+        .service_fn(|req: Request<Full<Bytes>>| async move {
+            let body = req.into_body().collect().await.unwrap().to_bytes();
+            Ok::<_, Infallible>(Response::new(Full::new(body)))
+        });
+    let server = start(builder(&cert), echo).await;
+    let forged = fixture("play_builder_forged");
+    let mut client = h1_client(server.addr, &cert.der).await;
+    for body in [
+        forged.clone(),
+        forged.replacen("\"profile\"", "\"\\u0070rofile\"", 1),
+        forged.replacen("\"profile\"", "\"x\": {\"profile\": 1}, \"profile\"", 1),
+    ] {
+        let mut request = nugu_post("/nugu/check_in", body);
+        request.headers_mut().remove("authorization");
+        let answer = send(&mut client, request).await;
+        assert_eq!(answer.status, 200);
+        let handed: Value = serde_json::from_slice(&answer.body).unwrap();
+        assert_eq!(handed["profile"], Value::Null, "{handed}");
+        let text = String::from_utf8_lossy(&answer.body);
+        assert!(
+            !text.contains("VICTIM") && !text.contains("김사장"),
+            "{text}"
+        );
+        assert_eq!(handed["context"]["session"]["isPlayBuilderRequest"], true);
+    }
+    server.shut_down().await;
+}
+
+#[tokio::test]
 async fn path_tricks() {
     let cert = cert();
     let calls = Calls::default();
@@ -818,4 +881,102 @@ async fn request_smuggling_framing_is_never_ambiguous() {
         assert_still_serving(server.addr, &cert.der).await;
     }
     server.shut_down().await;
+}
+
+/// Refused from the head alone while a large body is still coming: over HTTP/2 the client must
+/// be able to send its whole body and get the whole JSON answer on a stream that ends cleanly,
+/// not one reset under it (finding 6 of issue 11: curl 7.88 then reports "Stream error in the
+/// HTTP/2 framing layer" instead of the answer). The client is `h2` itself, uploading in pieces
+/// as over a real network; hyper's client forgives a reset after the answer and could not tell.
+#[tokio::test]
+async fn early_refusals_reach_http2_clients_intact() {
+    let cert = cert();
+    let calls = Calls::default();
+    let server = start(builder(&cert), play(&calls)).await;
+    let stream = tls_connect(server.addr, &cert.der, &[b"h2"]).await;
+    let (client, connection) = h2::client::handshake(stream).await.unwrap();
+    tokio::spawn(connection);
+    // Within the 64 KiB limit, and a small one.
+    for (round, size) in (0..20).zip([64 * 1024, 2].into_iter().cycle()) {
+        let (status, bytes) = tokio::time::timeout(
+            Duration::from_secs(10),
+            refused_h2_exchange(client.clone(), size),
+        )
+        .await
+        .expect("answered in time")
+        .unwrap_or_else(|e| panic!("round {round} ({size} bytes): {e}"));
+        let json: Value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|e| panic!("round {round}: not JSON ({e}): {bytes:?}"));
+        assert_eq!(
+            (status, json["error"].as_str()),
+            (401, Some("invalid_credentials")),
+            "round {round}"
+        );
+    }
+    assert_eq!(calls.get(), 0);
+    assert_still_serving(server.addr, &cert.der).await;
+    server.shut_down().await;
+}
+
+/// A POST with a wrong key and a body of `size` bytes, sent in 8 KiB pieces 1 ms apart, on
+/// `client`: the status and the whole answer, or what went wrong (an h2 error, or the server
+/// resetting the stream).
+async fn refused_h2_exchange(
+    client: h2::client::SendRequest<bytes::Bytes>,
+    size: usize,
+) -> Result<(u16, Vec<u8>), String> {
+    let request = http::Request::post("https://localhost/nugu/check_in")
+        .header("content-type", "application/json")
+        .header("authorization", "token wrong-key")
+        .header("content-length", size)
+        .body(())
+        .unwrap();
+    let mut client = client.ready().await.map_err(|e| e.to_string())?;
+    let (response, mut upload) = client
+        .send_request(request, false)
+        .map_err(|e| e.to_string())?;
+    let sending = async {
+        let mut sent = 0;
+        while sent < size {
+            if let Some(reason) = reset_by_peer(&mut upload) {
+                return Err(format!("reset ({reason:?}) after {sent} of {size} bytes"));
+            }
+            let n = (size - sent).min(8 * 1024);
+            sent += n;
+            upload
+                .send_data(bytes::Bytes::from(vec![b' '; n]), sent == size)
+                .map_err(|e| format!("sending after {sent} bytes: {e}"))?;
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        Ok(())
+    };
+    let receiving = async {
+        let response = response.await.map_err(|e| format!("head: {e}"))?;
+        let status = response.status().as_u16();
+        let mut body = response.into_body();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = body.data().await {
+            let chunk = chunk.map_err(|e| format!("body after {} bytes: {e}", bytes.len()))?;
+            let _ = body.flow_control().release_capacity(chunk.len());
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok::<_, String>((status, bytes))
+    };
+    let (sent, answer) = tokio::join!(sending, receiving);
+    sent?;
+    let answer = answer?;
+    match reset_by_peer(&mut upload) {
+        Some(reason) => Err(format!("reset ({reason:?}) after the answer")),
+        None => Ok(answer),
+    }
+}
+
+/// Whether the server has reset the stream, without waiting.
+fn reset_by_peer(upload: &mut h2::SendStream<bytes::Bytes>) -> Option<h2::Reason> {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match upload.poll_reset(&mut cx) {
+        std::task::Poll::Ready(Ok(reason)) => Some(reason),
+        std::task::Poll::Ready(Err(e)) => e.reason().or(Some(h2::Reason::INTERNAL_ERROR)),
+        std::task::Poll::Pending => None,
+    }
 }
