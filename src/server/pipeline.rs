@@ -193,11 +193,11 @@ fn refuse_head<B>(req: &Request<B>, config: &Config) -> Option<Response<Response
     match path::check(req.uri().path(), &config.path_prefix) {
         Ok(()) => None,
         Err(path::Refusal::Malformed) => {
-            tracing::debug!("refused a request path with dot or empty segments; answered 400");
+            tracing::debug!("refused a malformed request path; answered 400");
             Some(json_error(
                 StatusCode::BAD_REQUEST,
                 "bad_path",
-                "the request path has a dot segment, an empty segment or an encoded separator",
+                "the request path does not start with '/', or has a dot segment, an empty segment or an encoded separator",
             ))
         }
         Err(path::Refusal::OutsidePrefix) => {

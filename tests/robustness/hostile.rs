@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use nugu_proxy::server::Server;
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
 
@@ -766,6 +767,72 @@ async fn path_tricks() {
     assert_eq!(calls.get(), 0);
     assert_still_serving(server.addr, &cert.der).await;
     server.shut_down().await;
+}
+
+#[tokio::test]
+async fn http2_paths_without_a_leading_slash_are_refused() {
+    let cert = cert();
+    let calls = Calls::default();
+    let body = good_body();
+    // With and without a public URL prefix: without one, nothing but the server's own path
+    // check stands between such a path and the service.
+    let servers = [
+        start(builder(&cert), play(&calls)).await,
+        start(Server::builder().tls(cert.tls()), play(&calls)).await,
+    ];
+    for server in &servers {
+        // `:path: *` on a POST: `http` accepts it (it is the form of `OPTIONS *`), so it reaches
+        // the server's check, which answers 400.
+        let mut h2 = h2_client(server.addr, &cert.der).await;
+        let mut request = nugu_post("/", body.clone());
+        *request.uri_mut() = http::Uri::builder()
+            .scheme("https")
+            .authority("localhost")
+            .path_and_query("*")
+            .build()
+            .unwrap();
+        request.headers_mut().remove("host");
+        send_h2(&mut h2, request)
+            .await
+            .assert_error(400, "bad_path");
+
+        // `:path: ../check_in`, written frame by frame: `http` 1.4.1 and later refuse it inside
+        // h2 (RST_STREAM PROTOCOL_ERROR); with an older `http` it reaches the server's check,
+        // which answers 400 (the path check's unit test covers that case).
+        for path in ["../check_in", "check_in", "%2e%2e/check_in"] {
+            let authorization = format!("token {API_KEY}");
+            let outcome = raw_h2_request(
+                server.addr,
+                &cert.der,
+                &[
+                    (":method", "POST"),
+                    (":scheme", "https"),
+                    (":authority", "localhost"),
+                    (":path", path),
+                    ("authorization", &authorization),
+                    ("content-type", "application/json"),
+                ],
+            )
+            .await;
+            match outcome {
+                RawH2::Reset(1) => {}
+                RawH2::Answered(400, body) => {
+                    let json: Value = serde_json::from_slice(&body).unwrap();
+                    assert_eq!(json["error"], "bad_path", "{path}");
+                }
+                other => panic!("{path}: {other:?}"),
+            }
+        }
+        assert_still_serving(server.addr, &cert.der).await;
+    }
+    assert_eq!(
+        calls.get(),
+        2,
+        "only the well-formed requests reached the handler"
+    );
+    for server in servers {
+        server.shut_down().await;
+    }
 }
 
 #[tokio::test]
