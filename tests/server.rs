@@ -695,6 +695,127 @@ async fn an_idle_http2_connection_is_closed_after_the_idle_timeout() {
     server.shut_down().await;
 }
 
+/// An HTTP/2 client that asks `GET /health` with a stream window of `window` bytes, answers
+/// PINGs (h2 does, while the connection task runs) and never reads its response, so never
+/// opens its window. Returns once the response head has arrived, with the task driving the
+/// connection, which ends when the server closes it.
+async fn h2_client_that_never_reads(
+    addr: SocketAddr,
+    der: &CertificateDer<'static>,
+    window: u32,
+) -> (
+    http::Response<h2::RecvStream>,
+    tokio::task::JoinHandle<Result<(), h2::Error>>,
+) {
+    let stream = tls_connect(addr, client_config(&[der], &[b"h2"])).await;
+    let (client, connection) = h2::client::Builder::new()
+        .initial_window_size(window)
+        .handshake::<_, Bytes>(stream)
+        .await
+        .unwrap();
+    let connection = tokio::spawn(connection);
+    let mut client = client.ready().await.unwrap();
+    let request = Request::get("https://localhost/health").body(()).unwrap();
+    let (response, _) = client.send_request(request, true).unwrap();
+    let response = tokio::time::timeout(Duration::from_secs(5), response)
+        .await
+        .expect("the response head came (it needs no window)")
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    (response, connection)
+}
+
+/// With the only connection slot held, a second client is served within `bound`.
+async fn assert_second_client_served_within(
+    addr: SocketAddr,
+    der: &CertificateDer<'static>,
+    bound: Duration,
+) {
+    let second = tokio::time::timeout(bound, async {
+        let stream = tls_connect(addr, client_config(&[der], &[b"http/1.1"])).await;
+        send(&mut h1_over(stream).await, get("/health")).await
+    })
+    .await
+    .expect("a second client was served while the first held the only slot");
+    assert_eq!(second.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_http2_client_that_never_reads_cannot_hold_the_only_slot() {
+    let cert = cert_for_localhost();
+    let builder = Server::builder()
+        .tls(cert.tls())
+        .max_connections(1)
+        .idle_timeout(Duration::from_millis(200))
+        .send_timeout(Duration::from_millis(500))
+        .shutdown_grace(Duration::from_secs(600));
+    let server = start(builder, connection_reporter()).await;
+
+    // A window of 0: not one byte of the body can be sent, and the response keeps its request
+    // in flight, so the idle timeout does not apply. The response is reset after the send
+    // timeout and the connection closed (it has nothing else in flight: no grace is needed).
+    let (response, connection) = h2_client_that_never_reads(server.addr, &cert.der, 0).await;
+    // Generous against a loaded machine; without the send timeout this never happens.
+    let bound = Duration::from_secs(10);
+    assert_second_client_served_within(server.addr, &cert.der, bound).await;
+    let ended = tokio::time::timeout(bound, connection).await;
+    assert!(ended.is_ok(), "the server closed the connection");
+    drop(response);
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn an_http1_client_that_never_reads_cannot_hold_the_only_slot() {
+    let cert = cert_for_localhost();
+    // An endless response body: once the TCP buffers are full, hyper takes no more of it.
+    let endless = tower::service_fn(|_req: Request<Incoming>| async {
+        let chunks = futures_util::stream::repeat_with(|| {
+            Ok::<_, Infallible>(http_body::Frame::data(Bytes::from(vec![b'x'; 64 * 1024])))
+        });
+        Ok::<_, Infallible>(Response::new(http_body_util::StreamBody::new(chunks)))
+    });
+    let builder = Server::builder()
+        .tls(cert.tls())
+        .max_connections(1)
+        .header_read_timeout(Duration::from_secs(600))
+        .idle_timeout(Duration::from_secs(600))
+        .send_timeout(Duration::from_millis(500))
+        .shutdown_grace(Duration::from_secs(600));
+    let server = start(builder, endless).await;
+    let mut reader = tls_connect(server.addr, client_config(&[&cert.der], &[b"http/1.1"])).await;
+    reader
+        .write_all(b"GET /endless HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    // Never reads: the server fills the socket buffers, stalls, and closes the connection.
+    assert_second_client_served_within(server.addr, &cert.der, Duration::from_secs(10)).await;
+    drop(reader);
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn a_connection_is_closed_at_most_the_shutdown_grace_after_its_goaway() {
+    let cert = cert_for_localhost();
+    let builder = Server::builder()
+        .tls(cert.tls())
+        .max_connections(1)
+        .idle_timeout(Duration::from_millis(200))
+        .send_timeout(Duration::from_secs(600))
+        .shutdown_grace(Duration::from_millis(500));
+    let server = start(builder, connection_reporter()).await;
+
+    // A window of 1 byte: hyper hands the whole 2-byte body `OK` to h2, whose buffer keeps the
+    // second byte, so the response is done for the server but the stream stays open. The idle
+    // timeout sends GOAWAY, which waits for that stream; the grace ends the wait.
+    let (response, connection) = h2_client_that_never_reads(server.addr, &cert.der, 1).await;
+    let bound = Duration::from_secs(10);
+    assert_second_client_served_within(server.addr, &cert.der, bound).await;
+    let ended = tokio::time::timeout(bound, connection).await;
+    assert!(ended.is_ok(), "the server closed the connection");
+    drop(response);
+    server.shut_down().await;
+}
+
 #[tokio::test]
 async fn a_request_past_the_request_timeout_gets_504() {
     let cert = cert_for_localhost();

@@ -85,6 +85,7 @@ pub(crate) struct Config {
     pub(crate) header_read_timeout: Duration,
     pub(crate) request_timeout: Duration,
     pub(crate) idle_timeout: Duration,
+    pub(crate) send_timeout: Duration,
     pub(crate) max_connections: usize,
     pub(crate) max_header_bytes: usize,
     pub(crate) max_concurrent_streams: u32,
@@ -148,6 +149,7 @@ impl ServerBuilder {
                 header_read_timeout: Duration::from_secs(10),
                 request_timeout: Duration::from_secs(10),
                 idle_timeout: Duration::from_secs(60),
+                send_timeout: Duration::from_secs(10),
                 max_connections: 1024,
                 max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
                 max_concurrent_streams: DEFAULT_MAX_CONCURRENT_STREAMS,
@@ -191,12 +193,36 @@ impl ServerBuilder {
         self
     }
 
-    /// How long a connection may have no request in flight before the server closes it
-    /// gracefully (default 60 s). It matters for HTTP/2, whose clients send no headers the
+    /// How long a connection may have no request in flight (a request is in flight from its
+    /// head until its response is sent) before the server closes it gracefully (default 60 s). It matters for HTTP/2, whose clients send no headers the
     /// header read timeout could wait for; HTTP/1.1 connections are closed by that one first
     /// when it is shorter.
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.config.idle_timeout = timeout;
+        self
+    }
+
+    /// How long a response body may make no progress before the response is reset and its
+    /// connection closed (default 10 s). Progress is the body handing over its next piece,
+    /// which happens only once the client has taken the previous one, so a client that never
+    /// reads (an HTTP/2 window of 0, a TCP window that stays full) cannot hold its connection
+    /// beyond this, and a service whose response body waits longer than this between pieces is
+    /// cut off too. The clock starts when the response head is ready.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use nugu_proxy::server::{Server, TlsConfig};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])?;
+    /// # let tls = TlsConfig::from_pem(cert.cert.pem().as_bytes(), cert.signing_key.serialize_pem().as_bytes())?;
+    /// let builder = Server::builder().tls(tls).send_timeout(Duration::from_secs(5));
+    /// # drop(builder);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn send_timeout(mut self, timeout: Duration) -> Self {
+        self.config.send_timeout = timeout;
         self
     }
 
@@ -233,7 +259,10 @@ impl ServerBuilder {
     }
 
     /// After the shutdown signal, how long in-flight requests may take to finish before the
-    /// remaining connections are closed (default 30 s).
+    /// remaining connections are closed (default 30 s). The same grace applies to a single
+    /// connection the server closes (idle, or not reading its responses): it is closed at most
+    /// this long after it was asked to finish (HTTP/2: after its `GOAWAY`), whatever it still
+    /// has in flight.
     pub fn shutdown_grace(mut self, grace: Duration) -> Self {
         self.config.shutdown_grace = grace;
         self
@@ -273,6 +302,7 @@ impl fmt::Debug for ServerBuilder {
             .field("header_read_timeout", &c.header_read_timeout)
             .field("request_timeout", &c.request_timeout)
             .field("idle_timeout", &c.idle_timeout)
+            .field("send_timeout", &c.send_timeout)
             .field("max_connections", &c.max_connections)
             .field("max_header_bytes", &c.max_header_bytes)
             .field("max_concurrent_streams", &c.max_concurrent_streams)

@@ -68,6 +68,7 @@ mod panic;
 mod path;
 mod pipeline;
 mod serve;
+mod stall;
 mod tls;
 
 pub use addr::{parse_listen_addr, PublicUrl, TrustedProxies};

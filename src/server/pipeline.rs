@@ -17,6 +17,7 @@ use tower_service::Service;
 use super::builder::Config;
 use super::idle::Activity;
 use super::panic::{CatchUnwind, CatchUnwindBody, Panicked};
+use super::stall::Tracked;
 use super::{forwarded, health, path};
 use crate::transport::ConnectionInfo;
 
@@ -63,13 +64,13 @@ pub(crate) struct Pipeline<S> {
     pub(crate) info: ConnectionInfo,
     /// Terminator mode: the request itself must say it arrived over HTTPS.
     pub(crate) require_forwarded_https: bool,
-    /// Counts this connection's requests in flight, for the idle timeout.
+    /// Counts this connection's requests in flight (until their response is sent), for the
+    /// idle timeout.
     pub(crate) activity: Arc<Activity>,
     pub(crate) inner: S,
 }
 
-type PipelineFuture =
-    Pin<Box<dyn Future<Output = Result<Response<ResponseBody>, Infallible>> + Send>>;
+type PipelineFuture = Pin<Box<dyn Future<Output = Result<Response<Tracked>, Infallible>> + Send>>;
 
 /// A tower service the server can run: it takes `Request<hyper::body::Incoming>`, answers
 /// `Response<B>` for any `Send` body of [`Bytes`], and is `Clone + Send` (one clone per request).
@@ -102,45 +103,64 @@ where
 }
 
 impl<S: ProxyService> hyper::service::Service<Request<Incoming>> for Pipeline<S> {
-    type Response = Response<ResponseBody>;
+    type Response = Response<Tracked>;
     type Error = Infallible;
     type Future = PipelineFuture;
 
-    fn call(&self, mut req: Request<Incoming>) -> Self::Future {
+    fn call(&self, req: Request<Incoming>) -> Self::Future {
+        // In flight from the head until the response body is sent or dropped.
         let in_flight = self.activity.begin();
+        let answer = self.answer(req);
+        Box::pin(async move {
+            let response = match answer {
+                Answer::Now(response) => response,
+                Answer::Serve(serving) => serving.await,
+            };
+            Ok(response.map(|body| Tracked::new(body, in_flight)))
+        })
+    }
+}
+
+/// The server's answer to a request: its own, at once, or the service's.
+enum Answer<F> {
+    Now(Response<ResponseBody>),
+    Serve(F),
+}
+
+impl<S: ProxyService> Pipeline<S> {
+    fn answer(
+        &self,
+        mut req: Request<Incoming>,
+    ) -> Answer<impl Future<Output = Response<ResponseBody>> + Send + 'static> {
         if let Some(refusal) = refuse_head(&req, &self.config) {
-            return Box::pin(async move { Ok(refusal) });
+            return Answer::Now(refusal);
         }
         if health::is_health_check(&req, &self.config.health_path) {
             // Carries no personal data and must also answer a load balancer's own probe.
-            let response = health::answer(self.config.readiness.as_ref());
-            return Box::pin(async move { Ok(response) });
+            return Answer::Now(health::answer(self.config.readiness.as_ref()));
         }
         if self.require_forwarded_https && !forwarded::says_https(req.headers()) {
             tracing::warn!(
                 peer = %self.info.peer_addr(),
                 "refused a request from the trusted proxy without X-Forwarded-Proto: https"
             );
-            return Box::pin(async {
-                Ok(json_error(
-                    StatusCode::FORBIDDEN,
-                    "https_required",
-                    "refused: the load balancer did not say the request arrived over HTTPS",
-                ))
-            });
+            return Answer::Now(json_error(
+                StatusCode::FORBIDDEN,
+                "https_required",
+                "refused: the load balancer did not say the request arrived over HTTPS",
+            ));
         }
         req.extensions_mut().insert(self.info.clone());
         let mut service = self.inner.clone();
         let timeout = self.config.request_timeout;
-        Box::pin(async move {
-            let _in_flight = in_flight;
+        Answer::Serve(async move {
             // A panic in `poll_ready`, `call` or the future is caught: the client gets a 500
             // and the connection (with its other HTTP/2 streams) goes on.
             let run = CatchUnwind::new(async {
                 poll_fn(|cx| service.poll_ready(cx)).await?;
                 service.call(req).await
             });
-            Ok(match tokio::time::timeout(timeout, run).await {
+            match tokio::time::timeout(timeout, run).await {
                 Ok(Ok(Ok(response))) => {
                     response.map(|body| CatchUnwindBody::new(body).boxed_unsync())
                 }
@@ -165,7 +185,7 @@ impl<S: ProxyService> hyper::service::Service<Request<Incoming>> for Pipeline<S>
                         "the request took longer than the server's request timeout",
                     )
                 }
-            })
+            }
         })
     }
 }

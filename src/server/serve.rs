@@ -8,16 +8,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::rt::{Read, Write};
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 
 use super::builder::{Config, Mode};
 use super::idle::Activity;
 use super::pipeline::{Pipeline, ProxyService};
+use super::stall::{self, StreamExecutor};
 use crate::transport::{ConnectionInfo, TlsInfo, TlsVersion, Transport};
 
 /// A bound HTTPS server; [`serve`](Self::serve) or
@@ -41,13 +43,15 @@ impl fmt::Debug for Server {
 
 /// The per-connection HTTP machinery, shared by every connection task.
 struct Http {
-    h1: auto::Builder<TokioExecutor>,
-    h2: auto::Builder<TokioExecutor>,
+    h1: auto::Builder<StreamExecutor>,
+    h2: auto::Builder<StreamExecutor>,
 }
 
 impl Http {
     fn new(config: &Config) -> Self {
-        let mut base = auto::Builder::new(TokioExecutor::new());
+        let mut base = auto::Builder::new(StreamExecutor {
+            send_timeout: config.send_timeout,
+        });
         // Past the hard limit hyper answers a bare 431 itself; below it the pipeline answers the
         // typed one. It also bounds what one connection can make the server buffer.
         let hard_limit = config.hard_head_limit();
@@ -234,7 +238,7 @@ impl Connection {
     }
 
     async fn serve<I, S>(
-        mut self,
+        self,
         io: I,
         info: ConnectionInfo,
         require_forwarded_https: bool,
@@ -244,39 +248,67 @@ impl Connection {
         I: Read + Write + Unpin + Send + 'static,
         S: ProxyService,
     {
+        let Connection {
+            config,
+            http,
+            mut stop,
+            peer,
+            ..
+        } = self;
+        let Config {
+            idle_timeout,
+            send_timeout,
+            shutdown_grace,
+            ..
+        } = *config;
         let activity = Activity::new();
-        let idle_timeout = self.config.idle_timeout;
         let pipeline = Pipeline {
-            config: self.config,
+            config,
             info,
             require_forwarded_https,
             activity: activity.clone(),
             inner: service,
         };
-        let builder = if h2 { &self.http.h2 } else { &self.http.h1 };
+        let builder = if h2 { &http.h2 } else { &http.h1 };
         let mut connection = std::pin::pin!(builder.serve_connection(io, pipeline));
+        // The clock of this connection's HTTP/1.1 responses (one at a time); an HTTP/2
+        // connection's responses each have their own, in their stream's task.
+        let sending = Activity::new();
         // Once asked to close, the connection finishes the requests it has received (HTTP/2:
-        // sends GOAWAY), then ends.
-        let mut closing = false;
-        loop {
-            tokio::select! {
-                ended = connection.as_mut() => {
-                    if let Err(e) = ended {
-                        tracing::debug!(peer = %self.peer, error = %e, "connection ended with an error");
+        // sends GOAWAY), then ends, or is closed when the shutdown grace has passed.
+        let mut close_by: Option<Instant> = None;
+        let serving = async {
+            loop {
+                tokio::select! {
+                    ended = connection.as_mut() => {
+                        if let Err(e) = ended {
+                            tracing::debug!(peer = %peer, error = %e, "connection ended with an error");
+                        }
+                        return;
                     }
-                    return;
+                    _ = stop.wait_for(|stopping| *stopping), if close_by.is_none() => {}
+                    () = activity.idle_for(idle_timeout), if close_by.is_none() => {
+                        tracing::debug!(peer = %peer, "closing an idle connection");
+                    }
+                    () = activity.close_requested(), if close_by.is_none() => {
+                        tracing::debug!(peer = %peer, "closing a connection that does not read its responses");
+                    }
+                    () = sending.stalled_for(send_timeout), if !h2 => {
+                        tracing::debug!(peer = %peer, "closed a connection whose response made no progress");
+                        return;
+                    }
+                    () = tokio::time::sleep_until(close_by.unwrap_or_else(Instant::now)), if close_by.is_some() => {
+                        tracing::debug!(peer = %peer, "closed a connection still open at the end of its shutdown grace");
+                        return;
+                    }
                 }
-                _ = self.stop.wait_for(|stopping| *stopping), if !closing => {
+                if close_by.is_none() {
                     connection.as_mut().graceful_shutdown();
-                    closing = true;
-                }
-                () = activity.idle_for(idle_timeout), if !closing => {
-                    tracing::debug!(peer = %self.peer, "closing an idle connection");
-                    connection.as_mut().graceful_shutdown();
-                    closing = true;
+                    close_by = Some(Instant::now() + shutdown_grace);
                 }
             }
-        }
+        };
+        stall::watched(sending.clone(), serving).await;
     }
 }
 
