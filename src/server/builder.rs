@@ -90,6 +90,7 @@ pub(crate) struct Config {
     pub(crate) max_header_bytes: usize,
     pub(crate) max_concurrent_streams: u32,
     pub(crate) shutdown_grace: Duration,
+    pub(crate) refusal_log_interval: Duration,
 }
 
 impl Config {
@@ -154,6 +155,7 @@ impl ServerBuilder {
                 max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
                 max_concurrent_streams: DEFAULT_MAX_CONCURRENT_STREAMS,
                 shutdown_grace: Duration::from_secs(30),
+                refusal_log_interval: Duration::from_secs(10),
             },
         };
         if let Some(url) = public_url {
@@ -268,6 +270,16 @@ impl ServerBuilder {
         self
     }
 
+    /// How often refusals that need no authentication to cause are logged, as one summary
+    /// line per reason with its count (default 10 s, at least 1 ms): connections closed
+    /// because they came from an untrusted address, requests refused `403 https_required`,
+    /// requests answered `504` past the request timeout. One line per refusal would let anyone
+    /// flood the logs; the summaries carry counts only, no addresses and no request data.
+    pub fn refusal_log_interval(mut self, interval: Duration) -> Self {
+        self.config.refusal_log_interval = interval.max(Duration::from_millis(1));
+        self
+    }
+
     /// A readiness check for `GET {prefix}/health`: while it returns `false` the answer is
     /// `503 Service Unavailable`. It runs on every health request, so keep it cheap (read a
     /// flag, don't call a database).
@@ -307,6 +319,7 @@ impl fmt::Debug for ServerBuilder {
             .field("max_header_bytes", &c.max_header_bytes)
             .field("max_concurrent_streams", &c.max_concurrent_streams)
             .field("shutdown_grace", &c.shutdown_grace)
+            .field("refusal_log_interval", &c.refusal_log_interval)
             .finish_non_exhaustive()
     }
 }

@@ -64,6 +64,7 @@ mod error;
 mod forwarded;
 mod health;
 mod idle;
+mod log_summary;
 mod panic;
 mod path;
 mod pipeline;

@@ -16,6 +16,7 @@ use tower_service::Service;
 
 use super::builder::Config;
 use super::idle::Activity;
+use super::log_summary::{Reason, RefusalLog};
 use super::panic::{CatchUnwind, CatchUnwindBody, Panicked};
 use super::stall::Tracked;
 use super::{forwarded, health, path};
@@ -67,6 +68,8 @@ pub(crate) struct Pipeline<S> {
     /// Counts this connection's requests in flight (until their response is sent), for the
     /// idle timeout.
     pub(crate) activity: Arc<Activity>,
+    /// Where refusals before authentication are counted.
+    pub(crate) refusals: Arc<RefusalLog>,
     pub(crate) inner: S,
 }
 
@@ -140,7 +143,8 @@ impl<S: ProxyService> Pipeline<S> {
             return Answer::Now(health::answer(self.config.readiness.as_ref()));
         }
         if self.require_forwarded_https && !forwarded::says_https(req.headers()) {
-            tracing::warn!(
+            self.refusals.record(Reason::HttpsRequired);
+            tracing::debug!(
                 peer = %self.info.peer_addr(),
                 "refused a request from the trusted proxy without X-Forwarded-Proto: https"
             );
@@ -153,6 +157,7 @@ impl<S: ProxyService> Pipeline<S> {
         req.extensions_mut().insert(self.info.clone());
         let mut service = self.inner.clone();
         let timeout = self.config.request_timeout;
+        let refusals = self.refusals.clone();
         Answer::Serve(async move {
             // A panic in `poll_ready`, `call` or the future is caught: the client gets a 500
             // and the connection (with its other HTTP/2 streams) goes on.
@@ -175,7 +180,8 @@ impl<S: ProxyService> Pipeline<S> {
                     internal_error()
                 }
                 Err(_) => {
-                    tracing::warn!(
+                    refusals.record(Reason::RequestTimeout);
+                    tracing::debug!(
                         ?timeout,
                         "a request exceeded the request timeout; answered 504"
                     );

@@ -18,6 +18,7 @@ use tokio_rustls::TlsAcceptor;
 
 use super::builder::{Config, Mode};
 use super::idle::Activity;
+use super::log_summary::{Reason, RefusalLog};
 use super::pipeline::{Pipeline, ProxyService};
 use super::stall::{self, StreamExecutor};
 use crate::transport::{ConnectionInfo, TlsInfo, TlsVersion, Transport};
@@ -116,10 +117,15 @@ impl Server {
         let (stopping, stop) = watch::channel(false);
         let mut connections = JoinSet::new();
         let mut signal = std::pin::pin!(signal);
+        let refusals = Arc::new(RefusalLog::default());
+        let log_every = config.refusal_log_interval;
+        let mut log_summary = tokio::time::interval_at(Instant::now() + log_every, log_every);
+        log_summary.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tracing::info!(addr = %local_addr, "serving");
         loop {
             tokio::select! {
                 () = &mut signal => break,
+                _ = log_summary.tick() => refusals.flush(log_every),
                 Some(done) = connections.join_next(), if !connections.is_empty() => {
                     if let Err(e) = done {
                         if e.is_panic() {
@@ -139,7 +145,8 @@ impl Server {
                     };
                     if let Mode::Terminator(proxies) = &config.mode {
                         if !proxies.contains(peer.ip()) {
-                            tracing::warn!(%peer, "closed a connection from an untrusted address");
+                            refusals.record(Reason::UntrustedPeer);
+                            tracing::debug!(%peer, "closed a connection from an untrusted address");
                             continue;
                         }
                     }
@@ -147,6 +154,7 @@ impl Server {
                         config: config.clone(),
                         http: http.clone(),
                         stop: stop.clone(),
+                        refusals: refusals.clone(),
                         peer,
                     };
                     match &config.mode {
@@ -179,6 +187,7 @@ impl Server {
             connections.abort_all();
         }
         while connections.join_next().await.is_some() {}
+        refusals.flush(log_every);
         tracing::info!("shut down");
     }
 }
@@ -189,6 +198,7 @@ struct Connection {
     http: Arc<Http>,
     /// Turns `true` when the server shuts down.
     stop: watch::Receiver<bool>,
+    refusals: Arc<RefusalLog>,
     peer: SocketAddr,
 }
 
@@ -252,8 +262,8 @@ impl Connection {
             config,
             http,
             mut stop,
+            refusals,
             peer,
-            ..
         } = self;
         let Config {
             idle_timeout,
@@ -267,6 +277,7 @@ impl Connection {
             info,
             require_forwarded_https,
             activity: activity.clone(),
+            refusals,
             inner: service,
         };
         let builder = if h2 { &http.h2 } else { &http.h1 };

@@ -3,9 +3,14 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
+use http::Request;
+use http_body_util::Full;
+use hyper_util::rt::TokioIo;
 use nugu_proxy::server::Server;
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
 
 use crate::support::*;
 
@@ -885,4 +890,109 @@ async fn request_smuggling_framing_is_never_ambiguous() {
         assert_still_serving(server.addr, &cert.der).await;
     }
     server.shut_down().await;
+}
+
+/// The summary lines of `reason` in the captured logs, and the sum of their counts.
+fn summaries(logs: &str, reason: &str) -> (usize, u64) {
+    let field = format!("reason=\"{reason}\"");
+    let lines: Vec<&str> = logs.lines().filter(|l| l.contains(&field)).collect();
+    let total = lines
+        .iter()
+        .map(|line| {
+            let count = line.split("count=").nth(1).expect("a count field");
+            count.split(' ').next().unwrap().parse::<u64>().unwrap()
+        })
+        .sum();
+    (lines.len(), total)
+}
+
+#[tokio::test]
+async fn refusals_before_authentication_are_logged_as_periodic_summaries() {
+    const REFUSALS: usize = 30;
+    const TIMEOUTS: usize = 3;
+    let interval = Duration::from_millis(500);
+    let (logs, _guard) = capture_logs(tracing::Level::INFO);
+    let began = std::time::Instant::now();
+    // Behind a terminator trusting 127.0.0.1: connections from 127.0.0.2 are closed at accept,
+    // requests without X-Forwarded-Proto get 403, and a slow service's requests 504.
+    let slow = tower::service_fn(|_req: Request<hyper::body::Incoming>| async {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        Ok::<_, std::convert::Infallible>(http::Response::new(Full::<Bytes>::default()))
+    });
+    let builder = Server::builder()
+        .behind_tls_terminator(
+            "127.0.0.1".parse().unwrap(),
+            "https://localhost/nugu".parse().unwrap(),
+        )
+        .request_timeout(Duration::from_millis(100))
+        .refusal_log_interval(interval);
+    let server = start(builder, slow).await;
+
+    for i in 0..REFUSALS {
+        if i == REFUSALS / 2 {
+            // The first half is summed up by the periodic summary, before the second.
+            tokio::time::timeout(Duration::from_secs(10), async {
+                while summaries(&logs.text(), "untrusted_peer").0 == 0 {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            })
+            .await
+            .expect("a periodic summary");
+            assert_eq!(
+                summaries(&logs.text(), "untrusted_peer"),
+                (1, REFUSALS as u64 / 2)
+            );
+        }
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+        let mut untrusted = socket.connect(server.addr).await.unwrap();
+        assert_closed(&mut untrusted).await;
+    }
+    let tcp = TcpStream::connect(server.addr).await.unwrap();
+    let (mut proxy, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    for i in 0..REFUSALS + TIMEOUTS {
+        let mut request = nugu_post("/nugu/check_in", good_body());
+        if i >= REFUSALS {
+            request
+                .headers_mut()
+                .insert("x-forwarded-proto", "https".parse().unwrap());
+        }
+        let (status, code) = if i < REFUSALS {
+            (403, "https_required")
+        } else {
+            (504, "timeout")
+        };
+        send(&mut proxy, request).await.assert_error(status, code);
+    }
+    drop(proxy);
+    server.shut_down().await;
+    let elapsed = began.elapsed();
+
+    let logs = logs.text();
+    // At most one line per reason per interval (plus the last summary, at shutdown), with
+    // every refusal counted.
+    let most = usize::try_from(elapsed.as_millis() / interval.as_millis()).unwrap() + 1;
+    for (reason, refused) in [
+        ("untrusted_peer", REFUSALS),
+        ("https_required", REFUSALS),
+        ("request_timeout", TIMEOUTS),
+    ] {
+        let (lines, counted) = summaries(&logs, reason);
+        assert!(
+            (1..=most).contains(&lines),
+            "{reason}: {lines} lines in {elapsed:?}:\n{logs}"
+        );
+        assert_eq!(counted, refused as u64, "{reason}:\n{logs}");
+    }
+    let warnings = logs.lines().filter(|l| l.contains("WARN")).count();
+    assert!(warnings <= 3 * most, "{warnings} warnings:\n{logs}");
+    // Counts only: no client address (and no request data).
+    for line in logs.lines().filter(|l| l.contains("WARN")) {
+        for forbidden in ["127.0.0.", "check_in", API_KEY, "홍길동"] {
+            assert!(!line.contains(forbidden), "{forbidden} in {line}");
+        }
+    }
 }
