@@ -89,11 +89,33 @@ pub(crate) struct Config {
     pub(crate) max_connections: usize,
     pub(crate) max_header_bytes: usize,
     pub(crate) max_concurrent_streams: u32,
+    pub(crate) http2_stream_window: u32,
+    pub(crate) http2_connection_window: u32,
     pub(crate) shutdown_grace: Duration,
     pub(crate) refusal_log_interval: Duration,
 }
 
 impl Config {
+    /// See [`ServerBuilder::request_memory_bound`].
+    pub(crate) fn request_memory_bound(&self, body_limit: usize) -> u64 {
+        let bytes = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        let (body, head, hard) = (
+            bytes(body_limit),
+            bytes(self.max_header_bytes),
+            bytes(self.hard_head_limit()),
+        );
+        let http1 = body.saturating_add(hard.saturating_mul(2));
+        let streams = u64::from(self.max_concurrent_streams);
+        let http2 = u64::from(self.http2_connection_window)
+            .saturating_add(streams.saturating_mul(body.saturating_add(head)))
+            .saturating_add(hard);
+        let worst = match self.mode {
+            Mode::Tls(_) => http1.max(http2),
+            Mode::Terminator(_) => http1,
+        };
+        bytes(self.max_connections).saturating_mul(worst)
+    }
+
     /// The size past which hyper itself refuses a request head (a bare `431`, no JSON): four
     /// times [`max_header_bytes`](ServerBuilder::max_header_bytes), at least 64 KiB. It also
     /// bounds each HTTP/1.1 connection's read buffer.
@@ -109,6 +131,20 @@ pub const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 32;
 /// The default of [`ServerBuilder::max_header_bytes`]: 16 KiB. NUGU's requests carry a few
 /// hundred bytes of headers.
 pub const DEFAULT_MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// The default of [`ServerBuilder::http2_stream_window`]: 64 KiB, the default body limit, so that
+/// a whole NUGU request body (a few KB) flows without waiting for the server.
+pub const DEFAULT_HTTP2_STREAM_WINDOW: u32 = 64 * 1024;
+
+/// The default of [`ServerBuilder::http2_connection_window`]: 256 KiB, room for many NUGU
+/// requests at once (hyper's own default, 1 MiB, would let every connection park four times more).
+pub const DEFAULT_HTTP2_CONNECTION_WINDOW: u32 = 256 * 1024;
+
+/// HTTP/2's initial connection window, which a server can raise but not lower.
+const HTTP2_MIN_CONNECTION_WINDOW: u32 = 65_535;
+
+/// HTTP/2's largest window.
+const HTTP2_MAX_WINDOW: u32 = (1 << 31) - 1;
 
 /// The server's settings after the transport is chosen; [`bind`](Self::bind) ends it.
 ///
@@ -154,6 +190,8 @@ impl ServerBuilder {
                 max_connections: 1024,
                 max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
                 max_concurrent_streams: DEFAULT_MAX_CONCURRENT_STREAMS,
+                http2_stream_window: DEFAULT_HTTP2_STREAM_WINDOW,
+                http2_connection_window: DEFAULT_HTTP2_CONNECTION_WINDOW,
                 shutdown_grace: Duration::from_secs(30),
                 refusal_log_interval: Duration::from_secs(10),
             },
@@ -251,13 +289,70 @@ impl ServerBuilder {
 
     /// At most this many requests at once on one HTTP/2 connection (default
     /// [`DEFAULT_MAX_CONCURRENT_STREAMS`], 32; at least 1), announced to the client, which
-    /// queues the rest. Each request in flight may hold a body up to the layer's limit, so this
-    /// times [`max_connections`](Self::max_connections) times the body limit bounds what
-    /// clients can make the server buffer (hyper's own default, 200, would allow six times
-    /// more).
+    /// queues the rest. Each request in flight may hold a body up to the layer's limit and its
+    /// head, so this is a factor of [`request_memory_bound`](Self::request_memory_bound)
+    /// (hyper's own default, 200, would allow six times more).
     pub fn max_concurrent_streams(mut self, max: u32) -> Self {
         self.config.max_concurrent_streams = max.max(1);
         self
+    }
+
+    /// HTTP/2: how many bytes of one request's body a client may send before the server has
+    /// read them (the stream's flow-control window; default [`DEFAULT_HTTP2_STREAM_WINDOW`],
+    /// 64 KiB; between 1 and 2^31 - 1). Data that the service has not read yet is held by the
+    /// server, so this and [`http2_connection_window`](Self::http2_connection_window) bound
+    /// what a client can park there; see [`request_memory_bound`](Self::request_memory_bound).
+    pub fn http2_stream_window(mut self, bytes: u32) -> Self {
+        self.config.http2_stream_window = bytes.clamp(1, HTTP2_MAX_WINDOW);
+        self
+    }
+
+    /// HTTP/2: how many bytes of request bodies a client may send on one connection, all its
+    /// requests together, before the server has read them (the connection's flow-control
+    /// window; default [`DEFAULT_HTTP2_CONNECTION_WINDOW`], 256 KiB; between 65 535, the
+    /// protocol's initial window, and 2^31 - 1).
+    pub fn http2_connection_window(mut self, bytes: u32) -> Self {
+        self.config.http2_connection_window =
+            bytes.clamp(HTTP2_MIN_CONNECTION_WINDOW, HTTP2_MAX_WINDOW);
+        self
+    }
+
+    /// The most request data, in bytes, that clients can make this server hold at once, with
+    /// a service that reads each request body up to `body_limit` bytes (the layer's
+    /// [`body_limit`](crate::PrivatePlayLayer::body_limit)) and keeps it while it runs:
+    /// `max_connections` times the worst connection.
+    ///
+    /// * An HTTP/2 connection: its connection window (data received, not yet read by the
+    ///   service), plus, for each of `max_concurrent_streams` requests, the body read so far
+    ///   (`body_limit`) and the request head (`max_header_bytes`; a larger head is refused when
+    ///   it arrives), plus one header block still arriving (up to hyper's head limit, four
+    ///   times `max_header_bytes`, at least 64 KiB).
+    /// * An HTTP/1.1 connection: its body (`body_limit`) plus hyper's read buffer, which holds
+    ///   at most the head limit and may be allocated up to twice that.
+    ///
+    /// Behind a TLS terminator only HTTP/1.1 is spoken. Not counted: the service's responses
+    /// (reset after [`send_timeout`](Self::send_timeout) without progress), and what each
+    /// connection costs whatever it sends (TLS and HTTP state, about 60 KiB in the soak of
+    /// `SECURITY.md`).
+    ///
+    /// ```
+    /// use nugu_proxy::server::{Server, TlsConfig};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])?;
+    /// # let tls = TlsConfig::from_pem(cert.cert.pem().as_bytes(), cert.signing_key.serialize_pem().as_bytes())?;
+    /// let builder = Server::builder().tls(tls);
+    /// // At the defaults, with the layer's default body limit: about 2.8 GiB.
+    /// let bound = builder.request_memory_bound(nugu_proxy::layer::DEFAULT_BODY_LIMIT);
+    /// assert_eq!(bound, 1024 * (256 + 32 * (64 + 16) + 64) * 1024);
+    /// // Fit it to the host: fewer connections, fewer streams each.
+    /// let builder = builder.max_connections(256).max_concurrent_streams(4);
+    /// assert!(builder.request_memory_bound(64 * 1024) < 200 * 1024 * 1024);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn request_memory_bound(&self, body_limit: usize) -> u64 {
+        self.config.request_memory_bound(body_limit)
     }
 
     /// After the shutdown signal, how long in-flight requests may take to finish before the
@@ -318,6 +413,8 @@ impl fmt::Debug for ServerBuilder {
             .field("max_connections", &c.max_connections)
             .field("max_header_bytes", &c.max_header_bytes)
             .field("max_concurrent_streams", &c.max_concurrent_streams)
+            .field("http2_stream_window", &c.http2_stream_window)
+            .field("http2_connection_window", &c.http2_connection_window)
             .field("shutdown_grace", &c.shutdown_grace)
             .field("refusal_log_interval", &c.refusal_log_interval)
             .finish_non_exhaustive()

@@ -74,7 +74,8 @@ mod tls;
 
 pub use addr::{parse_listen_addr, PublicUrl, TrustedProxies};
 pub use builder::{
-    ChooseTransport, ServerBuilder, DEFAULT_MAX_CONCURRENT_STREAMS, DEFAULT_MAX_HEADER_BYTES,
+    ChooseTransport, ServerBuilder, DEFAULT_HTTP2_CONNECTION_WINDOW, DEFAULT_HTTP2_STREAM_WINDOW,
+    DEFAULT_MAX_CONCURRENT_STREAMS, DEFAULT_MAX_HEADER_BYTES,
 };
 pub use error::{PemKind, StartupError};
 pub use pipeline::{BoxError, ProxyService};

@@ -60,10 +60,15 @@ impl Http {
             .timer(TokioTimer::new())
             .header_read_timeout(config.header_read_timeout)
             .max_buf_size(hard_limit);
+        // Every limit on what a client can make the server hold is set here, not left to
+        // hyper's defaults (see `ServerBuilder::request_memory_bound`).
         base.http2()
             .timer(TokioTimer::new())
             .max_header_list_size(u32::try_from(hard_limit).unwrap_or(u32::MAX))
             .max_concurrent_streams(config.max_concurrent_streams)
+            .initial_stream_window_size(config.http2_stream_window)
+            .initial_connection_window_size(config.http2_connection_window)
+            .adaptive_window(false)
             .keep_alive_interval(Some(Duration::from_secs(30)))
             .keep_alive_timeout(Duration::from_secs(10));
         // The version is fixed per connection (by ALPN, or HTTP/1.1 behind a terminator), so
