@@ -1,10 +1,11 @@
 //! Hostile input: every case gets its documented status and a JSON error, never reaches the
 //! handler when refused, and leaves the server serving the next request.
 
+use std::convert::Infallible;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::Request;
+use http::{Request, Response};
 use http_body_util::Full;
 use hyper_util::rt::TokioIo;
 use nugu_proxy::server::Server;
@@ -917,7 +918,7 @@ async fn refusals_before_authentication_are_logged_as_periodic_summaries() {
     // requests without X-Forwarded-Proto get 403, and a slow service's requests 504.
     let slow = tower::service_fn(|_req: Request<hyper::body::Incoming>| async {
         tokio::time::sleep(Duration::from_secs(30)).await;
-        Ok::<_, std::convert::Infallible>(http::Response::new(Full::<Bytes>::default()))
+        Ok::<_, Infallible>(Response::new(Full::<Bytes>::default()))
     });
     let builder = Server::builder()
         .behind_tls_terminator(
@@ -995,4 +996,104 @@ async fn refusals_before_authentication_are_logged_as_periodic_summaries() {
             assert!(!line.contains(forbidden), "{forbidden} in {line}");
         }
     }
+}
+
+#[tokio::test]
+async fn an_http2_client_that_never_reads_cannot_hold_the_only_slot() {
+    let cert = cert();
+    let calls = Calls::default();
+    let builder = builder(&cert)
+        .max_connections(1)
+        .idle_timeout(Duration::from_millis(200))
+        .send_timeout(Duration::from_millis(500))
+        .shutdown_grace(Duration::from_secs(600));
+    let server = start(builder, play(&calls)).await;
+
+    // A window of 0: not one byte of the body can be sent, and the response keeps its request
+    // in flight, so the idle timeout does not apply. The response is reset after the send
+    // timeout and the connection closed (it has nothing else in flight: no grace is needed).
+    let (response, connection) = h2_client_that_never_reads(server.addr, &cert.der, 0).await;
+    // Generous against a loaded machine; without the send timeout this never happens.
+    let bound = Duration::from_secs(10);
+    assert_served_within(server.addr, &cert.der, bound).await;
+    let ended = tokio::time::timeout(bound, connection).await;
+    assert!(ended.is_ok(), "the server closed the connection");
+    drop(response);
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn an_http1_client_that_never_reads_cannot_hold_the_only_slot() {
+    let cert = cert();
+    // An endless response body: once the TCP buffers are full, hyper takes no more of it.
+    let endless = tower::service_fn(|_req: Request<hyper::body::Incoming>| async {
+        let chunks = futures_util::stream::repeat_with(|| {
+            Ok::<_, Infallible>(http_body::Frame::data(Bytes::from(vec![b'x'; 64 * 1024])))
+        });
+        Ok::<_, Infallible>(Response::new(http_body_util::StreamBody::new(chunks)))
+    });
+    let builder = builder(&cert)
+        .max_connections(1)
+        .header_read_timeout(Duration::from_secs(600))
+        .idle_timeout(Duration::from_secs(600))
+        .send_timeout(Duration::from_millis(500))
+        .shutdown_grace(Duration::from_secs(600));
+    let server = start(builder, endless).await;
+    let mut reader = tls_connect(server.addr, &cert.der, &[b"http/1.1"]).await;
+    reader
+        .write_all(b"GET /nugu/endless HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    // Never reads: the server fills the socket buffers, stalls, and closes the connection.
+    assert_served_within(server.addr, &cert.der, Duration::from_secs(10)).await;
+    drop(reader);
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn a_connection_is_closed_at_most_the_shutdown_grace_after_its_goaway() {
+    let cert = cert();
+    let calls = Calls::default();
+    let builder = builder(&cert)
+        .max_connections(1)
+        .idle_timeout(Duration::from_millis(200))
+        .send_timeout(Duration::from_secs(600))
+        .shutdown_grace(Duration::from_millis(500));
+    let server = start(builder, play(&calls)).await;
+
+    // A window of 1 byte: hyper hands the whole 2-byte body `OK` to h2, whose buffer keeps the
+    // second byte, so the response is done for the server but the stream stays open. The idle
+    // timeout sends GOAWAY, which waits for that stream; the grace ends the wait.
+    let (response, connection) = h2_client_that_never_reads(server.addr, &cert.der, 1).await;
+    let bound = Duration::from_secs(10);
+    assert_served_within(server.addr, &cert.der, bound).await;
+    let ended = tokio::time::timeout(bound, connection).await;
+    assert!(ended.is_ok(), "the server closed the connection");
+    drop(response);
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn clients_that_never_read_cannot_lock_everyone_out() {
+    const SLOTS: usize = 4;
+    let cert = cert();
+    let calls = Calls::default();
+    // The review's attack at test scale: every connection slot taken by an HTTP/2 client with
+    // a window of 0 that asked for the health check and answers PINGs. The server's defaults
+    // are kept but for the slots and the send timeout.
+    let builder = builder(&cert)
+        .max_connections(SLOTS)
+        .send_timeout(Duration::from_millis(500));
+    let server = start(builder, play(&calls)).await;
+    let mut holders = Vec::new();
+    for _ in 0..SLOTS {
+        holders.push(h2_client_that_never_reads(server.addr, &cert.der, 0).await);
+    }
+    assert_served_within(server.addr, &cert.der, Duration::from_secs(10)).await;
+    for (_response, connection) in holders {
+        let ended = tokio::time::timeout(Duration::from_secs(10), connection).await;
+        assert!(ended.is_ok(), "the server closed every holder's connection");
+    }
+    assert_still_serving(server.addr, &cert.der).await;
+    server.shut_down().await;
 }

@@ -466,3 +466,55 @@ pub fn capture_logs(level: tracing::Level) -> (Logs, tracing::subscriber::Defaul
         .finish();
     (logs, tracing::subscriber::set_default(subscriber))
 }
+
+/// An HTTP/2 client that asks `GET /health` with a stream window of `window` bytes, answers
+/// PINGs (h2 does, while the connection task runs) and never reads its response, so never
+/// opens its window. Returns once the response head has arrived, with the task driving the
+/// connection, which ends when the server closes it.
+pub async fn h2_client_that_never_reads(
+    addr: SocketAddr,
+    der: &CertificateDer<'static>,
+    window: u32,
+) -> (
+    http::Response<h2::RecvStream>,
+    tokio::task::JoinHandle<Result<(), h2::Error>>,
+) {
+    let stream = tls_connect(addr, der, &[b"h2"]).await;
+    let (client, connection) = h2::client::Builder::new()
+        .initial_window_size(window)
+        .handshake::<_, Bytes>(stream)
+        .await
+        .unwrap();
+    let connection = tokio::spawn(connection);
+    let mut client = client.ready().await.unwrap();
+    let request = Request::get("https://localhost/nugu/health")
+        .body(())
+        .unwrap();
+    let (response, _) = client.send_request(request, true).unwrap();
+    let response = tokio::time::timeout(Duration::from_secs(5), response)
+        .await
+        .expect("the response head came (it needs no window)")
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    (response, connection)
+}
+
+/// While clients hold connection slots, a fresh connection is served (its health check) within
+/// `bound`.
+pub async fn assert_served_within(
+    addr: SocketAddr,
+    der: &CertificateDer<'static>,
+    bound: Duration,
+) {
+    let health = tokio::time::timeout(bound, async {
+        let mut client = h1_client(addr, der).await;
+        let request = Request::get("/nugu/health")
+            .header("host", "localhost")
+            .body(Full::default())
+            .unwrap();
+        send(&mut client, request).await
+    })
+    .await
+    .expect("a client was served while others held the connection slots");
+    assert_eq!(health.status, 200);
+}
