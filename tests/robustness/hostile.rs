@@ -998,28 +998,42 @@ async fn refusals_before_authentication_are_logged_as_periodic_summaries() {
     }
 }
 
-#[tokio::test]
-async fn an_http2_client_that_never_reads_cannot_hold_the_only_slot() {
+/// With the only connection slot held by an HTTP/2 client with a window of `window` bytes that
+/// never reads, another client is served, and the holder's connection closed, within 10 s
+/// (generous against a loaded machine; without the bounds it never happens).
+async fn assert_never_reading_h2_client_is_closed(
+    window: u32,
+    send_timeout: Duration,
+    shutdown_grace: Duration,
+) {
     let cert = cert();
     let calls = Calls::default();
     let builder = builder(&cert)
         .max_connections(1)
         .idle_timeout(Duration::from_millis(200))
-        .send_timeout(Duration::from_millis(500))
-        .shutdown_grace(Duration::from_secs(600));
+        .send_timeout(send_timeout)
+        .shutdown_grace(shutdown_grace);
     let server = start(builder, play(&calls)).await;
-
-    // A window of 0: not one byte of the body can be sent, and the response keeps its request
-    // in flight, so the idle timeout does not apply. The response is reset after the send
-    // timeout and the connection closed (it has nothing else in flight: no grace is needed).
-    let (response, connection) = h2_client_that_never_reads(server.addr, &cert.der, 0).await;
-    // Generous against a loaded machine; without the send timeout this never happens.
+    let (response, connection) = h2_client_that_never_reads(server.addr, &cert.der, window).await;
     let bound = Duration::from_secs(10);
     assert_served_within(server.addr, &cert.der, bound).await;
     let ended = tokio::time::timeout(bound, connection).await;
     assert!(ended.is_ok(), "the server closed the connection");
     drop(response);
     server.shut_down().await;
+}
+
+#[tokio::test]
+async fn an_http2_client_that_never_reads_cannot_hold_the_only_slot() {
+    // A window of 0: not one byte of the body can be sent, and the response keeps its request
+    // in flight, so the idle timeout does not apply. The response is reset after the send
+    // timeout and the connection closed (it has nothing else in flight: no grace is needed).
+    assert_never_reading_h2_client_is_closed(
+        0,
+        Duration::from_millis(500),
+        Duration::from_secs(600),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -1052,25 +1066,15 @@ async fn an_http1_client_that_never_reads_cannot_hold_the_only_slot() {
 
 #[tokio::test]
 async fn a_connection_is_closed_at_most_the_shutdown_grace_after_its_goaway() {
-    let cert = cert();
-    let calls = Calls::default();
-    let builder = builder(&cert)
-        .max_connections(1)
-        .idle_timeout(Duration::from_millis(200))
-        .send_timeout(Duration::from_secs(600))
-        .shutdown_grace(Duration::from_millis(500));
-    let server = start(builder, play(&calls)).await;
-
     // A window of 1 byte: hyper hands the whole 2-byte body `OK` to h2, whose buffer keeps the
     // second byte, so the response is done for the server but the stream stays open. The idle
     // timeout sends GOAWAY, which waits for that stream; the grace ends the wait.
-    let (response, connection) = h2_client_that_never_reads(server.addr, &cert.der, 1).await;
-    let bound = Duration::from_secs(10);
-    assert_served_within(server.addr, &cert.der, bound).await;
-    let ended = tokio::time::timeout(bound, connection).await;
-    assert!(ended.is_ok(), "the server closed the connection");
-    drop(response);
-    server.shut_down().await;
+    assert_never_reading_h2_client_is_closed(
+        1,
+        Duration::from_secs(600),
+        Duration::from_millis(500),
+    )
+    .await;
 }
 
 #[tokio::test]
