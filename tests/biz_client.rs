@@ -1077,3 +1077,88 @@ async fn personal_data_and_tokens_never_show_in_debug_or_errors() {
     }
     assert!(printed.contains("<redacted>"));
 }
+
+/// A server on 127.0.0.1 that records every request it gets: method, headers, body.
+async fn recording_server(
+    answer: impl Fn() -> axum::response::Response + Clone + Send + Sync + 'static,
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::Mutex<Vec<(http::HeaderMap, bytes::Bytes)>>>,
+) {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let app = axum::Router::new().fallback(move |headers: http::HeaderMap, body: bytes::Bytes| {
+        let record = record.clone();
+        let answer = answer.clone();
+        async move {
+            record.lock().unwrap().push((headers, body));
+            answer()
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (addr, seen)
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_host_is_an_error_naming_the_host_and_nothing_follows_it() {
+    use axum::response::IntoResponse;
+    // Another host ("localhost" is not "127.0.0.1" for reqwest's cross-host rule) that would
+    // gladly take the invitation.
+    let (elsewhere, received) = recording_server(|| {
+        (
+            http::StatusCode::CREATED,
+            axum::Json(serde_json::json!({"id": 1})),
+        )
+            .into_response()
+    })
+    .await;
+    for status in [301u16, 302, 307, 308] {
+        let location = format!(
+            "http://localhost:{}/collect?secret=query-value",
+            elsewhere.port()
+        );
+        let (api, _) = recording_server(move || {
+            (
+                http::StatusCode::from_u16(status).unwrap(),
+                [(http::header::LOCATION, location.clone())],
+            )
+                .into_response()
+        })
+        .await;
+        let client = BizClient::builder(PublisherToken::new(TOKEN))
+            .base_url(format!("http://{api}"))
+            .retry(RetryPolicy::none())
+            .build()
+            .unwrap();
+        let err = client.invite(&to_plays(vec![person(1)])).await.unwrap_err();
+        let expected_host = format!("localhost:{}", elsewhere.port());
+        match &err {
+            BizError::Redirect { status: s, host } => {
+                assert_eq!(*s, status);
+                assert_eq!(host.as_deref(), Some(expected_host.as_str()));
+            }
+            other => panic!("{status}: expected a redirect error, got {other:?}"),
+        }
+        assert_eq!(err.status(), Some(status));
+        let shown = format!("{err} {err:?}");
+        assert!(shown.contains(&expected_host), "{shown}");
+        assert!(
+            !shown.contains("query-value") && !shown.contains("/collect"),
+            "{shown}"
+        );
+        // A GET is not followed either.
+        assert!(matches!(
+            client.invitations().await,
+            Err(BizError::Redirect { .. })
+        ));
+    }
+    let received = received.lock().unwrap();
+    assert!(
+        received.is_empty(),
+        "the redirect target received {} request(s), publisher token: {:?}",
+        received.len(),
+        received[0].0.get("publisher-token").is_some()
+    );
+}

@@ -201,6 +201,9 @@ impl BizClientBuilder {
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             .https_only(base.scheme() == "https")
+            // reqwest strips only the standard credential headers on a cross-host redirect:
+            // `Publisher-Token` (and, on 307/308, the body's personal data) would follow.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(BizError::Transport)?;
         Ok(BizClient {
@@ -587,6 +590,12 @@ impl BizClient {
         }
         let response = request.send().await.map_err(|e| self.transport(e))?;
         let status = response.status();
+        if status.is_redirection() {
+            return Err(BizError::Redirect {
+                status: status.as_u16(),
+                host: redirect_host(url, response.headers()),
+            });
+        }
         let body = read_limited(response).await.map_err(|e| match e {
             ReadError::Http(e) => self.transport(e),
             ReadError::TooLarge => BizError::ResponseTooLarge { limit: MAX_BODY },
@@ -623,6 +632,17 @@ impl BizClient {
             BizError::Transport(err)
         }
     }
+}
+
+/// The host a redirect points to (never its path or query, which may carry data).
+fn redirect_host(from: &Url, headers: &reqwest::header::HeaderMap) -> Option<String> {
+    let location = headers.get(reqwest::header::LOCATION)?.to_str().ok()?;
+    let target = from.join(location).ok()?;
+    let host = target.host_str()?;
+    Some(match target.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    })
 }
 
 enum ReadError {

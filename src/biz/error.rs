@@ -179,6 +179,15 @@ pub enum BizError {
         /// The status code.
         status: u16,
     },
+    /// A `3xx` redirect. The client follows none: the publisher token and a request's personal
+    /// data must reach the configured API only. `host` is where the redirect pointed (host and
+    /// port, never the path or query), `None` without a readable `Location`.
+    Redirect {
+        /// The status code.
+        status: u16,
+        /// The target's host (and port, if given).
+        host: Option<String>,
+    },
     /// Any other status the documentation does not list.
     UnexpectedStatus {
         /// The status code.
@@ -229,7 +238,9 @@ impl BizError {
             Self::NotFound => Some(404),
             Self::NotAcceptable => Some(406),
             Self::UnsupportedMediaType => Some(415),
-            Self::Server { status } | Self::UnexpectedStatus { status } => Some(*status),
+            Self::Server { status }
+            | Self::UnexpectedStatus { status }
+            | Self::Redirect { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -270,6 +281,11 @@ impl fmt::Display for BizError {
             Self::UnexpectedStatus { status } => {
                 write!(f, "Biz API answered unexpected status {status}")
             }
+            Self::Redirect { status, host } => write!(
+                f,
+                "Biz API answered a redirect {status} to {}; redirects are not followed",
+                host.as_deref().unwrap_or("an unreadable location")
+            ),
             Self::Timeout(after) => write!(f, "Biz API did not answer within {after:?}"),
             Self::Transport(err) => write!(f, "Biz API connection failed: {err}"),
             Self::Decode { path, reason } => {
