@@ -131,7 +131,7 @@ async fn groups_are_created_listed_paged_updated_and_deleted() {
         names,
         ["Store staff", "Office", "Shop 0", "Shop 1", "Shop 2"]
     );
-    assert!(all[0].created_date_time.as_ref().unwrap().parts().is_some());
+    assert!(all[0].created_date_time.as_ref().unwrap().civil().is_some());
 
     client.delete_group(&other.id).await.unwrap();
     assert!(matches!(
@@ -447,7 +447,7 @@ async fn reinviting_an_email_updates_its_name_and_alias() {
     assert_eq!(user1.name.as_ref().unwrap().expose(), "새이름");
     assert_eq!(user1.alias.as_ref().unwrap().expose(), "E-100");
     assert_eq!(user1.status, Some(InvitationStatus::Enable));
-    assert!(new.created_date.as_ref().unwrap().parts().is_some());
+    assert!(new.created_date.as_ref().unwrap().civil().is_some());
 
     // The accepted user carries the new name and alias to NUGU.
     emulator.accept_invitation("user1@example.com").unwrap();
@@ -525,7 +525,7 @@ async fn users_invited_into_a_group_get_its_plays_and_are_listed() {
         .accepted_date_time
         .as_ref()
         .unwrap()
-        .parts()
+        .civil()
         .is_some());
 
     // A group's plays follow the group; deleting it leaves its users unassigned.

@@ -59,7 +59,11 @@ fn the_documented_user_detail_reads_despite_its_malformed_dates() {
     assert_eq!(user.service_api_allowed_device_count, Some(3));
     let accepted = user.service_accepted_date_time.unwrap();
     assert_eq!(accepted.raw(), "2021-0804T16:34:30.388");
-    assert_eq!(accepted.parts(), None);
+    // The pages' missing dash is read leniently: `YYYY-MMDD` has one meaning.
+    assert_eq!(
+        accepted.civil().unwrap().to_string(),
+        "2021-08-04T16:34:30.388"
+    );
     assert_eq!(user.plays.len(), 1);
     assert_eq!(user.plays[0].play_service_id, "a.b.c");
     assert_eq!(user.plays[0].api_agree_yn, Some(true));
@@ -77,7 +81,11 @@ fn the_documented_user_list_keeps_unknown_enum_values() {
         Some(ApiAgreeType::Other("AGREE".into()))
     );
     assert_eq!(first.auth_type, Some(AuthType::All));
-    assert!(first.accepted_date_time.as_ref().unwrap().parts().is_none());
+    // The pages' `2021-0804T...` reads as the date it means.
+    assert_eq!(
+        first.accepted_date_time.as_ref().unwrap().civil(),
+        second.accepted_date_time.as_ref().unwrap().civil()
+    );
     assert_eq!(
         second.service_type,
         Some(ServiceType::Other("KIOSK".into()))
@@ -86,12 +94,12 @@ fn the_documented_user_list_keeps_unknown_enum_values() {
     assert_eq!(second.auth_type, Some(AuthType::Some));
     assert_eq!(second.group, None);
     assert_eq!(second.alias, None);
-    let parts = second.accepted_date_time.as_ref().unwrap().parts().unwrap();
+    let civil = second.accepted_date_time.as_ref().unwrap().civil().unwrap();
     assert_eq!(
-        (parts.year, parts.month, parts.day, parts.hour),
+        (civil.year(), civil.month(), civil.day(), civil.hour()),
         (2021, 8, 4, 16)
     );
-    assert_eq!(parts.millisecond, 388);
+    assert_eq!(civil.millisecond(), 388);
 }
 
 #[test]
@@ -104,12 +112,16 @@ fn the_documented_group_list_and_invitation_list_read() {
         serde_json::from_value(list["invitations"].clone()).unwrap();
     assert_eq!(invitations[0].id, InvitationId(333));
     assert_eq!(invitations[0].target_play_service_ids.len(), 2);
-    assert!(invitations[0]
-        .created_date
-        .as_ref()
-        .unwrap()
-        .parts()
-        .is_some());
+    // The invitation example is UTC (`Z`): the zone is kept, not dropped.
+    let created = invitations[0].created_date.as_ref().unwrap();
+    assert_eq!(
+        created.offset(),
+        Some(nugu_proxy::biz::jiff::tz::Offset::UTC)
+    );
+    assert_eq!(
+        created.timestamp().unwrap().to_string(),
+        "2017-11-06T06:00:00Z"
+    );
     assert_eq!(
         invitations[0].users[0].status,
         Some(InvitationStatus::Enable)
@@ -120,7 +132,7 @@ fn the_documented_group_list_and_invitation_list_read() {
         .created_date
         .as_ref()
         .unwrap()
-        .parts()
+        .civil()
         .is_none());
     assert_eq!(
         invitations[1].users[0].status,

@@ -55,9 +55,12 @@ pub use client::{
 };
 pub use error::{BizError, ErrorCode};
 pub use model::{
-    ApiAgreeType, AuthType, CancelScope, DateTime, DateTimeParts, EmailEntry, Group, GroupDetail,
-    GroupId, GroupPage, GroupRef, GroupRequest, GroupSummary, Invitation, InvitationId,
-    InvitationRequest, InvitationStatus, InvitationTarget, InvitedUser, Invitee, Sensitive,
-    ServiceType, UpdatedUser, UserDetail, UserId, UserPage, UserPlay, UserSummary, UserUpdate,
+    ApiAgreeType, AuthType, CancelScope, DateTime, EmailEntry, Group, GroupDetail, GroupId,
+    GroupPage, GroupRef, GroupRequest, GroupSummary, Invitation, InvitationId, InvitationRequest,
+    InvitationStatus, InvitationTarget, InvitedUser, Invitee, Sensitive, ServiceType, UpdatedUser,
+    UserDetail, UserId, UserPage, UserPlay, UserSummary, UserUpdate, API_LOCAL_OFFSET,
 };
 pub use paginate::{pages, Page, Paged};
+
+/// The date crate [`DateTime`] reads with, re-exported so its types need no dependency of yours.
+pub use jiff;
