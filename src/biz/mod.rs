@@ -40,8 +40,10 @@
 //! # Ok(()) }
 //! ```
 
+mod callback;
 mod client;
 mod error;
+mod link;
 mod model;
 mod paginate;
 pub mod validate;
@@ -49,15 +51,20 @@ pub mod validate;
 #[cfg(feature = "biz-emulator")]
 pub mod emulator;
 
+pub use callback::{CallbackService, MAX_CALLBACK_BODY};
 pub use client::{
     BizClient, BizClientBuilder, PublisherToken, RetryPolicy, DEFAULT_BASE_URL,
     PUBLISHER_TOKEN_HEADER,
 };
 pub use error::{BizError, ErrorCode};
+pub use link::{AuthRequest, LinkConfirmation, LinkError, LinkPolicy, LinkResultCode};
 pub use model::{
-    ApiAgreeType, AuthType, CancelScope, DateTime, EmailEntry, Group, GroupDetail, GroupId,
-    GroupPage, GroupRef, GroupRequest, GroupSummary, Invitation, InvitationId, InvitationRequest,
-    InvitationStatus, InvitationTarget, InvitedUser, Invitee, Sensitive, ServiceType, UpdatedUser,
+    Announcement, AnnouncementResultCode, ApiAgreeType, AuthType, CancelScope, DateTime,
+    DeviceResult, DeviceResultCode, Display, DisplayType, EmailEntry, Group,
+    GroupAnnouncementResult, GroupDetail, GroupId, GroupPage, GroupRef, GroupRequest, GroupSummary,
+    Invitation, InvitationId, InvitationRequest, InvitationStatus, InvitationTarget, InvitedUser,
+    Invitee, Sensitive, ServiceType, SharedDevice, SharedDeviceAnnouncementResult,
+    SharedDeviceGroup, SharedDeviceResult, Tts, UpdatedUser, UserAnnouncementResult, UserApiToken,
     UserDetail, UserId, UserPage, UserPlay, UserSummary, UserUpdate, API_LOCAL_OFFSET,
 };
 pub use paginate::{pages, Page, Paged};

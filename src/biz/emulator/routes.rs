@@ -13,12 +13,19 @@ use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::state::{RawGroup, RawInvitation, RawUserUpdate, Refusal};
+use super::state::{Delivery, RawGroup, RawInvitation, RawUserUpdate, Refusal};
 use super::{Fault, Shared};
 use crate::biz::client::PUBLISHER_TOKEN_HEADER;
 use crate::biz::model::{EmailList, GroupId, InvitationId, UserId};
 
 type Ctx = AxumState<Arc<Shared>>;
+
+/// NUGU's `callBack` of account linking (not a Biz API path: the publisher posts there
+/// without `Publisher-Token`).
+pub(crate) const LINK_CALLBACK: &str = "/emulator/link/callback";
+
+/// The `errorCode` of a 400 the pages give no code for (an unreadable body or query).
+pub(crate) const INVALID_REQUEST: &str = "INVALID_REQUEST";
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -41,7 +48,21 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/api/v1/enrolledUser/user/{user_id}",
             get(get_user).put(update_user).delete(delete_user),
         )
+        .route(
+            "/api/v2/enrolledUser/user/{token}/announcement",
+            post(announce_to_user),
+        )
+        .route(
+            "/api/v1/enrolledUser/group/{token}/announcement",
+            post(announce_to_group),
+        )
+        .route("/api/v1/sharedDevice/group", get(shared_device_groups))
+        .route(
+            "/api/v1/sharedDevice/group/{token}/announcement",
+            post(announce_to_shared),
+        )
         .layer(middleware::from_fn_with_state(shared.clone(), gate))
+        .route(LINK_CALLBACK, post(link_callback))
         .with_state(shared)
 }
 
@@ -70,33 +91,44 @@ impl IntoResponse for Refusal {
         struct ErrorBody {
             error_code: String,
         }
-        let status = match self {
-            Refusal::Code(code) => {
-                let body = ErrorBody {
-                    error_code: code.as_str().to_owned(),
-                };
-                return (StatusCode::BAD_REQUEST, Json(body)).into_response();
-            }
-            Refusal::BadRequest => StatusCode::BAD_REQUEST,
+        let code = match self {
+            Refusal::Code(code) => code.as_str().to_owned(),
+            Refusal::BadRequest => INVALID_REQUEST.to_owned(),
+            other => return other.status().into_response(),
+        };
+        (
+            StatusCode::BAD_REQUEST,
+            Json(ErrorBody { error_code: code }),
+        )
+            .into_response()
+    }
+}
+
+impl Refusal {
+    fn status(&self) -> StatusCode {
+        match self {
+            Refusal::Code(_) | Refusal::BadRequest => StatusCode::BAD_REQUEST,
             Refusal::NameTaken => StatusCode::UNAUTHORIZED,
             Refusal::NotFound => StatusCode::NOT_FOUND,
             Refusal::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             Refusal::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        };
-        status.into_response()
+        }
     }
 }
 
 type Answer = Result<Response, Refusal>;
 
-/// A JSON body: `415` unless the content type is JSON, `400` (no body) unless it parses.
-fn body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> Result<T, Refusal> {
-    let json = headers
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
-    if !json {
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// A JSON body: `415` unless the content type is JSON, `400` unless it parses.
+fn body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> Result<T, Refusal> {
+    if !is_json(headers) {
         return Err(Refusal::UnsupportedMediaType);
     }
     serde_json::from_slice(bytes).map_err(|_| Refusal::BadRequest)
@@ -221,4 +253,96 @@ async fn update_user(
 async fn delete_user(AxumState(s): Ctx, Path(id): Path<String>) -> Answer {
     s.state().delete_user(&UserId::new(id))?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CallbackQuery {
+    call_back: Option<String>,
+}
+
+/// The announcement routes: the body checked by `announce`, the answer (`status`) at once, the
+/// result posted to `callBack` afterwards. The devices have heard it before the answer.
+fn announced(
+    s: &Shared,
+    status: StatusCode,
+    query: CallbackQuery,
+    headers: &HeaderMap,
+    announce: impl FnOnce(&mut super::state::State) -> Result<Delivery, Refusal>,
+) -> Answer {
+    if !is_json(headers) {
+        return Err(Refusal::UnsupportedMediaType);
+    }
+    let delivery = announce(&mut s.state())?;
+    if let Some(url) = query.call_back.filter(|u| !u.trim().is_empty()) {
+        match delivery {
+            Delivery::User(result) => s.post_later(url, result),
+            Delivery::Group(result) => s.post_later(url, result),
+            Delivery::Shared(result) => s.post_later(url, result),
+        }
+    }
+    Ok(status.into_response())
+}
+
+async fn announce_to_user(
+    AxumState(s): Ctx,
+    Path(token): Path<String>,
+    Query(query): Query<CallbackQuery>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Answer {
+    announced(&s, StatusCode::OK, query, &headers, |state| {
+        state.announce_to_user(&token, &bytes)
+    })
+}
+
+async fn announce_to_group(
+    AxumState(s): Ctx,
+    Path(token): Path<String>,
+    Query(query): Query<CallbackQuery>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Answer {
+    announced(&s, StatusCode::ACCEPTED, query, &headers, |state| {
+        state.announce_to_group(&token, &bytes)
+    })
+}
+
+async fn announce_to_shared(
+    AxumState(s): Ctx,
+    Path(token): Path<String>,
+    Query(query): Query<CallbackQuery>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Answer {
+    announced(&s, StatusCode::ACCEPTED, query, &headers, |state| {
+        state.announce_to_shared(&token, &bytes)
+    })
+}
+
+async fn shared_device_groups(AxumState(s): Ctx) -> Answer {
+    ok(StatusCode::OK, s.state().shared_groups())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LinkQuery {
+    status: Option<String>,
+    user_api_token: Option<String>,
+    confirm_url: Option<String>,
+}
+
+/// The publisher posts the token it made: `status`, `userApiToken`, `confirmUrl?` (query).
+async fn link_callback(AxumState(s): Ctx, Query(query): Query<LinkQuery>) -> Answer {
+    let present = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+    let (Some(status), Some(token)) = (present(query.status), present(query.user_api_token)) else {
+        return Err(Refusal::BadRequest);
+    };
+    if s.state()
+        .link_posted(&status, token, present(query.confirm_url))
+    {
+        Ok(StatusCode::OK.into_response())
+    } else {
+        Err(Refusal::NotFound)
+    }
 }

@@ -9,6 +9,7 @@
 /// backend-proxy request, open to values NUGU adds later.
 pub use crate::ServiceType;
 
+mod announcement;
 mod answer;
 mod date;
 mod enums;
@@ -17,6 +18,12 @@ mod lenient;
 mod request;
 mod sensitive;
 
+pub(crate) use announcement::SharedDeviceGroupList;
+pub use announcement::{
+    Announcement, AnnouncementResultCode, DeviceResult, DeviceResultCode, Display, DisplayType,
+    GroupAnnouncementResult, SharedDevice, SharedDeviceAnnouncementResult, SharedDeviceGroup,
+    SharedDeviceResult, Tts, UserAnnouncementResult, UserApiToken,
+};
 pub(crate) use answer::{Created, InvitationList};
 pub use answer::{
     Group, GroupDetail, GroupPage, GroupRef, GroupSummary, Invitation, InvitedUser, UpdatedUser,
