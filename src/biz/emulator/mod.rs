@@ -9,6 +9,31 @@
 //! ([`Emulator::accept_invitation`], [`Emulator::revoke`]) and NUGU
 //! ([`Emulator::private_play_profile`]: the `profile.privatePlay` of the user's requests).
 //!
+//! For the full edition it plays NUGU's side of account linking
+//! ([`Emulator::accept_and_link`]: it calls the publisher's authentication URL, receives the
+//! token at its `callBack`, answers `CONFLICT` for a token another email has, posts the
+//! confirmation) and of announcements: it checks them as the API does (`V1ANN...`), plays them on
+//! the users' devices ([`Emulator::add_device`], [`DeviceState`]) or a shared-device group's
+//! ([`Emulator::add_shared_device_group`]), records what each device heard
+//! ([`Emulator::heard`]), and posts the result to `callBack` (`NOT_AGREE` for a user who refused
+//! Biz API messages, [`Emulator::set_api_agreement`]).
+//!
+//! Where the pages are terse or leave something open, the emulator reads them so:
+//! - "get user": "사용자 초대 유형이 X일 경우 Y" ("when the invitation type is X: Y") gives the
+//!   value for that type. A `SERVICE` user's `token` and `plays[].token` are the user's token
+//!   (the one linked, or one the emulator made when accepted without linking), each play repeats
+//!   the user's consent, device count and acceptance date; a `PLAY` user's tokens are `null`,
+//!   consents `N`, counts 0. The device count is the number of the user's devices while they
+//!   agree to Biz API messages.
+//! - The user list's `apiAgreeType` is `ALL` exactly when the detail's `serviceApiAgreeYn` is
+//!   `Y`, else `NONE`; `authType` is `ALL` for a linked user, else `NONE`.
+//! - Every 400 carries `{"errorCode": ...}`; for an unreadable body, which the pages give no
+//!   code for (but announcements: `V1ANN001`), the code is `INVALID_REQUEST`.
+//! - Announcements are checked in the order of the pages' code table, then the play
+//!   (`V1ANN301`), then the target (404). `display.type` compares without case (the pages'
+//!   example writes `imageText2`). The `callBack` port rule (80/443) is the client's to check:
+//!   the emulator posts to any port, as tests listen on free ones.
+//!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
