@@ -34,8 +34,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use reqwest::Url;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
+use super::model::enums::open_enum;
 use super::model::{Sensitive, UserApiToken};
 
 /// Which `callBack` addresses an authentication request may carry: `https` on the hosts the
@@ -240,41 +241,13 @@ pub struct LinkConfirmation {
     pub result_code: LinkResultCode,
 }
 
-/// The outcome of a link (`resultCode` of the confirmation).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum LinkResultCode {
-    /// `OK`: the user is created; the token addresses them from now on.
-    Ok,
-    /// `CONFLICT`: another Biz user already has this token; the link did not happen.
-    Conflict,
-    /// A code this version of the crate does not know, kept verbatim.
-    Other(String),
-}
-
-impl LinkResultCode {
-    /// The code as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Ok => "OK",
-            Self::Conflict => "CONFLICT",
-            Self::Other(code) => code,
-        }
-    }
-}
-
-impl Serialize for LinkResultCode {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for LinkResultCode {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(match String::deserialize(deserializer)?.as_str() {
-            "OK" => Self::Ok,
-            "CONFLICT" => Self::Conflict,
-            other => Self::Other(other.to_owned()),
-        })
+open_enum! {
+    /// The outcome of a link (`resultCode` of the confirmation).
+    LinkResultCode {
+        /// `OK`: the user is created; the token addresses them from now on.
+        Ok = "OK",
+        /// `CONFLICT`: another Biz user already has this token; the link did not happen.
+        Conflict = "CONFLICT",
     }
 }
 

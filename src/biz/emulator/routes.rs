@@ -50,16 +50,16 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         )
         .route(
             "/api/v2/enrolledUser/user/{token}/announcement",
-            post(announce_to_user),
+            post(|s, p, q, h, b| announce(Audience::User, s, p, q, h, b)),
         )
         .route(
             "/api/v1/enrolledUser/group/{token}/announcement",
-            post(announce_to_group),
+            post(|s, p, q, h, b| announce(Audience::Group, s, p, q, h, b)),
         )
         .route("/api/v1/sharedDevice/group", get(shared_device_groups))
         .route(
             "/api/v1/sharedDevice/group/{token}/announcement",
-            post(announce_to_shared),
+            post(|s, p, q, h, b| announce(Audience::SharedDevices, s, p, q, h, b)),
         )
         .layer(middleware::from_fn_with_state(shared.clone(), gate))
         .route(LINK_CALLBACK, post(link_callback))
@@ -261,19 +261,44 @@ struct CallbackQuery {
     call_back: Option<String>,
 }
 
-/// The announcement routes: the body checked by `announce`, the answer (`status`) at once, the
-/// result posted to `callBack` afterwards. The devices have heard it before the answer.
-fn announced(
-    s: &Shared,
-    status: StatusCode,
-    query: CallbackQuery,
-    headers: &HeaderMap,
-    announce: impl FnOnce(&mut super::state::State) -> Result<Delivery, Refusal>,
+/// Whom an announcement route addresses by the token in its path.
+#[derive(Clone, Copy)]
+enum Audience {
+    /// `/api/v2/enrolledUser/user/{userApiToken}/announcement`: answers 200.
+    User,
+    /// `/api/v1/enrolledUser/group/{groupApiToken}/announcement`: answers 202.
+    Group,
+    /// `/api/v1/sharedDevice/group/{groupApiToken}/announcement`: answers 202.
+    SharedDevices,
+}
+
+/// An announcement route: the body checked, the devices played (they have heard it before the
+/// answer), the answer at once, the result posted to `callBack` afterwards.
+async fn announce(
+    audience: Audience,
+    AxumState(s): Ctx,
+    Path(token): Path<String>,
+    Query(query): Query<CallbackQuery>,
+    headers: HeaderMap,
+    bytes: Bytes,
 ) -> Answer {
-    if !is_json(headers) {
+    if !is_json(&headers) {
         return Err(Refusal::UnsupportedMediaType);
     }
-    let delivery = announce(&mut s.state())?;
+    let (status, delivery) = {
+        let mut state = s.state();
+        match audience {
+            Audience::User => (StatusCode::OK, state.announce_to_user(&token, &bytes)?),
+            Audience::Group => (
+                StatusCode::ACCEPTED,
+                state.announce_to_group(&token, &bytes)?,
+            ),
+            Audience::SharedDevices => (
+                StatusCode::ACCEPTED,
+                state.announce_to_shared(&token, &bytes)?,
+            ),
+        }
+    };
     if let Some(url) = query.call_back.filter(|u| !u.trim().is_empty()) {
         match delivery {
             Delivery::User(result) => s.post_later(url, result),
@@ -282,42 +307,6 @@ fn announced(
         }
     }
     Ok(status.into_response())
-}
-
-async fn announce_to_user(
-    AxumState(s): Ctx,
-    Path(token): Path<String>,
-    Query(query): Query<CallbackQuery>,
-    headers: HeaderMap,
-    bytes: Bytes,
-) -> Answer {
-    announced(&s, StatusCode::OK, query, &headers, |state| {
-        state.announce_to_user(&token, &bytes)
-    })
-}
-
-async fn announce_to_group(
-    AxumState(s): Ctx,
-    Path(token): Path<String>,
-    Query(query): Query<CallbackQuery>,
-    headers: HeaderMap,
-    bytes: Bytes,
-) -> Answer {
-    announced(&s, StatusCode::ACCEPTED, query, &headers, |state| {
-        state.announce_to_group(&token, &bytes)
-    })
-}
-
-async fn announce_to_shared(
-    AxumState(s): Ctx,
-    Path(token): Path<String>,
-    Query(query): Query<CallbackQuery>,
-    headers: HeaderMap,
-    bytes: Bytes,
-) -> Answer {
-    announced(&s, StatusCode::ACCEPTED, query, &headers, |state| {
-        state.announce_to_shared(&token, &bytes)
-    })
 }
 
 async fn shared_device_groups(AxumState(s): Ctx) -> Answer {

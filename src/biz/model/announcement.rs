@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::enums::open_enum;
 use super::ids::UserId;
 use super::lenient::null_as_default;
 use super::sensitive::Sensitive;
@@ -297,52 +298,7 @@ mod number_text {
     }
 }
 
-macro_rules! result_code {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $wire:literal,)* }) => {
-        $(#[$doc])*
-        ///
-        /// A code the pages do not list is kept in `Other`.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($(#[$vdoc])* $variant,)*
-            /// A code this version of the crate does not know, kept verbatim.
-            Other(String),
-        }
-
-        impl $name {
-            /// The code as it appears on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $(Self::$variant => $wire,)*
-                    Self::Other(value) => value,
-                }
-            }
-        }
-
-        impl From<&str> for $name {
-            fn from(value: &str) -> Self {
-                match value {
-                    $($wire => Self::$variant,)*
-                    other => Self::Other(other.to_owned()),
-                }
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                Ok(Self::from(String::deserialize(deserializer)?.as_str()))
-            }
-        }
-    };
-}
-
-result_code! {
+open_enum! {
     /// The outcome of an announcement for one user (`resultCode`).
     AnnouncementResultCode {
         /// `OK`: every target device played it.
@@ -358,7 +314,7 @@ result_code! {
     }
 }
 
-result_code! {
+open_enum! {
     /// The outcome of an announcement on one device (`deviceResults[].code`, and the shared
     /// devices' `resultCode`).
     DeviceResultCode {

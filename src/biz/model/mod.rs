@@ -12,7 +12,7 @@ pub use crate::ServiceType;
 mod announcement;
 mod answer;
 mod date;
-mod enums;
+pub(crate) mod enums;
 mod ids;
 mod lenient;
 mod request;
