@@ -1164,3 +1164,33 @@ async fn a_redirect_to_another_host_is_an_error_naming_the_host_and_nothing_foll
         received[0].0.get("publisher-token").is_some()
     );
 }
+
+#[tokio::test]
+async fn every_400_of_the_emulator_carries_an_error_code() {
+    let (emulator, _) = setup().await;
+    let http = reqwest::Client::new();
+    let base = emulator.base_url();
+    let requests = [
+        http.get(format!("{base}/api/v1/enrolledUser/user?page=0")),
+        http.get(format!("{base}/api/v1/enrolledUser/user?page=1&page=2")),
+        http.get(format!("{base}/api/v1/enrolledUser/group?pageSize=many")),
+        http.post(format!("{base}/api/v1/enrolledUser/group"))
+            .header("content-type", "application/json")
+            .body("{\"name\": "),
+        http.post(format!(
+            "{base}/api/v2/enrolledUser/user/t/announcement?callBack=a&callBack=b"
+        ))
+        .header("content-type", "application/json")
+        .body("{}"),
+        // NUGU's callBack of account linking, without the token.
+        http.post(format!("{base}/emulator/link/callback?status=s")),
+    ];
+    for request in requests {
+        let request = request.header("Publisher-Token", TOKEN).build().unwrap();
+        let shown = request.url().to_string();
+        let response = http.execute(request).await.unwrap();
+        assert_eq!(response.status(), 400, "{shown}");
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        assert!(body["errorCode"].is_string(), "{shown}: {body}");
+    }
+}

@@ -4,7 +4,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, Request, State as AxumState};
+use axum::extract::{FromRequestParts, Path, Query, Request, State as AxumState};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -118,6 +119,35 @@ impl Refusal {
 
 type Answer = Result<Response, Refusal>;
 
+/// A query string whose refusal (a repeated or unreadable parameter) is a 400 with an
+/// `errorCode`, like every other 400 (axum's own is plain text).
+struct Q<T>(T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Q<T> {
+    type Rejection = Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Refusal> {
+        let Query(value) = Query::<T>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Refusal::BadRequest)?;
+        Ok(Self(value))
+    }
+}
+
+/// A path parameter, refused the same way (a segment that is not UTF-8 once decoded).
+struct P(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for P {
+    type Rejection = Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Refusal> {
+        let Path(value) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Refusal::BadRequest)?;
+        Ok(Self(value))
+    }
+}
+
 fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
@@ -168,12 +198,7 @@ async fn create_group(AxumState(s): Ctx, headers: HeaderMap, bytes: Bytes) -> An
     ok(StatusCode::CREATED, s.state().create_group(raw, now)?)
 }
 
-async fn update_group(
-    AxumState(s): Ctx,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    bytes: Bytes,
-) -> Answer {
+async fn update_group(AxumState(s): Ctx, P(id): P, headers: HeaderMap, bytes: Bytes) -> Answer {
     let raw: RawGroup = body(&headers, &bytes)?;
     ok(
         StatusCode::OK,
@@ -181,17 +206,17 @@ async fn update_group(
     )
 }
 
-async fn delete_group(AxumState(s): Ctx, Path(id): Path<String>) -> Answer {
+async fn delete_group(AxumState(s): Ctx, P(id): P) -> Answer {
     s.state().delete_group(&GroupId::new(id))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn list_groups(AxumState(s): Ctx, Query(paging): Query<Paging>) -> Answer {
+async fn list_groups(AxumState(s): Ctx, Q(paging): Q<Paging>) -> Answer {
     let (page, size) = paging.read()?;
     ok(StatusCode::OK, s.state().list_groups(page, size))
 }
 
-async fn get_group(AxumState(s): Ctx, Path(id): Path<String>) -> Answer {
+async fn get_group(AxumState(s): Ctx, P(id): P) -> Answer {
     let id = (id != "unmappedUser").then(|| GroupId::new(id));
     ok(StatusCode::OK, s.state().group(id.as_ref())?)
 }
@@ -209,7 +234,7 @@ async fn list_invitations(AxumState(s): Ctx) -> Answer {
 
 async fn cancel_invitation(
     AxumState(s): Ctx,
-    Path(id): Path<String>,
+    P(id): P,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Answer {
@@ -227,21 +252,16 @@ async fn cancel_invitation(
     ok(StatusCode::OK, s.state().cancel(InvitationId(id), &emails)?)
 }
 
-async fn list_users(AxumState(s): Ctx, Query(paging): Query<Paging>) -> Answer {
+async fn list_users(AxumState(s): Ctx, Q(paging): Q<Paging>) -> Answer {
     let (page, size) = paging.read()?;
     ok(StatusCode::OK, s.state().list_users(page, size))
 }
 
-async fn get_user(AxumState(s): Ctx, Path(id): Path<String>) -> Answer {
+async fn get_user(AxumState(s): Ctx, P(id): P) -> Answer {
     ok(StatusCode::OK, s.state().user(&UserId::new(id))?)
 }
 
-async fn update_user(
-    AxumState(s): Ctx,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    bytes: Bytes,
-) -> Answer {
+async fn update_user(AxumState(s): Ctx, P(id): P, headers: HeaderMap, bytes: Bytes) -> Answer {
     let raw: RawUserUpdate = body(&headers, &bytes)?;
     let now = s.now();
     ok(
@@ -250,7 +270,7 @@ async fn update_user(
     )
 }
 
-async fn delete_user(AxumState(s): Ctx, Path(id): Path<String>) -> Answer {
+async fn delete_user(AxumState(s): Ctx, P(id): P) -> Answer {
     s.state().delete_user(&UserId::new(id))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -277,8 +297,8 @@ enum Audience {
 async fn announce(
     audience: Audience,
     AxumState(s): Ctx,
-    Path(token): Path<String>,
-    Query(query): Query<CallbackQuery>,
+    P(token): P,
+    Q(query): Q<CallbackQuery>,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Answer {
@@ -322,7 +342,7 @@ struct LinkQuery {
 }
 
 /// The publisher posts the token it made: `status`, `userApiToken`, `confirmUrl?` (query).
-async fn link_callback(AxumState(s): Ctx, Query(query): Query<LinkQuery>) -> Answer {
+async fn link_callback(AxumState(s): Ctx, Q(query): Q<LinkQuery>) -> Answer {
     let present = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
     let (Some(status), Some(token)) = (present(query.status), present(query.user_api_token)) else {
         return Err(Refusal::BadRequest);
