@@ -106,7 +106,15 @@ impl Announcement {
 
 /// The spoken part: `{text, speed, pause1, pause2}`. The API sends the numbers as strings;
 /// unset ones take the API's defaults (speed 100, pause1 600 ms, pause2 300 ms).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// A reminder often names its user, so `Debug` shows the text's length, not the text.
+///
+/// ```
+/// use nugu_proxy::biz::Tts;
+/// let tts = Tts::new("홍길동님, 체크인하세요").speed(95);
+/// assert_eq!(format!("{tts:?}"), "Tts { text: <12 chars>, speed: Some(95), pause1: None, pause2: None }");
+/// ```
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tts {
     /// The sentence(s) spoken (required).
     pub text: String,
@@ -151,8 +159,9 @@ impl Tts {
     }
 }
 
-/// The screen: `{type, title, header, body, footer?, image?, grammarGuide?}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// The screen: `{type, title, header, body, footer?, image?, grammarGuide?}`. `Debug` shows
+/// the texts' lengths, not the texts (they may name the user).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Display {
     /// The template.
@@ -218,6 +227,40 @@ impl Display {
     {
         self.grammar_guide = utterances.into_iter().map(Into::into).collect();
         self
+    }
+}
+
+/// A text's length for `Debug`, in characters.
+struct Chars<'a>(&'a str);
+
+impl fmt::Debug for Chars<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<{} chars>", self.0.chars().count())
+    }
+}
+
+impl fmt::Debug for Tts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tts")
+            .field("text", &Chars(&self.text))
+            .field("speed", &self.speed)
+            .field("pause1", &self.pause1)
+            .field("pause2", &self.pause2)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Display {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Display")
+            .field("kind", &self.kind)
+            .field("title", &Chars(&self.title))
+            .field("header", &Chars(&self.header))
+            .field("body", &Chars(&self.body))
+            .field("footer", &self.footer.as_deref().map(Chars))
+            .field("image", &self.image.is_some())
+            .field("grammar_guide", &self.grammar_guide.len())
+            .finish()
     }
 }
 
