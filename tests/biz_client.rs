@@ -131,7 +131,7 @@ async fn groups_are_created_listed_paged_updated_and_deleted() {
         names,
         ["Store staff", "Office", "Shop 0", "Shop 1", "Shop 2"]
     );
-    assert!(all[0].created_date_time.as_ref().unwrap().parts().is_some());
+    assert!(all[0].created_date_time.as_ref().unwrap().civil().is_some());
 
     client.delete_group(&other.id).await.unwrap();
     assert!(matches!(
@@ -418,9 +418,11 @@ async fn the_emulator_refuses_both_targets_unreadable_bodies_and_other_media_typ
         "no body but on 400"
     );
 
+    // Every 400 carries an errorCode; the pages name none for an unreadable body.
     let response = post("{not json", "application/json").await.unwrap();
     assert_eq!(response.status(), 400);
-    assert!(response.bytes().await.unwrap().is_empty());
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({"errorCode": "INVALID_REQUEST"}));
 }
 
 #[tokio::test]
@@ -447,7 +449,7 @@ async fn reinviting_an_email_updates_its_name_and_alias() {
     assert_eq!(user1.name.as_ref().unwrap().expose(), "새이름");
     assert_eq!(user1.alias.as_ref().unwrap().expose(), "E-100");
     assert_eq!(user1.status, Some(InvitationStatus::Enable));
-    assert!(new.created_date.as_ref().unwrap().parts().is_some());
+    assert!(new.created_date.as_ref().unwrap().civil().is_some());
 
     // The accepted user carries the new name and alias to NUGU.
     emulator.accept_invitation("user1@example.com").unwrap();
@@ -525,7 +527,7 @@ async fn users_invited_into_a_group_get_its_plays_and_are_listed() {
         .accepted_date_time
         .as_ref()
         .unwrap()
-        .parts()
+        .civil()
         .is_some());
 
     // A group's plays follow the group; deleting it leaves its users unassigned.
@@ -1076,4 +1078,119 @@ async fn personal_data_and_tokens_never_show_in_debug_or_errors() {
         assert!(!printed.contains(secret), "{secret} leaked into {printed}");
     }
     assert!(printed.contains("<redacted>"));
+}
+
+/// A server on 127.0.0.1 that records every request it gets: method, headers, body.
+async fn recording_server(
+    answer: impl Fn() -> axum::response::Response + Clone + Send + Sync + 'static,
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::Mutex<Vec<(http::HeaderMap, bytes::Bytes)>>>,
+) {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let app = axum::Router::new().fallback(move |headers: http::HeaderMap, body: bytes::Bytes| {
+        let record = record.clone();
+        let answer = answer.clone();
+        async move {
+            record.lock().unwrap().push((headers, body));
+            answer()
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (addr, seen)
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_host_is_an_error_naming_the_host_and_nothing_follows_it() {
+    use axum::response::IntoResponse;
+    // Another host ("localhost" is not "127.0.0.1" for reqwest's cross-host rule) that would
+    // gladly take the invitation.
+    let (elsewhere, received) = recording_server(|| {
+        (
+            http::StatusCode::CREATED,
+            axum::Json(serde_json::json!({"id": 1})),
+        )
+            .into_response()
+    })
+    .await;
+    for status in [301u16, 302, 307, 308] {
+        let location = format!(
+            "http://localhost:{}/collect?secret=query-value",
+            elsewhere.port()
+        );
+        let (api, _) = recording_server(move || {
+            (
+                http::StatusCode::from_u16(status).unwrap(),
+                [(http::header::LOCATION, location.clone())],
+            )
+                .into_response()
+        })
+        .await;
+        let client = BizClient::builder(PublisherToken::new(TOKEN))
+            .base_url(format!("http://{api}"))
+            .retry(RetryPolicy::none())
+            .build()
+            .unwrap();
+        let err = client.invite(&to_plays(vec![person(1)])).await.unwrap_err();
+        let expected_host = format!("localhost:{}", elsewhere.port());
+        match &err {
+            BizError::Redirect { status: s, host } => {
+                assert_eq!(*s, status);
+                assert_eq!(host.as_deref(), Some(expected_host.as_str()));
+            }
+            other => panic!("{status}: expected a redirect error, got {other:?}"),
+        }
+        assert_eq!(err.status(), Some(status));
+        let shown = format!("{err} {err:?}");
+        assert!(shown.contains(&expected_host), "{shown}");
+        assert!(
+            !shown.contains("query-value") && !shown.contains("/collect"),
+            "{shown}"
+        );
+        // A GET is not followed either.
+        assert!(matches!(
+            client.invitations().await,
+            Err(BizError::Redirect { .. })
+        ));
+    }
+    let received = received.lock().unwrap();
+    assert!(
+        received.is_empty(),
+        "the redirect target received {} request(s), publisher token: {:?}",
+        received.len(),
+        received[0].0.get("publisher-token").is_some()
+    );
+}
+
+#[tokio::test]
+async fn every_400_of_the_emulator_carries_an_error_code() {
+    let (emulator, _) = setup().await;
+    let http = reqwest::Client::new();
+    let base = emulator.base_url();
+    let requests = [
+        http.get(format!("{base}/api/v1/enrolledUser/user?page=0")),
+        http.get(format!("{base}/api/v1/enrolledUser/user?page=1&page=2")),
+        http.get(format!("{base}/api/v1/enrolledUser/group?pageSize=many")),
+        http.post(format!("{base}/api/v1/enrolledUser/group"))
+            .header("content-type", "application/json")
+            .body("{\"name\": "),
+        http.post(format!(
+            "{base}/api/v2/enrolledUser/user/t/announcement?callBack=a&callBack=b"
+        ))
+        .header("content-type", "application/json")
+        .body("{}"),
+        // NUGU's callBack of account linking, without the token.
+        http.post(format!("{base}/emulator/link/callback?status=s")),
+    ];
+    for request in requests {
+        let request = request.header("Publisher-Token", TOKEN).build().unwrap();
+        let shown = request.url().to_string();
+        let response = http.execute(request).await.unwrap();
+        assert_eq!(response.status(), 400, "{shown}");
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        assert!(body["errorCode"].is_string(), "{shown}: {body}");
+    }
 }

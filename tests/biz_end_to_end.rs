@@ -217,3 +217,156 @@ async fn the_proxy_refuses_a_request_without_the_api_key_and_the_handler_sees_no
     assert_eq!(response.status(), 401);
     assert!(record.lock().unwrap().is_empty());
 }
+
+/// The publisher's own HTTPS site (the crate's server, rustls, on 127.0.0.1 for `localhost`):
+/// the authentication page of account linking, and `CallbackService`s for NUGU's link
+/// confirmation and announcement result. Answers its port and what the callbacks received.
+async fn serve_publisher_site(
+    certified: &rcgen::CertifiedKey<rcgen::KeyPair>,
+    client: nugu_proxy::biz::BizClient,
+    user_api_token: &'static str,
+) -> (
+    u16,
+    tokio::sync::mpsc::UnboundedReceiver<nugu_proxy::biz::LinkConfirmation>,
+    tokio::sync::mpsc::UnboundedReceiver<nugu_proxy::biz::UserAnnouncementResult>,
+) {
+    use nugu_proxy::biz::{
+        CallbackService, LinkConfirmation, LinkPolicy, UserAnnouncementResult, UserApiToken,
+    };
+    let tls = TlsConfig::from_pem(
+        certified.cert.pem().as_bytes(),
+        certified.signing_key.serialize_pem().as_bytes(),
+    )
+    .unwrap();
+    let server = Server::builder()
+        .tls(tls)
+        .public_url("https://localhost/".parse().unwrap())
+        .bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let port = server.local_addr().port();
+    let confirm_url = format!("https://localhost:{port}/nugu/confirm/4b1d");
+    // NUGU's callBack is the emulator's, plain http on 127.0.0.1: only there is http allowed.
+    let policy = LinkPolicy::new(["developers.nugu.co.kr"])
+        .dangerous_allow_http_callback_hosts(["127.0.0.1"]);
+    let auth_page = move |uri: http::Uri| {
+        let (policy, client, confirm_url) = (policy.clone(), client.clone(), confirm_url.clone());
+        async move {
+            let auth = match policy.parse_uri(&uri) {
+                Ok(auth) => auth,
+                Err(err) => return (err.status(), err.to_string()),
+            };
+            // Here the publisher logs the user in and stores the token for auth.email().
+            let token = UserApiToken::new(user_api_token);
+            match client
+                .complete_link(&auth, &token, Some(&confirm_url))
+                .await
+            {
+                Ok(()) => (http::StatusCode::OK, "linked".to_owned()),
+                Err(err) => (http::StatusCode::BAD_GATEWAY, err.to_string()),
+            }
+        }
+    };
+    let (confirmed, confirmations) = tokio::sync::mpsc::unbounded_channel();
+    let (announced, results) = tokio::sync::mpsc::unbounded_channel();
+    let site = axum::Router::new()
+        .route("/nugu/auth", axum::routing::get(auth_page))
+        .route_service(
+            "/nugu/confirm/4b1d",
+            CallbackService::new(move |c: LinkConfirmation| {
+                let _ = confirmed.send(c);
+                async {}
+            }),
+        )
+        .route_service(
+            "/nugu/announced/9e2a",
+            CallbackService::new(move |r: UserAnnouncementResult| {
+                let _ = announced.send(r);
+                async {}
+            }),
+        );
+    tokio::spawn(server.serve_with_shutdown(site, std::future::pending()));
+    (port, confirmations, results)
+}
+
+/// The full edition end to end: invite; accept; link (the publisher's authentication page over
+/// HTTPS); the user's request with `userToken`/`SERVICE` reaches the handler through
+/// `PrivatePlayLayer`; an announcement to that user; its result arrives at the publisher.
+#[tokio::test]
+async fn a_linked_user_reaches_the_handler_with_their_token_and_hears_an_announcement() {
+    use nugu_proxy::biz::{
+        Announcement, AnnouncementResultCode, DeviceResultCode, LinkResultCode, Tts, UserApiToken,
+    };
+    const LINKED_TOKEN: &str = "publisher-made-token-for-hong-7731";
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let emulator = Emulator::builder()
+        .edition(Edition::Full)
+        .trust_certificate_pem(certified.cert.pem().as_bytes())
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    emulator.add_play(PLAY);
+    let client = emulator
+        .client_builder()
+        // The site's port is not 443: lifted for this local host only.
+        .dangerous_allow_http_callback_hosts(["localhost"])
+        .build()
+        .unwrap();
+    let (port, mut confirmations, mut results) =
+        serve_publisher_site(&certified, client.clone(), LINKED_TOKEN).await;
+    emulator.set_auth_url(format!("https://localhost:{port}/nugu/auth"));
+
+    // 1. invite; 2. accept, which in the full edition runs 3. the link.
+    let email = "hong.gd@example.com";
+    invite_and_accept(&emulator, Invitee::new(email, "홍길동", "01011112222")).await;
+    let user_id = emulator.accept_and_link(email).await.unwrap();
+    let wait = std::time::Duration::from_secs(10);
+    let confirmation = tokio::time::timeout(wait, confirmations.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(confirmation.result_code, LinkResultCode::Ok);
+    assert_eq!(confirmation.user_api_token.expose(), LINKED_TOKEN);
+    let detail = client.user(&user_id).await.unwrap();
+    assert_eq!(detail.token.unwrap().expose(), LINKED_TOKEN);
+
+    // 4. The user's speaker sends a request: the handler sees the linked token and SERVICE.
+    let profile = emulator.private_play_profile(email, PLAY, DEVICE).unwrap();
+    let record = Arc::new(Mutex::new(Vec::new()));
+    let proxy = serve_proxy(record.clone()).await;
+    let response = send_as_nugu(proxy, API_KEY, nugu_request(profile)).await;
+    assert_eq!(response.status(), 200);
+    let seen = record.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].user_token.as_deref(), Some(LINKED_TOKEN));
+    assert_eq!(seen[0].service_type.as_deref(), Some("SERVICE"));
+    assert_eq!(seen[0].email, email);
+
+    // 5. Announce to that user with the token; 6. the result arrives at the publisher.
+    emulator
+        .add_device(
+            email,
+            DEVICE,
+            nugu_proxy::biz::emulator::DeviceState::Connected,
+        )
+        .unwrap();
+    let reminder = Announcement::new(PLAY).tts(Tts::new("홍길동님, 9시 체크인을 잊지 마세요"));
+    client
+        .announce_to_user(
+            &UserApiToken::new(LINKED_TOKEN),
+            &reminder,
+            Some(&format!("https://localhost:{port}/nugu/announced/9e2a")),
+        )
+        .await
+        .unwrap();
+    let result = tokio::time::timeout(wait, results.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(result.result_code, AnnouncementResultCode::Ok);
+    assert_eq!(result.id.as_ref(), Some(&user_id));
+    assert_eq!(result.email.unwrap().expose(), email);
+    assert_eq!(result.device_results[0].code, DeviceResultCode::Ok);
+    assert_eq!(emulator.heard(DEVICE), [reminder]);
+}

@@ -59,7 +59,11 @@ fn the_documented_user_detail_reads_despite_its_malformed_dates() {
     assert_eq!(user.service_api_allowed_device_count, Some(3));
     let accepted = user.service_accepted_date_time.unwrap();
     assert_eq!(accepted.raw(), "2021-0804T16:34:30.388");
-    assert_eq!(accepted.parts(), None);
+    // The pages' missing dash is read leniently: `YYYY-MMDD` has one meaning.
+    assert_eq!(
+        accepted.civil().unwrap().to_string(),
+        "2021-08-04T16:34:30.388"
+    );
     assert_eq!(user.plays.len(), 1);
     assert_eq!(user.plays[0].play_service_id, "a.b.c");
     assert_eq!(user.plays[0].api_agree_yn, Some(true));
@@ -77,7 +81,11 @@ fn the_documented_user_list_keeps_unknown_enum_values() {
         Some(ApiAgreeType::Other("AGREE".into()))
     );
     assert_eq!(first.auth_type, Some(AuthType::All));
-    assert!(first.accepted_date_time.as_ref().unwrap().parts().is_none());
+    // The pages' `2021-0804T...` reads as the date it means.
+    assert_eq!(
+        first.accepted_date_time.as_ref().unwrap().civil(),
+        second.accepted_date_time.as_ref().unwrap().civil()
+    );
     assert_eq!(
         second.service_type,
         Some(ServiceType::Other("KIOSK".into()))
@@ -86,12 +94,12 @@ fn the_documented_user_list_keeps_unknown_enum_values() {
     assert_eq!(second.auth_type, Some(AuthType::Some));
     assert_eq!(second.group, None);
     assert_eq!(second.alias, None);
-    let parts = second.accepted_date_time.as_ref().unwrap().parts().unwrap();
+    let civil = second.accepted_date_time.as_ref().unwrap().civil().unwrap();
     assert_eq!(
-        (parts.year, parts.month, parts.day, parts.hour),
+        (civil.year(), civil.month(), civil.day(), civil.hour()),
         (2021, 8, 4, 16)
     );
-    assert_eq!(parts.millisecond, 388);
+    assert_eq!(civil.millisecond(), 388);
 }
 
 #[test]
@@ -104,12 +112,16 @@ fn the_documented_group_list_and_invitation_list_read() {
         serde_json::from_value(list["invitations"].clone()).unwrap();
     assert_eq!(invitations[0].id, InvitationId(333));
     assert_eq!(invitations[0].target_play_service_ids.len(), 2);
-    assert!(invitations[0]
-        .created_date
-        .as_ref()
-        .unwrap()
-        .parts()
-        .is_some());
+    // The invitation example is UTC (`Z`): the zone is kept, not dropped.
+    let created = invitations[0].created_date.as_ref().unwrap();
+    assert_eq!(
+        created.offset(),
+        Some(nugu_proxy::biz::jiff::tz::Offset::UTC)
+    );
+    assert_eq!(
+        created.timestamp().unwrap().to_string(),
+        "2017-11-06T06:00:00Z"
+    );
     assert_eq!(
         invitations[0].users[0].status,
         Some(InvitationStatus::Enable)
@@ -120,7 +132,7 @@ fn the_documented_group_list_and_invitation_list_read() {
         .created_date
         .as_ref()
         .unwrap()
-        .parts()
+        .civil()
         .is_none());
     assert_eq!(
         invitations[1].users[0].status,
@@ -152,7 +164,8 @@ fn every_documented_error_code_round_trips_and_new_ones_are_kept() {
     let documented = [
         "PUB001", "PLAY001", "PLAY002", "PLAY003", "GROUP001", "GROUP002", "GROUP003", "GROUP004",
         "GROUP005", "USER001", "USER002", "USER003", "USER004", "USER005", "USER006", "USER007",
-        "USER008",
+        "USER008", "V1ANN001", "V1ANN002", "V1ANN101", "V1ANN102", "V1ANN103", "V1ANN104",
+        "V1ANN105", "V1ANN201", "V1ANN202", "V1ANN203", "V1ANN204", "V1ANN301",
     ];
     for wire in documented {
         let code = ErrorCode::from(wire);
@@ -160,8 +173,9 @@ fn every_documented_error_code_round_trips_and_new_ones_are_kept() {
         assert_eq!(code.as_str(), wire);
         assert_eq!(serde_json::to_value(&code).unwrap(), wire);
     }
-    let new: ErrorCode = serde_json::from_str("\"V1ANN001\"").unwrap();
-    assert_eq!(new, ErrorCode::Unknown("V1ANN001".into()));
+    // The announcement codes are documented now; a code added later is still kept.
+    let new: ErrorCode = serde_json::from_str("\"V1ANN999\"").unwrap();
+    assert_eq!(new, ErrorCode::Unknown("V1ANN999".into()));
 }
 
 fn group_page(total_pages: u32, names: &[&str]) -> GroupPage {
@@ -231,4 +245,26 @@ async fn paging_walks_every_page_and_stops_on_a_lying_total() {
     assert_eq!(stream.try_next().await.unwrap().unwrap().name, "a");
     assert!(matches!(stream.try_next().await, Err(BizError::Forbidden)));
     assert!(stream.try_next().await.unwrap().is_none());
+}
+
+#[test]
+fn a_user_group_sent_as_a_string_does_not_fail_the_page() {
+    // The list page's table types `users[].group` as a string ("null when unassigned").
+    let page: UserPage = serde_json::from_str(
+        r#"{"totalPages": 1, "totalElements": 3, "users": [
+            {"id": "U1", "group": "G7"},
+            {"id": "U2", "group": {"id": "G8", "name": "Stores"}},
+            {"id": "U3", "group": 42}
+        ]}"#,
+    )
+    .unwrap();
+    let groups: Vec<_> = page
+        .users
+        .iter()
+        .map(|u| u.group.as_ref().map(|g| (g.id.as_str(), g.name.as_deref())))
+        .collect();
+    assert_eq!(
+        groups,
+        [Some(("G7", None)), Some(("G8", Some("Stores"))), None]
+    );
 }

@@ -11,10 +11,12 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::error::{BizError, ErrorCode};
+use super::link::AuthRequest;
 use super::model::{
-    CancelScope, Created, EmailEntry, EmailList, Group, GroupDetail, GroupId, GroupPage,
-    GroupRequest, GroupSummary, Invitation, InvitationId, InvitationList, InvitationRequest,
-    Sensitive, UpdatedUser, UserDetail, UserId, UserPage, UserSummary, UserUpdate,
+    Announcement, CancelScope, Created, EmailEntry, EmailList, Group, GroupDetail, GroupId,
+    GroupPage, GroupRequest, GroupSummary, Invitation, InvitationId, InvitationList,
+    InvitationRequest, Sensitive, SharedDeviceGroup, SharedDeviceGroupList, UpdatedUser,
+    UserApiToken, UserDetail, UserId, UserPage, UserSummary, UserUpdate,
 };
 use super::paginate::{pages, Page};
 use super::validate;
@@ -155,6 +157,7 @@ pub struct BizClientBuilder {
     connect_timeout: Duration,
     retry: RetryPolicy,
     validate: bool,
+    http_callback_hosts: Vec<String>,
 }
 
 impl BizClientBuilder {
@@ -190,6 +193,19 @@ impl BizClientBuilder {
         self
     }
 
+    /// **Dangerous**: lets an announcement's `callBack` use plain `http` and any port on these
+    /// hosts. Results carry users' names and emails, so by default a `callBack` must be `https`
+    /// on port 443 (or 80, the other port the API calls). Only for a local emulator on
+    /// 127.0.0.1 in tests.
+    pub fn dangerous_allow_http_callback_hosts<I, S>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.http_callback_hosts = hosts.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// Builds the client.
     pub fn build(self) -> Result<BizClient, BizError> {
         let base = Url::parse(&self.base_url)
@@ -201,6 +217,9 @@ impl BizClientBuilder {
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             .https_only(base.scheme() == "https")
+            // reqwest strips only the standard credential headers on a cross-host redirect:
+            // `Publisher-Token` (and, on 307/308, the body's personal data) would follow.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(BizError::Transport)?;
         Ok(BizClient {
@@ -210,6 +229,7 @@ impl BizClientBuilder {
             timeout: self.timeout,
             retry: self.retry,
             validate: self.validate,
+            http_callback_hosts: self.http_callback_hosts.into(),
         })
     }
 }
@@ -252,6 +272,7 @@ pub struct BizClient {
     timeout: Duration,
     retry: RetryPolicy,
     validate: bool,
+    http_callback_hosts: std::sync::Arc<[String]>,
 }
 
 impl fmt::Debug for BizClient {
@@ -265,12 +286,58 @@ impl fmt::Debug for BizClient {
     }
 }
 
-/// What a call sends: method, path below the base URL, paging, body.
+/// What a call sends: method, path below the base URL, query, body.
 struct Call<'a> {
     method: Method,
     path: &'a [&'a str],
-    page: Option<Page>,
+    query: Vec<(&'static str, String)>,
     body: Option<Bytes>,
+    /// The index of a path segment that is a credential (a user or group token): logged as
+    /// `<redacted>`.
+    secret_segment: Option<usize>,
+    /// A URL outside the API (a link's `callBack`): no `Publisher-Token` is sent there, and
+    /// only its host is logged.
+    external: Option<Url>,
+}
+
+impl<'a> Call<'a> {
+    fn new(method: Method, path: &'a [&'a str]) -> Self {
+        Self {
+            method,
+            path,
+            query: Vec::new(),
+            body: None,
+            secret_segment: None,
+            external: None,
+        }
+    }
+
+    fn json<B: Serialize + ?Sized>(mut self, body: &B) -> Result<Self, BizError> {
+        let body = serde_json::to_vec(body)
+            .map_err(|_| BizError::Config("the request body does not serialize".into()))?;
+        self.body = Some(Bytes::from(body));
+        Ok(self)
+    }
+
+    /// What a log line may show of the target.
+    fn log_target(&self) -> String {
+        if let Some(url) = &self.external {
+            return format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
+        }
+        let segments: Vec<&str> = self
+            .path
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                if Some(i) == self.secret_segment {
+                    "<redacted>"
+                } else {
+                    s
+                }
+            })
+            .collect();
+        format!("/{}", segments.join("/"))
+    }
 }
 
 impl BizClient {
@@ -288,6 +355,7 @@ impl BizClient {
             connect_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
             validate: true,
+            http_callback_hosts: Vec::new(),
         }
     }
 
@@ -473,6 +541,145 @@ impl BizClient {
         self.no_content(Method::DELETE, &path).await
     }
 
+    // -- announcements --------------------------------------------------------------------------
+
+    /// `POST /api/v2/enrolledUser/user/{userApiToken}/announcement?callBack=`: speaks and/or
+    /// shows `announcement` on the devices of the user linked with `token`. The API answers at
+    /// once; with a `callback` URL it later posts a
+    /// [`UserAnnouncementResult`](super::UserAnnouncementResult) there (receive it with
+    /// [`CallbackService`](super::CallbackService)). [`BizError::NotFound`]: no such user.
+    ///
+    /// The body is checked first ([`validate::announcement`]), and `callback` must be `https`
+    /// on port 443 or 80 ([`BizError::Unsendable`] otherwise). Never retried.
+    ///
+    /// ```no_run
+    /// # async fn run(client: nugu_proxy::biz::BizClient) -> Result<(), nugu_proxy::biz::BizError> {
+    /// use nugu_proxy::biz::{Announcement, Tts, UserApiToken};
+    /// let token = UserApiToken::new("the token you made when linking the user");
+    /// let reminder = Announcement::new("com.example.attendance").tts(Tts::new("체크인 시간입니다"));
+    /// client
+    ///     .announce_to_user(&token, &reminder, Some("https://example.com/nugu/announced/1b8e44"))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn announce_to_user(
+        &self,
+        token: &UserApiToken,
+        announcement: &Announcement,
+        callback: Option<&str>,
+    ) -> Result<(), BizError> {
+        let path = [
+            "api",
+            "v2",
+            "enrolledUser",
+            "user",
+            token.expose(),
+            "announcement",
+        ];
+        self.announce(&path, 4, announcement, callback).await
+    }
+
+    /// `POST /api/v1/enrolledUser/group/{groupApiToken}/announcement?callBack=`: announces to
+    /// the devices of every user of the group whose token (`Group::token`) is `group_token`;
+    /// the result posted to `callback` is a
+    /// [`GroupAnnouncementResult`](super::GroupAnnouncementResult). As
+    /// [`announce_to_user`](Self::announce_to_user) otherwise.
+    pub async fn announce_to_group(
+        &self,
+        group_token: &Sensitive,
+        announcement: &Announcement,
+        callback: Option<&str>,
+    ) -> Result<(), BizError> {
+        let path = [
+            "api",
+            "v1",
+            "enrolledUser",
+            "group",
+            group_token.expose(),
+            "announcement",
+        ];
+        self.announce(&path, 4, announcement, callback).await
+    }
+
+    /// `POST /api/v1/sharedDevice/group/{groupApiToken}/announcement?callBack=`: announces to
+    /// every device of a shared-device group (token from
+    /// [`shared_device_groups`](Self::shared_device_groups)); the result posted to `callback` is
+    /// a [`SharedDeviceAnnouncementResult`](super::SharedDeviceAnnouncementResult).
+    pub async fn announce_to_shared_device_group(
+        &self,
+        group_token: &Sensitive,
+        announcement: &Announcement,
+        callback: Option<&str>,
+    ) -> Result<(), BizError> {
+        let path = [
+            "api",
+            "v1",
+            "sharedDevice",
+            "group",
+            group_token.expose(),
+            "announcement",
+        ];
+        self.announce(&path, 4, announcement, callback).await
+    }
+
+    /// `GET /api/v1/sharedDevice/group`: the publisher's shared-device groups and devices.
+    pub async fn shared_device_groups(&self) -> Result<Vec<SharedDeviceGroup>, BizError> {
+        let list: SharedDeviceGroupList = self.get(&["api", "v1", "sharedDevice", "group"]).await?;
+        Ok(list.groups)
+    }
+
+    async fn announce(
+        &self,
+        path: &[&str],
+        secret_segment: usize,
+        announcement: &Announcement,
+        callback: Option<&str>,
+    ) -> Result<(), BizError> {
+        self.check(|| validate::announcement(announcement))?;
+        let mut call = Call::new(Method::POST, path).json(announcement)?;
+        call.secret_segment = Some(secret_segment);
+        if let Some(callback) = callback {
+            let url =
+                validate::callback_url(callback, "callBack", true, &self.http_callback_hosts)?;
+            call.query.push(("callBack", url.into()));
+        }
+        self.send(call).await.map(drop)
+    }
+
+    // -- account linking ------------------------------------------------------------------------
+
+    /// Completes an account link (step 3 of "Biz 사용자 API Token 생성"): posts `status`,
+    /// `userApiToken` and, if given, `confirmUrl` to the request's `callBack`, which
+    /// [`LinkPolicy`](super::LinkPolicy) has checked. The `Publisher-Token` is not sent there.
+    ///
+    /// `token` must be the only token of this email; it becomes usable once NUGU confirms it
+    /// ([`LinkResultCode::Ok`](super::LinkResultCode::Ok) at `confirm_url`), and never if the
+    /// user abandons the invitation. `confirm_url` must be `https`. Never retried.
+    pub async fn complete_link(
+        &self,
+        request: &AuthRequest,
+        token: &UserApiToken,
+        confirm_url: Option<&str>,
+    ) -> Result<(), BizError> {
+        if token.expose().trim().is_empty() {
+            return Err(BizError::Unsendable {
+                field: "userApiToken",
+                reason: "empty",
+            });
+        }
+        let mut call = Call::new(Method::POST, &[]);
+        call.external = Some(request.callback().clone());
+        call.query = vec![
+            ("status", request.status().expose().to_owned()),
+            ("userApiToken", token.expose().to_owned()),
+        ];
+        if let Some(confirm) = confirm_url {
+            let url = validate::callback_url(confirm, "confirmUrl", false, request.http_hosts())?;
+            call.query.push(("confirmUrl", url.into()));
+        }
+        self.send(call).await.map(drop)
+    }
+
     // -- plumbing -------------------------------------------------------------------------------
 
     fn check(&self, rule: impl FnOnce() -> Result<(), BizError>) -> Result<(), BizError> {
@@ -484,22 +691,15 @@ impl BizClient {
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &[&str]) -> Result<T, BizError> {
-        let call = Call {
-            method: Method::GET,
-            path,
-            page: None,
-            body: None,
-        };
-        decode(&self.send(call).await?)
+        decode(&self.send(Call::new(Method::GET, path)).await?)
     }
 
     async fn page<T: DeserializeOwned>(&self, path: &[&str], page: Page) -> Result<T, BizError> {
-        let call = Call {
-            method: Method::GET,
-            path,
-            page: Some(page),
-            body: None,
-        };
+        let mut call = Call::new(Method::GET, path);
+        call.query = vec![
+            ("page", page.number().to_string()),
+            ("pageSize", page.page_size().to_string()),
+        ];
         decode(&self.send(call).await?)
     }
 
@@ -508,28 +708,20 @@ impl BizClient {
         B: Serialize + ?Sized,
         T: DeserializeOwned,
     {
-        let body = serde_json::to_vec(body)
-            .map_err(|_| BizError::Config("the request body does not serialize".into()))?;
-        let call = Call {
-            method,
-            path,
-            page: None,
-            body: Some(Bytes::from(body)),
-        };
-        decode(&self.send(call).await?)
+        decode(&self.send(Call::new(method, path).json(body)?).await?)
     }
 
     async fn no_content(&self, method: Method, path: &[&str]) -> Result<(), BizError> {
-        let call = Call {
-            method,
-            path,
-            page: None,
-            body: None,
-        };
-        self.send(call).await.map(drop)
+        self.send(Call::new(method, path)).await.map(drop)
     }
 
     fn url(&self, call: &Call<'_>) -> Result<Url, BizError> {
+        if let Some(external) = &call.external {
+            let mut url = external.clone();
+            url.query_pairs_mut()
+                .extend_pairs(call.query.iter().map(|(k, v)| (*k, v.as_str())));
+            return Ok(url);
+        }
         // An id that cannot name a resource would silently address another path (the URL
         // drops `.` and `..` segments, and an empty one ends in the collection).
         if call
@@ -544,10 +736,9 @@ impl BizClient {
             .map_err(|()| BizError::Config("the base URL cannot take a path".into()))?
             .pop_if_empty()
             .extend(call.path);
-        if let Some(page) = call.page {
+        if !call.query.is_empty() {
             url.query_pairs_mut()
-                .append_pair("page", &page.number().to_string())
-                .append_pair("pageSize", &page.page_size().to_string());
+                .extend_pairs(call.query.iter().map(|(k, v)| (*k, v.as_str())));
         }
         Ok(url)
     }
@@ -565,7 +756,7 @@ impl BizClient {
             );
             if transient && idempotent && retry < self.retry.max_retries {
                 let wait = self.retry.delay(retry);
-                tracing::debug!(method = %call.method, path = url.path(), retry, ?wait, "retrying Biz API call");
+                tracing::debug!(method = %call.method, target = call.log_target(), retry, ?wait, "retrying Biz API call");
                 tokio::time::sleep(wait).await;
                 retry += 1;
                 continue;
@@ -578,8 +769,10 @@ impl BizClient {
         let mut request = self
             .http
             .request(call.method.clone(), url.clone())
-            .header(PUBLISHER_TOKEN_HEADER, self.token.clone())
             .header(ACCEPT, "application/json");
+        if call.external.is_none() {
+            request = request.header(PUBLISHER_TOKEN_HEADER, self.token.clone());
+        }
         if let Some(body) = &call.body {
             request = request
                 .header(CONTENT_TYPE, "application/json")
@@ -587,11 +780,17 @@ impl BizClient {
         }
         let response = request.send().await.map_err(|e| self.transport(e))?;
         let status = response.status();
+        if status.is_redirection() {
+            return Err(BizError::Redirect {
+                status: status.as_u16(),
+                host: redirect_host(url, response.headers()),
+            });
+        }
         let body = read_limited(response).await.map_err(|e| match e {
             ReadError::Http(e) => self.transport(e),
             ReadError::TooLarge => BizError::ResponseTooLarge { limit: MAX_BODY },
         })?;
-        tracing::debug!(method = %call.method, path = url.path(), status = status.as_u16(), "Biz API answered");
+        tracing::debug!(method = %call.method, target = call.log_target(), status = status.as_u16(), "Biz API answered");
         match status {
             s if s.is_success() => Ok(body),
             StatusCode::BAD_REQUEST => {
@@ -620,9 +819,21 @@ impl BizClient {
         if err.is_timeout() {
             BizError::Timeout(self.timeout)
         } else {
-            BizError::Transport(err)
+            // reqwest's message names the URL, whose path or query may hold a token.
+            BizError::Transport(err.without_url())
         }
     }
+}
+
+/// The host a redirect points to (never its path or query, which may carry data).
+fn redirect_host(from: &Url, headers: &reqwest::header::HeaderMap) -> Option<String> {
+    let location = headers.get(reqwest::header::LOCATION)?.to_str().ok()?;
+    let target = from.join(location).ok()?;
+    let host = target.host_str()?;
+    Some(match target.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    })
 }
 
 enum ReadError {

@@ -86,6 +86,30 @@ error_codes! {
     User007 = "USER007",
     /// Biz Kit basic information missing (user update).
     User008 = "USER008",
+    /// Announcement: the body does not parse.
+    V1ann001 = "V1ANN001",
+    /// Announcement: no `playServiceId`.
+    V1ann002 = "V1ANN002",
+    /// Announcement: neither a `tts` nor a `display` object.
+    V1ann101 = "V1ANN101",
+    /// Announcement: no `tts.text`.
+    V1ann102 = "V1ANN102",
+    /// Announcement: `tts.speed` is not 85 to 120 in steps of 5.
+    V1ann103 = "V1ANN103",
+    /// Announcement: `tts.pause1` is not 300 to 900 in steps of 100.
+    V1ann104 = "V1ANN104",
+    /// Announcement: `tts.pause2` is not 100 to 500 in steps of 100.
+    V1ann105 = "V1ANN105",
+    /// Announcement: `display.type` is not `FullText1` or `ImageText2`.
+    V1ann201 = "V1ANN201",
+    /// Announcement: no `display.title`.
+    V1ann202 = "V1ANN202",
+    /// Announcement: no `display.header`.
+    V1ann203 = "V1ANN203",
+    /// Announcement: no `display.body`.
+    V1ann204 = "V1ANN204",
+    /// Announcement: the `playServiceId` is not allowed (not the publisher's, or not in service).
+    V1ann301 = "V1ANN301",
 }
 
 impl ErrorCode {
@@ -114,6 +138,18 @@ impl ErrorCode {
             Self::User006 => "reason insufficient",
             Self::User007 => "trial edition user limit exceeded",
             Self::User008 => "Biz Kit basic information is missing",
+            Self::V1ann001 => "announcement body does not parse",
+            Self::V1ann002 => "announcement playServiceId missing",
+            Self::V1ann101 => "announcement has neither tts nor display",
+            Self::V1ann102 => "announcement tts.text missing",
+            Self::V1ann103 => "tts.speed not 85 to 120 in steps of 5",
+            Self::V1ann104 => "tts.pause1 not 300 to 900 in steps of 100",
+            Self::V1ann105 => "tts.pause2 not 100 to 500 in steps of 100",
+            Self::V1ann201 => "display.type not FullText1 or ImageText2",
+            Self::V1ann202 => "display.title missing",
+            Self::V1ann203 => "display.header missing",
+            Self::V1ann204 => "display.body missing",
+            Self::V1ann301 => "playServiceId not allowed",
             Self::Unknown(_) => "error code unknown to this client",
         }
     }
@@ -161,6 +197,15 @@ pub enum BizError {
         /// The offending field, as a JSON path.
         field: String,
     },
+    /// The request was refused **before sending** by a safety rule of this client rather than
+    /// an API code: a `callBack` or `confirmUrl` that is not `https` or is on a port the API
+    /// does not call, an empty token. `field` names the parameter, `reason` the rule.
+    Unsendable {
+        /// The parameter, e.g. `callBack`.
+        field: &'static str,
+        /// The rule it breaks.
+        reason: &'static str,
+    },
     /// `400 Bad Request` with `{"errorCode": ...}`; a 400 without a readable code carries
     /// `ErrorCode::Unknown("")`.
     Api(ErrorCode),
@@ -178,6 +223,15 @@ pub enum BizError {
     Server {
         /// The status code.
         status: u16,
+    },
+    /// A `3xx` redirect. The client follows none: the publisher token and a request's personal
+    /// data must reach the configured API only. `host` is where the redirect pointed (host and
+    /// port, never the path or query), `None` without a readable `Location`.
+    Redirect {
+        /// The status code.
+        status: u16,
+        /// The target's host (and port, if given).
+        host: Option<String>,
     },
     /// Any other status the documentation does not list.
     UnexpectedStatus {
@@ -229,7 +283,9 @@ impl BizError {
             Self::NotFound => Some(404),
             Self::NotAcceptable => Some(406),
             Self::UnsupportedMediaType => Some(415),
-            Self::Server { status } | Self::UnexpectedStatus { status } => Some(*status),
+            Self::Server { status }
+            | Self::UnexpectedStatus { status }
+            | Self::Redirect { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -250,6 +306,9 @@ impl fmt::Display for BizError {
                 "invalid request, not sent: {field}: {code} ({})",
                 code.description()
             ),
+            Self::Unsendable { field, reason } => {
+                write!(f, "invalid request, not sent: {field}: {reason}")
+            }
             Self::Api(code) => write!(
                 f,
                 "Biz API refused the request: {code} ({})",
@@ -270,6 +329,11 @@ impl fmt::Display for BizError {
             Self::UnexpectedStatus { status } => {
                 write!(f, "Biz API answered unexpected status {status}")
             }
+            Self::Redirect { status, host } => write!(
+                f,
+                "Biz API answered a redirect {status} to {}; redirects are not followed",
+                host.as_deref().unwrap_or("an unreadable location")
+            ),
             Self::Timeout(after) => write!(f, "Biz API did not answer within {after:?}"),
             // The reason is the source: printed once, by whoever walks the chain.
             Self::Transport(_) => f.write_str("Biz API connection failed"),

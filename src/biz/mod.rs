@@ -1,4 +1,5 @@
-//! The NUGU Biz API: invite users to a Private Play, manage their groups (feature `biz`).
+//! The NUGU Biz API: invite users to a Private Play, manage their groups, link their accounts and
+//! send them announcements (feature `biz`).
 //!
 //! Before a user appears as `enrolledUser` in a backend-proxy request, the publisher invites them
 //! through the Biz API; they accept within 72 hours by logging in with a NUGU ID, and from then
@@ -10,13 +11,21 @@
 //! | groups | [`create_group`](BizClient::create_group), [`update_group`](BizClient::update_group), [`delete_group`](BizClient::delete_group), [`list_groups`](BizClient::list_groups) / [`groups`](BizClient::groups), [`group`](BizClient::group), [`unassigned_users`](BizClient::unassigned_users) |
 //! | invitations | [`invite`](BizClient::invite), [`invitations`](BizClient::invitations), [`cancel_invitation`](BizClient::cancel_invitation) |
 //! | users | [`list_users`](BizClient::list_users) / [`users`](BizClient::users), [`user`](BizClient::user), [`update_user`](BizClient::update_user), [`delete_user`](BizClient::delete_user) |
+//! | announcements (full edition) | [`announce_to_user`](BizClient::announce_to_user), [`announce_to_group`](BizClient::announce_to_group), [`announce_to_shared_device_group`](BizClient::announce_to_shared_device_group), [`shared_device_groups`](BizClient::shared_device_groups) |
+//! | account linking (full edition) | [`LinkPolicy`] reads the authentication request, [`complete_link`](BizClient::complete_link) posts the token |
+//!
+//! What NUGU posts back (a link's [`LinkConfirmation`], an announcement's
+//! [`UserAnnouncementResult`], [`GroupAnnouncementResult`] or
+//! [`SharedDeviceAnnouncementResult`]) reaches the publisher's code through [`CallbackService`],
+//! a tower service to mount in axum or any tower stack.
 //!
 //! Requests are checked before sending ([`validate`]) and refused with the [`ErrorCode`] the API
 //! would answer; answers map to typed values or a [`BizError`]. Personal data and tokens are
 //! [`Sensitive`]: never in `Debug`, logs or error messages.
 //!
 //! With feature `biz-emulator`, [`emulator`] runs the documented API in memory on 127.0.0.1, so
-//! the whole invitation loop (invite, accept, the profile NUGU then sends) runs in a test.
+//! the whole loop (invite, accept, link, the profile NUGU then sends, announcements and their
+//! results) runs in a test.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), nugu_proxy::biz::BizError> {
@@ -40,8 +49,10 @@
 //! # Ok(()) }
 //! ```
 
+mod callback;
 mod client;
 mod error;
+mod link;
 mod model;
 mod paginate;
 pub mod validate;
@@ -49,15 +60,23 @@ pub mod validate;
 #[cfg(feature = "biz-emulator")]
 pub mod emulator;
 
+pub use callback::{CallbackService, MAX_CALLBACK_BODY};
 pub use client::{
     BizClient, BizClientBuilder, PublisherToken, RetryPolicy, DEFAULT_BASE_URL,
     PUBLISHER_TOKEN_HEADER,
 };
 pub use error::{BizError, ErrorCode};
+pub use link::{AuthRequest, LinkConfirmation, LinkError, LinkPolicy, LinkResultCode};
 pub use model::{
-    ApiAgreeType, AuthType, CancelScope, DateTime, DateTimeParts, EmailEntry, Group, GroupDetail,
-    GroupId, GroupPage, GroupRef, GroupRequest, GroupSummary, Invitation, InvitationId,
-    InvitationRequest, InvitationStatus, InvitationTarget, InvitedUser, Invitee, Sensitive,
-    ServiceType, UpdatedUser, UserDetail, UserId, UserPage, UserPlay, UserSummary, UserUpdate,
+    Announcement, AnnouncementResultCode, ApiAgreeType, AuthType, CancelScope, DateTime,
+    DeviceResult, DeviceResultCode, Display, DisplayType, EmailEntry, Group,
+    GroupAnnouncementResult, GroupDetail, GroupId, GroupPage, GroupRef, GroupRequest, GroupSummary,
+    Invitation, InvitationId, InvitationRequest, InvitationStatus, InvitationTarget, InvitedUser,
+    Invitee, Sensitive, ServiceType, SharedDevice, SharedDeviceAnnouncementResult,
+    SharedDeviceGroup, SharedDeviceResult, Tts, UpdatedUser, UserAnnouncementResult, UserApiToken,
+    UserDetail, UserId, UserPage, UserPlay, UserSummary, UserUpdate, API_LOCAL_OFFSET,
 };
 pub use paginate::{pages, Page, Paged};
+
+/// The date crate [`DateTime`] reads with, re-exported so its types need no dependency of yours.
+pub use jiff;

@@ -22,7 +22,8 @@ use std::fmt;
 
 use super::error::{BizError, ErrorCode};
 use super::model::{
-    CancelScope, GroupRequest, InvitationRequest, InvitationTarget, Invitee, UserUpdate,
+    Announcement, CancelScope, DisplayType, GroupRequest, InvitationRequest, InvitationTarget,
+    Invitee, UserUpdate,
 };
 
 /// Longest group name, group alias, user name, user alias, play id and group id.
@@ -310,4 +311,146 @@ pub fn cancel(scope: &CancelScope) -> Result<(), BizError> {
             cancel_emails(emails.iter().map(|e| e.expose())).map_err(Into::into)
         }
     }
+}
+
+// -- announcements ------------------------------------------------------------------------------
+
+/// The announcement fields the API checks, as read from a body: absent (`None`), or present
+/// (a number that did not read is `Some(None)`).
+#[derive(Default)]
+pub(crate) struct AnnouncementView<'a> {
+    pub(crate) play_service_id: Option<&'a str>,
+    pub(crate) tts: Option<TtsView<'a>>,
+    pub(crate) display: Option<DisplayView<'a>>,
+}
+
+#[derive(Default)]
+pub(crate) struct TtsView<'a> {
+    pub(crate) text: Option<&'a str>,
+    pub(crate) speed: Option<Option<i64>>,
+    pub(crate) pause1: Option<Option<i64>>,
+    pub(crate) pause2: Option<Option<i64>>,
+}
+
+#[derive(Default)]
+pub(crate) struct DisplayView<'a> {
+    pub(crate) kind: Option<&'a str>,
+    pub(crate) title: Option<&'a str>,
+    pub(crate) header: Option<&'a str>,
+    pub(crate) body: Option<&'a str>,
+}
+
+/// Speaking rates the API takes: 85 to 120 in steps of 5.
+pub const TTS_SPEED: std::ops::RangeInclusive<u16> = 85..=120;
+/// Pauses between sentences the API takes, ms: 300 to 900 in steps of 100.
+pub const TTS_PAUSE1: std::ops::RangeInclusive<u16> = 300..=900;
+/// Second pauses the API takes, ms: 100 to 500 in steps of 100.
+pub const TTS_PAUSE2: std::ops::RangeInclusive<u16> = 100..=500;
+
+fn stepped(value: Option<Option<i64>>, range: &std::ops::RangeInclusive<u16>, step: i64) -> bool {
+    match value {
+        None => true,
+        Some(None) => false,
+        Some(Some(n)) => {
+            (i64::from(*range.start())..=i64::from(*range.end())).contains(&n) && n % step == 0
+        }
+    }
+}
+
+/// The rules of an announcement body, in the order of the pages' code table.
+pub(crate) fn announcement_fields(a: &AnnouncementView<'_>) -> Result<(), Violation> {
+    if !required(a.play_service_id, MAX_NAME) {
+        return Err(Violation::new(ErrorCode::V1ann002, "playServiceId"));
+    }
+    if a.tts.is_none() && a.display.is_none() {
+        return Err(Violation::new(ErrorCode::V1ann101, "tts"));
+    }
+    if let Some(tts) = &a.tts {
+        if tts.text.is_none_or(blank) {
+            return Err(Violation::new(ErrorCode::V1ann102, "tts.text"));
+        }
+        if !stepped(tts.speed, &TTS_SPEED, 5) {
+            return Err(Violation::new(ErrorCode::V1ann103, "tts.speed"));
+        }
+        if !stepped(tts.pause1, &TTS_PAUSE1, 100) {
+            return Err(Violation::new(ErrorCode::V1ann104, "tts.pause1"));
+        }
+        if !stepped(tts.pause2, &TTS_PAUSE2, 100) {
+            return Err(Violation::new(ErrorCode::V1ann105, "tts.pause2"));
+        }
+    }
+    if let Some(display) = &a.display {
+        let known = display
+            .kind
+            .is_some_and(|k| !matches!(DisplayType::from(k), DisplayType::Other(_)));
+        if !known {
+            return Err(Violation::new(ErrorCode::V1ann201, "display.type"));
+        }
+        for (value, code, field) in [
+            (display.title, ErrorCode::V1ann202, "display.title"),
+            (display.header, ErrorCode::V1ann203, "display.header"),
+            (display.body, ErrorCode::V1ann204, "display.body"),
+        ] {
+            if value.is_none_or(blank) {
+                return Err(Violation::new(code, field));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks an announcement body: `V1ANN002` to `V1ANN204` (`V1ANN001`, an unparsable body, and
+/// `V1ANN301`, a play the API does not allow, only the API can answer).
+///
+/// ```
+/// use nugu_proxy::biz::{validate, Announcement, ErrorCode, Tts};
+/// let slow = Announcement::new("com.example.attendance").tts(Tts::new("체크인").speed(87));
+/// assert_eq!(validate::announcement(&slow).unwrap_err().code(), Some(&ErrorCode::V1ann103));
+/// let empty = Announcement::new("com.example.attendance");
+/// assert_eq!(validate::announcement(&empty).unwrap_err().code(), Some(&ErrorCode::V1ann101));
+/// ```
+pub fn announcement(a: &Announcement) -> Result<(), BizError> {
+    let view = AnnouncementView {
+        play_service_id: Some(&a.play_service_id),
+        tts: a.tts.as_ref().map(|t| TtsView {
+            text: Some(&t.text),
+            speed: t.speed.map(|n| Some(i64::from(n))),
+            pause1: t.pause1.map(|n| Some(i64::from(n))),
+            pause2: t.pause2.map(|n| Some(i64::from(n))),
+        }),
+        display: a.display.as_ref().map(|d| DisplayView {
+            kind: Some(d.kind.as_str()),
+            title: Some(&d.title),
+            header: Some(&d.header),
+            body: Some(&d.body),
+        }),
+    };
+    announcement_fields(&view).map_err(Into::into)
+}
+
+/// Where NUGU may post a result or a confirmation: `https`, no credentials in the URL, and for
+/// an announcement's `callBack` the ports the API calls (80 and 443). Hosts in `http_hosts` (a
+/// `dangerous_...` opt-out for a local emulator) may use `http` and any port.
+pub(crate) fn callback_url(
+    text: &str,
+    field: &'static str,
+    ports_80_443: bool,
+    http_hosts: &[String],
+) -> Result<reqwest::Url, BizError> {
+    let refuse = |reason| BizError::Unsendable { field, reason };
+    let url = reqwest::Url::parse(text.trim()).map_err(|_| refuse("not an absolute URL"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(refuse("credentials in the URL"));
+    }
+    let host = url.host_str().ok_or_else(|| refuse("no host"))?;
+    let dangerous_http = http_hosts.iter().any(|h| h.eq_ignore_ascii_case(host));
+    match url.scheme() {
+        "https" => {}
+        "http" if dangerous_http => {}
+        _ => return Err(refuse("not https")),
+    }
+    if ports_80_443 && !dangerous_http && !matches!(url.port_or_known_default(), Some(80 | 443)) {
+        return Err(refuse("the API calls back on ports 80 and 443 only"));
+    }
+    Ok(url)
 }

@@ -85,13 +85,37 @@ pub(crate) struct Config {
     pub(crate) header_read_timeout: Duration,
     pub(crate) request_timeout: Duration,
     pub(crate) idle_timeout: Duration,
+    pub(crate) send_timeout: Duration,
     pub(crate) max_connections: usize,
     pub(crate) max_header_bytes: usize,
     pub(crate) max_concurrent_streams: u32,
+    pub(crate) http2_stream_window: u32,
+    pub(crate) http2_connection_window: u32,
     pub(crate) shutdown_grace: Duration,
+    pub(crate) refusal_log_interval: Duration,
 }
 
 impl Config {
+    /// See [`ServerBuilder::request_memory_bound`].
+    pub(crate) fn request_memory_bound(&self, body_limit: usize) -> u64 {
+        let bytes = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        let (body, head, hard) = (
+            bytes(body_limit),
+            bytes(self.max_header_bytes),
+            bytes(self.hard_head_limit()),
+        );
+        let http1 = body.saturating_add(hard.saturating_mul(2));
+        let streams = u64::from(self.max_concurrent_streams);
+        let http2 = u64::from(self.http2_connection_window)
+            .saturating_add(streams.saturating_mul(body.saturating_add(head)))
+            .saturating_add(hard);
+        let worst = match self.mode {
+            Mode::Tls(_) => http1.max(http2),
+            Mode::Terminator(_) => http1,
+        };
+        bytes(self.max_connections).saturating_mul(worst)
+    }
+
     /// The size past which hyper itself refuses a request head (a bare `431`, no JSON): four
     /// times [`max_header_bytes`](ServerBuilder::max_header_bytes), at least 64 KiB. It also
     /// bounds each HTTP/1.1 connection's read buffer.
@@ -107,6 +131,20 @@ pub const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 32;
 /// The default of [`ServerBuilder::max_header_bytes`]: 16 KiB. NUGU's requests carry a few
 /// hundred bytes of headers.
 pub const DEFAULT_MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// The default of [`ServerBuilder::http2_stream_window`]: 64 KiB, the default body limit, so that
+/// a whole NUGU request body (a few KB) flows without waiting for the server.
+pub const DEFAULT_HTTP2_STREAM_WINDOW: u32 = 64 * 1024;
+
+/// The default of [`ServerBuilder::http2_connection_window`]: 256 KiB, room for many NUGU
+/// requests at once (hyper's own default, 1 MiB, would let every connection park four times more).
+pub const DEFAULT_HTTP2_CONNECTION_WINDOW: u32 = 256 * 1024;
+
+/// HTTP/2's initial connection window, which a server can raise but not lower.
+const HTTP2_MIN_CONNECTION_WINDOW: u32 = 65_535;
+
+/// HTTP/2's largest window.
+const HTTP2_MAX_WINDOW: u32 = (1 << 31) - 1;
 
 /// The server's settings after the transport is chosen; [`bind`](Self::bind) ends it.
 ///
@@ -148,10 +186,14 @@ impl ServerBuilder {
                 header_read_timeout: Duration::from_secs(10),
                 request_timeout: Duration::from_secs(10),
                 idle_timeout: Duration::from_secs(60),
+                send_timeout: Duration::from_secs(10),
                 max_connections: 1024,
                 max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
                 max_concurrent_streams: DEFAULT_MAX_CONCURRENT_STREAMS,
+                http2_stream_window: DEFAULT_HTTP2_STREAM_WINDOW,
+                http2_connection_window: DEFAULT_HTTP2_CONNECTION_WINDOW,
                 shutdown_grace: Duration::from_secs(30),
+                refusal_log_interval: Duration::from_secs(10),
             },
         };
         if let Some(url) = public_url {
@@ -191,12 +233,36 @@ impl ServerBuilder {
         self
     }
 
-    /// How long a connection may have no request in flight before the server closes it
-    /// gracefully (default 60 s). It matters for HTTP/2, whose clients send no headers the
+    /// How long a connection may have no request in flight (a request is in flight from its
+    /// head until its response is sent) before the server closes it gracefully (default 60 s). It matters for HTTP/2, whose clients send no headers the
     /// header read timeout could wait for; HTTP/1.1 connections are closed by that one first
     /// when it is shorter.
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.config.idle_timeout = timeout;
+        self
+    }
+
+    /// How long a response body may make no progress before the response is reset and its
+    /// connection closed (default 10 s). Progress is the body handing over its next piece,
+    /// which happens only once the client has taken the previous one, so a client that never
+    /// reads (an HTTP/2 window of 0, a TCP window that stays full) cannot hold its connection
+    /// beyond this, and a service whose response body waits longer than this between pieces is
+    /// cut off too. The clock starts when the response head is ready.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use nugu_proxy::server::{Server, TlsConfig};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])?;
+    /// # let tls = TlsConfig::from_pem(cert.cert.pem().as_bytes(), cert.signing_key.serialize_pem().as_bytes())?;
+    /// let builder = Server::builder().tls(tls).send_timeout(Duration::from_secs(5));
+    /// # drop(builder);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn send_timeout(mut self, timeout: Duration) -> Self {
+        self.config.send_timeout = timeout;
         self
     }
 
@@ -223,19 +289,89 @@ impl ServerBuilder {
 
     /// At most this many requests at once on one HTTP/2 connection (default
     /// [`DEFAULT_MAX_CONCURRENT_STREAMS`], 32; at least 1), announced to the client, which
-    /// queues the rest. Each request in flight may hold a body up to the layer's limit, so this
-    /// times [`max_connections`](Self::max_connections) times the body limit bounds what
-    /// clients can make the server buffer (hyper's own default, 200, would allow six times
-    /// more).
+    /// queues the rest. Each request in flight may hold a body up to the layer's limit and its
+    /// head, so this is a factor of [`request_memory_bound`](Self::request_memory_bound)
+    /// (hyper's own default, 200, would allow six times more).
     pub fn max_concurrent_streams(mut self, max: u32) -> Self {
         self.config.max_concurrent_streams = max.max(1);
         self
     }
 
+    /// HTTP/2: how many bytes of one request's body a client may send before the server has
+    /// read them (the stream's flow-control window; default [`DEFAULT_HTTP2_STREAM_WINDOW`],
+    /// 64 KiB; between 1 and 2^31 - 1). Data that the service has not read yet is held by the
+    /// server, so this and [`http2_connection_window`](Self::http2_connection_window) bound
+    /// what a client can park there; see [`request_memory_bound`](Self::request_memory_bound).
+    pub fn http2_stream_window(mut self, bytes: u32) -> Self {
+        self.config.http2_stream_window = bytes.clamp(1, HTTP2_MAX_WINDOW);
+        self
+    }
+
+    /// HTTP/2: how many bytes of request bodies a client may send on one connection, all its
+    /// requests together, before the server has read them (the connection's flow-control
+    /// window; default [`DEFAULT_HTTP2_CONNECTION_WINDOW`], 256 KiB; between 65 535, the
+    /// protocol's initial window, and 2^31 - 1).
+    pub fn http2_connection_window(mut self, bytes: u32) -> Self {
+        self.config.http2_connection_window =
+            bytes.clamp(HTTP2_MIN_CONNECTION_WINDOW, HTTP2_MAX_WINDOW);
+        self
+    }
+
+    /// The most request data, in bytes, that clients can make this server hold at once, with
+    /// a service that reads each request body up to `body_limit` bytes (the layer's
+    /// [`body_limit`](crate::PrivatePlayLayer::body_limit)) and keeps it while it runs:
+    /// `max_connections` times the worst connection.
+    ///
+    /// * An HTTP/2 connection: its connection window (data received, not yet read by the
+    ///   service), plus, for each of `max_concurrent_streams` requests, the body read so far
+    ///   (`body_limit`) and the request head (`max_header_bytes`; a larger head is refused when
+    ///   it arrives), plus one header block still arriving (up to hyper's head limit, four
+    ///   times `max_header_bytes`, at least 64 KiB).
+    /// * An HTTP/1.1 connection: its body (`body_limit`) plus hyper's read buffer, which holds
+    ///   at most the head limit and may be allocated up to twice that.
+    ///
+    /// Behind a TLS terminator only HTTP/1.1 is spoken. Not counted: the service's responses
+    /// (reset after [`send_timeout`](Self::send_timeout) without progress), and what each
+    /// connection costs whatever it sends (TLS and HTTP state, about 60 KiB in the soak of
+    /// `SECURITY.md`).
+    ///
+    /// ```
+    /// use nugu_proxy::server::{Server, TlsConfig};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])?;
+    /// # let tls = TlsConfig::from_pem(cert.cert.pem().as_bytes(), cert.signing_key.serialize_pem().as_bytes())?;
+    /// let builder = Server::builder().tls(tls);
+    /// // At the defaults, with the layer's default body limit: about 2.8 GiB.
+    /// let bound = builder.request_memory_bound(nugu_proxy::layer::DEFAULT_BODY_LIMIT);
+    /// assert_eq!(bound, 1024 * (256 + 32 * (64 + 16) + 64) * 1024);
+    /// // Fit it to the host: fewer connections, fewer streams each.
+    /// let builder = builder.max_connections(256).max_concurrent_streams(4);
+    /// assert!(builder.request_memory_bound(64 * 1024) < 200 * 1024 * 1024);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn request_memory_bound(&self, body_limit: usize) -> u64 {
+        self.config.request_memory_bound(body_limit)
+    }
+
     /// After the shutdown signal, how long in-flight requests may take to finish before the
-    /// remaining connections are closed (default 30 s).
+    /// remaining connections are closed (default 30 s). The same grace applies to a single
+    /// connection the server closes (idle, or not reading its responses): it is closed at most
+    /// this long after it was asked to finish (HTTP/2: after its `GOAWAY`), whatever it still
+    /// has in flight.
     pub fn shutdown_grace(mut self, grace: Duration) -> Self {
         self.config.shutdown_grace = grace;
+        self
+    }
+
+    /// How often refusals that need no authentication to cause are logged, as one summary
+    /// line per reason with its count (default 10 s, at least 1 ms): connections closed
+    /// because they came from an untrusted address, requests refused `403 https_required`,
+    /// requests answered `504` past the request timeout. One line per refusal would let anyone
+    /// flood the logs; the summaries carry counts only, no addresses and no request data.
+    pub fn refusal_log_interval(mut self, interval: Duration) -> Self {
+        self.config.refusal_log_interval = interval.max(Duration::from_millis(1));
         self
     }
 
@@ -273,10 +409,14 @@ impl fmt::Debug for ServerBuilder {
             .field("header_read_timeout", &c.header_read_timeout)
             .field("request_timeout", &c.request_timeout)
             .field("idle_timeout", &c.idle_timeout)
+            .field("send_timeout", &c.send_timeout)
             .field("max_connections", &c.max_connections)
             .field("max_header_bytes", &c.max_header_bytes)
             .field("max_concurrent_streams", &c.max_concurrent_streams)
+            .field("http2_stream_window", &c.http2_stream_window)
+            .field("http2_connection_window", &c.http2_connection_window)
             .field("shutdown_grace", &c.shutdown_grace)
+            .field("refusal_log_interval", &c.refusal_log_interval)
             .finish_non_exhaustive()
     }
 }

@@ -18,7 +18,10 @@
 //! * `GET {prefix}/health` is answered by the server itself (`200 OK`, or `503` while the
 //!   [readiness check](ServerBuilder::readiness) fails), without authentication.
 //! * Production limits: TLS handshake timeout, header read timeout, per-request timeout,
-//!   idle-connection timeout, connection limit, request head size limit (`431`), graceful
+//!   idle-connection timeout, send timeout (a client that does not read its response),
+//!   connection limit, HTTP/2 flow-control windows (see
+//!   [`request_memory_bound`](ServerBuilder::request_memory_bound)), request head size limit
+//!   (`431`), refusals before authentication logged as periodic summaries, graceful
 //!   shutdown on `SIGTERM`/Ctrl-C, certificate reload on `SIGHUP` or through a
 //!   [`ReloadHandle`].
 //! * Paths NUGU never calls are refused before the service: dot segments, empty segments and
@@ -64,15 +67,18 @@ mod error;
 mod forwarded;
 mod health;
 mod idle;
+mod log_summary;
 mod panic;
 mod path;
 mod pipeline;
 mod serve;
+mod stall;
 mod tls;
 
 pub use addr::{parse_listen_addr, PublicUrl, TrustedProxies};
 pub use builder::{
-    ChooseTransport, ServerBuilder, DEFAULT_MAX_CONCURRENT_STREAMS, DEFAULT_MAX_HEADER_BYTES,
+    ChooseTransport, ServerBuilder, DEFAULT_HTTP2_CONNECTION_WINDOW, DEFAULT_HTTP2_STREAM_WINDOW,
+    DEFAULT_MAX_CONCURRENT_STREAMS, DEFAULT_MAX_HEADER_BYTES,
 };
 pub use error::{PemKind, StartupError};
 pub use pipeline::{BoxError, ProxyService};

@@ -7,8 +7,9 @@
 /// Why a path was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Refusal {
-    /// `400 bad_path`: a dot segment (`..`, `%2e%2e`), an empty segment (`//`), or an encoded
-    /// `/`, `\` or NUL.
+    /// `400 bad_path`: a path that does not start with `/` (HTTP/2 lets a client send any
+    /// `:path`, such as `../check_in`), a dot segment (`..`, `%2e%2e`), an empty segment (`//`),
+    /// or an encoded `/`, `\` or NUL.
     Malformed,
     /// `404 not_found`: not under the public URL's path prefix.
     OutsidePrefix,
@@ -17,7 +18,12 @@ pub(crate) enum Refusal {
 /// Checks `path` (the request target's path, still percent-encoded) against `prefix` (the
 /// public URL's path without a trailing slash, `""` for none).
 pub(crate) fn check(path: &str, prefix: &str) -> Result<(), Refusal> {
-    if path != "/" && path.split('/').skip(1).any(is_malformed_segment) {
+    // Every segment is checked, the first one too: a path that does not start with `/` has no
+    // empty first segment to skip.
+    let Some(rest) = path.strip_prefix('/') else {
+        return Err(Refusal::Malformed);
+    };
+    if !rest.is_empty() && rest.split('/').any(is_malformed_segment) {
         return Err(Refusal::Malformed);
     }
     if !prefix.is_empty() {
@@ -79,6 +85,14 @@ mod tests {
             "/nugu/a\\b",
             "/nugu/a%00",
             "/nugu/...",
+            // Without a leading `/` (an HTTP/2 `:path` can be anything): the first segment is
+            // checked like the others, and the path is refused as a whole.
+            "../check_in",
+            "%2e%2e/check_in",
+            "./nugu/check_in",
+            "nugu/check_in",
+            "*",
+            "",
         ] {
             assert_eq!(check(bad, "/nugu"), Err(Refusal::Malformed), "{bad}");
             assert_eq!(check(bad, ""), Err(Refusal::Malformed), "{bad}");

@@ -16,7 +16,9 @@ use tower_service::Service;
 
 use super::builder::Config;
 use super::idle::Activity;
+use super::log_summary::{Reason, RefusalLog};
 use super::panic::{CatchUnwind, CatchUnwindBody, Panicked};
+use super::stall::Tracked;
 use super::{forwarded, health, path};
 use crate::transport::ConnectionInfo;
 
@@ -63,13 +65,15 @@ pub(crate) struct Pipeline<S> {
     pub(crate) info: ConnectionInfo,
     /// Terminator mode: the request itself must say it arrived over HTTPS.
     pub(crate) require_forwarded_https: bool,
-    /// Counts this connection's requests in flight, for the idle timeout.
+    /// Counts this connection's requests in flight (until their response is sent), for the
+    /// idle timeout.
     pub(crate) activity: Arc<Activity>,
+    /// Where refusals before authentication are counted.
+    pub(crate) refusals: Arc<RefusalLog>,
     pub(crate) inner: S,
 }
 
-type PipelineFuture =
-    Pin<Box<dyn Future<Output = Result<Response<ResponseBody>, Infallible>> + Send>>;
+type PipelineFuture = Pin<Box<dyn Future<Output = Result<Response<Tracked>, Infallible>> + Send>>;
 
 /// A tower service the server can run: it takes `Request<hyper::body::Incoming>`, answers
 /// `Response<B>` for any `Send` body of [`Bytes`], and is `Clone + Send` (one clone per request).
@@ -102,45 +106,66 @@ where
 }
 
 impl<S: ProxyService> hyper::service::Service<Request<Incoming>> for Pipeline<S> {
-    type Response = Response<ResponseBody>;
+    type Response = Response<Tracked>;
     type Error = Infallible;
     type Future = PipelineFuture;
 
-    fn call(&self, mut req: Request<Incoming>) -> Self::Future {
+    fn call(&self, req: Request<Incoming>) -> Self::Future {
+        // In flight from the head until the response body is sent or dropped.
         let in_flight = self.activity.begin();
+        let answer = self.answer(req);
+        Box::pin(async move {
+            let response = match answer {
+                Answer::Now(response) => response,
+                Answer::Serve(serving) => serving.await,
+            };
+            Ok(response.map(|body| Tracked::new(body, in_flight)))
+        })
+    }
+}
+
+/// The server's answer to a request: its own, at once, or the service's.
+enum Answer<F> {
+    Now(Response<ResponseBody>),
+    Serve(F),
+}
+
+impl<S: ProxyService> Pipeline<S> {
+    fn answer(
+        &self,
+        mut req: Request<Incoming>,
+    ) -> Answer<impl Future<Output = Response<ResponseBody>> + Send + 'static> {
         if let Some(refusal) = refuse_head(&req, &self.config) {
-            return Box::pin(async move { Ok(refusal) });
+            return Answer::Now(refusal);
         }
         if health::is_health_check(&req, &self.config.health_path) {
             // Carries no personal data and must also answer a load balancer's own probe.
-            let response = health::answer(self.config.readiness.as_ref());
-            return Box::pin(async move { Ok(response) });
+            return Answer::Now(health::answer(self.config.readiness.as_ref()));
         }
         if self.require_forwarded_https && !forwarded::says_https(req.headers()) {
-            tracing::warn!(
+            self.refusals.record(Reason::HttpsRequired);
+            tracing::debug!(
                 peer = %self.info.peer_addr(),
                 "refused a request from the trusted proxy without X-Forwarded-Proto: https"
             );
-            return Box::pin(async {
-                Ok(json_error(
-                    StatusCode::FORBIDDEN,
-                    "https_required",
-                    "refused: the load balancer did not say the request arrived over HTTPS",
-                ))
-            });
+            return Answer::Now(json_error(
+                StatusCode::FORBIDDEN,
+                "https_required",
+                "refused: the load balancer did not say the request arrived over HTTPS",
+            ));
         }
         req.extensions_mut().insert(self.info.clone());
         let mut service = self.inner.clone();
         let timeout = self.config.request_timeout;
-        Box::pin(async move {
-            let _in_flight = in_flight;
+        let refusals = self.refusals.clone();
+        Answer::Serve(async move {
             // A panic in `poll_ready`, `call` or the future is caught: the client gets a 500
             // and the connection (with its other HTTP/2 streams) goes on.
             let run = CatchUnwind::new(async {
                 poll_fn(|cx| service.poll_ready(cx)).await?;
                 service.call(req).await
             });
-            Ok(match tokio::time::timeout(timeout, run).await {
+            match tokio::time::timeout(timeout, run).await {
                 Ok(Ok(Ok(response))) => {
                     response.map(|body| CatchUnwindBody::new(body).boxed_unsync())
                 }
@@ -155,7 +180,8 @@ impl<S: ProxyService> hyper::service::Service<Request<Incoming>> for Pipeline<S>
                     internal_error()
                 }
                 Err(_) => {
-                    tracing::warn!(
+                    refusals.record(Reason::RequestTimeout);
+                    tracing::debug!(
                         ?timeout,
                         "a request exceeded the request timeout; answered 504"
                     );
@@ -165,7 +191,7 @@ impl<S: ProxyService> hyper::service::Service<Request<Incoming>> for Pipeline<S>
                         "the request took longer than the server's request timeout",
                     )
                 }
-            })
+            }
         })
     }
 }
@@ -193,11 +219,11 @@ fn refuse_head<B>(req: &Request<B>, config: &Config) -> Option<Response<Response
     match path::check(req.uri().path(), &config.path_prefix) {
         Ok(()) => None,
         Err(path::Refusal::Malformed) => {
-            tracing::debug!("refused a request path with dot or empty segments; answered 400");
+            tracing::debug!("refused a malformed request path; answered 400");
             Some(json_error(
                 StatusCode::BAD_REQUEST,
                 "bad_path",
-                "the request path has a dot segment, an empty segment or an encoded separator",
+                "the request path does not start with '/', or has a dot segment, an empty segment or an encoded separator",
             ))
         }
         Err(path::Refusal::OutsidePrefix) => {

@@ -8,16 +8,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::rt::{Read, Write};
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 
 use super::builder::{Config, Mode};
 use super::idle::Activity;
+use super::log_summary::{Reason, RefusalLog};
 use super::pipeline::{Pipeline, ProxyService};
+use super::stall::{self, StreamExecutor};
 use crate::transport::{ConnectionInfo, TlsInfo, TlsVersion, Transport};
 
 /// A bound HTTPS server; [`serve`](Self::serve) or
@@ -41,13 +44,15 @@ impl fmt::Debug for Server {
 
 /// The per-connection HTTP machinery, shared by every connection task.
 struct Http {
-    h1: auto::Builder<TokioExecutor>,
-    h2: auto::Builder<TokioExecutor>,
+    h1: auto::Builder<StreamExecutor>,
+    h2: auto::Builder<StreamExecutor>,
 }
 
 impl Http {
     fn new(config: &Config) -> Self {
-        let mut base = auto::Builder::new(TokioExecutor::new());
+        let mut base = auto::Builder::new(StreamExecutor {
+            send_timeout: config.send_timeout,
+        });
         // Past the hard limit hyper answers a bare 431 itself; below it the pipeline answers the
         // typed one. It also bounds what one connection can make the server buffer.
         let hard_limit = config.hard_head_limit();
@@ -55,10 +60,15 @@ impl Http {
             .timer(TokioTimer::new())
             .header_read_timeout(config.header_read_timeout)
             .max_buf_size(hard_limit);
+        // Every limit on what a client can make the server hold is set here, not left to
+        // hyper's defaults (see `ServerBuilder::request_memory_bound`).
         base.http2()
             .timer(TokioTimer::new())
             .max_header_list_size(u32::try_from(hard_limit).unwrap_or(u32::MAX))
             .max_concurrent_streams(config.max_concurrent_streams)
+            .initial_stream_window_size(config.http2_stream_window)
+            .initial_connection_window_size(config.http2_connection_window)
+            .adaptive_window(false)
             .keep_alive_interval(Some(Duration::from_secs(30)))
             .keep_alive_timeout(Duration::from_secs(10));
         // The version is fixed per connection (by ALPN, or HTTP/1.1 behind a terminator), so
@@ -112,10 +122,15 @@ impl Server {
         let (stopping, stop) = watch::channel(false);
         let mut connections = JoinSet::new();
         let mut signal = std::pin::pin!(signal);
+        let refusals = Arc::new(RefusalLog::default());
+        let log_every = config.refusal_log_interval;
+        let mut log_summary = tokio::time::interval_at(Instant::now() + log_every, log_every);
+        log_summary.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tracing::info!(addr = %local_addr, "serving");
         loop {
             tokio::select! {
                 () = &mut signal => break,
+                _ = log_summary.tick() => refusals.flush(log_every),
                 Some(done) = connections.join_next(), if !connections.is_empty() => {
                     if let Err(e) = done {
                         if e.is_panic() {
@@ -135,7 +150,8 @@ impl Server {
                     };
                     if let Mode::Terminator(proxies) = &config.mode {
                         if !proxies.contains(peer.ip()) {
-                            tracing::warn!(%peer, "closed a connection from an untrusted address");
+                            refusals.record(Reason::UntrustedPeer);
+                            tracing::debug!(%peer, "closed a connection from an untrusted address");
                             continue;
                         }
                     }
@@ -143,6 +159,7 @@ impl Server {
                         config: config.clone(),
                         http: http.clone(),
                         stop: stop.clone(),
+                        refusals: refusals.clone(),
                         peer,
                     };
                     match &config.mode {
@@ -175,6 +192,7 @@ impl Server {
             connections.abort_all();
         }
         while connections.join_next().await.is_some() {}
+        refusals.flush(log_every);
         tracing::info!("shut down");
     }
 }
@@ -185,6 +203,7 @@ struct Connection {
     http: Arc<Http>,
     /// Turns `true` when the server shuts down.
     stop: watch::Receiver<bool>,
+    refusals: Arc<RefusalLog>,
     peer: SocketAddr,
 }
 
@@ -234,7 +253,7 @@ impl Connection {
     }
 
     async fn serve<I, S>(
-        mut self,
+        self,
         io: I,
         info: ConnectionInfo,
         require_forwarded_https: bool,
@@ -244,39 +263,68 @@ impl Connection {
         I: Read + Write + Unpin + Send + 'static,
         S: ProxyService,
     {
+        let Connection {
+            config,
+            http,
+            mut stop,
+            refusals,
+            peer,
+        } = self;
+        let Config {
+            idle_timeout,
+            send_timeout,
+            shutdown_grace,
+            ..
+        } = *config;
         let activity = Activity::new();
-        let idle_timeout = self.config.idle_timeout;
         let pipeline = Pipeline {
-            config: self.config,
+            config,
             info,
             require_forwarded_https,
             activity: activity.clone(),
+            refusals,
             inner: service,
         };
-        let builder = if h2 { &self.http.h2 } else { &self.http.h1 };
+        let builder = if h2 { &http.h2 } else { &http.h1 };
         let mut connection = std::pin::pin!(builder.serve_connection(io, pipeline));
+        // The clock of this connection's HTTP/1.1 responses (one at a time); an HTTP/2
+        // connection's responses each have their own, in their stream's task.
+        let sending = Activity::new();
         // Once asked to close, the connection finishes the requests it has received (HTTP/2:
-        // sends GOAWAY), then ends.
-        let mut closing = false;
-        loop {
-            tokio::select! {
-                ended = connection.as_mut() => {
-                    if let Err(e) = ended {
-                        tracing::debug!(peer = %self.peer, error = %e, "connection ended with an error");
+        // sends GOAWAY), then ends, or is closed when the shutdown grace has passed.
+        let mut close_by: Option<Instant> = None;
+        let serving = async {
+            loop {
+                tokio::select! {
+                    ended = connection.as_mut() => {
+                        if let Err(e) = ended {
+                            tracing::debug!(peer = %peer, error = %e, "connection ended with an error");
+                        }
+                        return;
                     }
-                    return;
+                    _ = stop.wait_for(|stopping| *stopping), if close_by.is_none() => {}
+                    () = activity.idle_for(idle_timeout), if close_by.is_none() => {
+                        tracing::debug!(peer = %peer, "closing an idle connection");
+                    }
+                    () = activity.close_requested(), if close_by.is_none() => {
+                        tracing::debug!(peer = %peer, "closing a connection that does not read its responses");
+                    }
+                    () = sending.stalled_for(send_timeout), if !h2 => {
+                        tracing::debug!(peer = %peer, "closed a connection whose response made no progress");
+                        return;
+                    }
+                    () = tokio::time::sleep_until(close_by.unwrap_or_else(Instant::now)), if close_by.is_some() => {
+                        tracing::debug!(peer = %peer, "closed a connection still open at the end of its shutdown grace");
+                        return;
+                    }
                 }
-                _ = self.stop.wait_for(|stopping| *stopping), if !closing => {
+                if close_by.is_none() {
                     connection.as_mut().graceful_shutdown();
-                    closing = true;
-                }
-                () = activity.idle_for(idle_timeout), if !closing => {
-                    tracing::debug!(peer = %self.peer, "closing an idle connection");
-                    connection.as_mut().graceful_shutdown();
-                    closing = true;
+                    close_by = Some(Instant::now() + shutdown_grace);
                 }
             }
-        }
+        };
+        stall::watched(sending.clone(), serving).await;
     }
 }
 

@@ -2,10 +2,9 @@
 //! shutdown under load.
 
 use std::convert::Infallible;
-use std::io::Write;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -19,38 +18,6 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use crate::support::*;
-
-/// Captures the server's logs (everything runs on the test's one thread).
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl Logs {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn capture_logs() -> (Logs, tracing::subscriber::DefaultGuard) {
-    let logs = Logs::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    (logs, tracing::subscriber::set_default(subscriber))
-}
 
 /// The panics these tests cause on purpose are expected: keep them out of the test output
 /// (the standard hook would print their message, personal data included, to stderr).
@@ -77,7 +44,7 @@ const PII: [&str; 3] = ["홍길동", "01011112222", "gilodng@email-domain.com"];
 #[tokio::test]
 async fn a_panicking_handler_gets_500_and_the_server_lives() {
     quiet_expected_panics();
-    let (logs, _guard) = capture_logs();
+    let (logs, _guard) = capture_logs(tracing::Level::DEBUG);
     let cert = cert();
     let calls = Calls::default();
     let server = start(builder(&cert), play(&calls)).await;
@@ -168,7 +135,7 @@ impl http_body::Body for PanickingBody {
 #[tokio::test]
 async fn a_response_body_that_panics_ends_only_its_response() {
     quiet_expected_panics();
-    let (logs, _guard) = capture_logs();
+    let (logs, _guard) = capture_logs(tracing::Level::DEBUG);
     let cert = cert();
     let service = tower::service_fn(|req: Request<Incoming>| async move {
         let response = if req.uri().path() == "/nugu/bad_body" {

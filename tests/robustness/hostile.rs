@@ -7,10 +7,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
 use nugu_proxy::layer::ApiKey;
+use nugu_proxy::server::Server;
 use nugu_proxy::PrivatePlayLayer;
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
 use tower::ServiceBuilder;
 
 use crate::support::*;
@@ -832,6 +835,72 @@ async fn path_tricks() {
 }
 
 #[tokio::test]
+async fn http2_paths_without_a_leading_slash_are_refused() {
+    let cert = cert();
+    let calls = Calls::default();
+    let body = good_body();
+    // With and without a public URL prefix: without one, nothing but the server's own path
+    // check stands between such a path and the service.
+    let servers = [
+        start(builder(&cert), play(&calls)).await,
+        start(Server::builder().tls(cert.tls()), play(&calls)).await,
+    ];
+    for server in &servers {
+        // `:path: *` on a POST: `http` accepts it (it is the form of `OPTIONS *`), so it reaches
+        // the server's check, which answers 400.
+        let mut h2 = h2_client(server.addr, &cert.der).await;
+        let mut request = nugu_post("/", body.clone());
+        *request.uri_mut() = http::Uri::builder()
+            .scheme("https")
+            .authority("localhost")
+            .path_and_query("*")
+            .build()
+            .unwrap();
+        request.headers_mut().remove("host");
+        send_h2(&mut h2, request)
+            .await
+            .assert_error(400, "bad_path");
+
+        // `:path: ../check_in`, written frame by frame: `http` 1.4.1 and later refuse it inside
+        // h2 (RST_STREAM PROTOCOL_ERROR); with an older `http` it reaches the server's check,
+        // which answers 400 (the path check's unit test covers that case).
+        for path in ["../check_in", "check_in", "%2e%2e/check_in"] {
+            let authorization = format!("token {API_KEY}");
+            let outcome = raw_h2_request(
+                server.addr,
+                &cert.der,
+                &[
+                    (":method", "POST"),
+                    (":scheme", "https"),
+                    (":authority", "localhost"),
+                    (":path", path),
+                    ("authorization", &authorization),
+                    ("content-type", "application/json"),
+                ],
+            )
+            .await;
+            match outcome {
+                RawH2::Reset(1) => {}
+                RawH2::Answered(400, body) => {
+                    let json: Value = serde_json::from_slice(&body).unwrap();
+                    assert_eq!(json["error"], "bad_path", "{path}");
+                }
+                other => panic!("{path}: {other:?}"),
+            }
+        }
+        assert_still_serving(server.addr, &cert.der).await;
+    }
+    assert_eq!(
+        calls.get(),
+        2,
+        "only the well-formed requests reached the handler"
+    );
+    for server in servers {
+        server.shut_down().await;
+    }
+}
+
+#[tokio::test]
 async fn request_smuggling_framing_is_never_ambiguous() {
     let cert = cert();
     let calls = Calls::default();
@@ -979,4 +1048,213 @@ fn reset_by_peer(upload: &mut h2::SendStream<bytes::Bytes>) -> Option<h2::Reason
         std::task::Poll::Ready(Err(e)) => e.reason().or(Some(h2::Reason::INTERNAL_ERROR)),
         std::task::Poll::Pending => None,
     }
+}
+
+/// The summary lines of `reason` in the captured logs, and the sum of their counts.
+fn summaries(logs: &str, reason: &str) -> (usize, u64) {
+    let field = format!("reason=\"{reason}\"");
+    let lines: Vec<&str> = logs.lines().filter(|l| l.contains(&field)).collect();
+    let total = lines
+        .iter()
+        .map(|line| {
+            let count = line.split("count=").nth(1).expect("a count field");
+            count.split(' ').next().unwrap().parse::<u64>().unwrap()
+        })
+        .sum();
+    (lines.len(), total)
+}
+
+#[tokio::test]
+async fn refusals_before_authentication_are_logged_as_periodic_summaries() {
+    const REFUSALS: usize = 30;
+    const TIMEOUTS: usize = 3;
+    let interval = Duration::from_millis(500);
+    let (logs, _guard) = capture_logs(tracing::Level::INFO);
+    let began = std::time::Instant::now();
+    // Behind a terminator trusting 127.0.0.1: connections from 127.0.0.2 are closed at accept,
+    // requests without X-Forwarded-Proto get 403, and a slow service's requests 504.
+    let slow = tower::service_fn(|_req: Request<hyper::body::Incoming>| async {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        Ok::<_, Infallible>(Response::new(Full::<Bytes>::default()))
+    });
+    let builder = Server::builder()
+        .behind_tls_terminator(
+            "127.0.0.1".parse().unwrap(),
+            "https://localhost/nugu".parse().unwrap(),
+        )
+        .request_timeout(Duration::from_millis(100))
+        .refusal_log_interval(interval);
+    let server = start(builder, slow).await;
+
+    for i in 0..REFUSALS {
+        if i == REFUSALS / 2 {
+            // The first half is summed up by the periodic summary, before the second.
+            tokio::time::timeout(Duration::from_secs(10), async {
+                while summaries(&logs.text(), "untrusted_peer").0 == 0 {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            })
+            .await
+            .expect("a periodic summary");
+            assert_eq!(
+                summaries(&logs.text(), "untrusted_peer"),
+                (1, REFUSALS as u64 / 2)
+            );
+        }
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+        let mut untrusted = socket.connect(server.addr).await.unwrap();
+        assert_closed(&mut untrusted).await;
+    }
+    let tcp = TcpStream::connect(server.addr).await.unwrap();
+    let (mut proxy, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    for i in 0..REFUSALS + TIMEOUTS {
+        let mut request = nugu_post("/nugu/check_in", good_body());
+        if i >= REFUSALS {
+            request
+                .headers_mut()
+                .insert("x-forwarded-proto", "https".parse().unwrap());
+        }
+        let (status, code) = if i < REFUSALS {
+            (403, "https_required")
+        } else {
+            (504, "timeout")
+        };
+        send(&mut proxy, request).await.assert_error(status, code);
+    }
+    drop(proxy);
+    server.shut_down().await;
+    let elapsed = began.elapsed();
+
+    let logs = logs.text();
+    // At most one line per reason per interval (plus the last summary, at shutdown), with
+    // every refusal counted.
+    let most = usize::try_from(elapsed.as_millis() / interval.as_millis()).unwrap() + 1;
+    for (reason, refused) in [
+        ("untrusted_peer", REFUSALS),
+        ("https_required", REFUSALS),
+        ("request_timeout", TIMEOUTS),
+    ] {
+        let (lines, counted) = summaries(&logs, reason);
+        assert!(
+            (1..=most).contains(&lines),
+            "{reason}: {lines} lines in {elapsed:?}:\n{logs}"
+        );
+        assert_eq!(counted, refused as u64, "{reason}:\n{logs}");
+    }
+    let warnings = logs.lines().filter(|l| l.contains("WARN")).count();
+    assert!(warnings <= 3 * most, "{warnings} warnings:\n{logs}");
+    // Counts only: no client address (and no request data).
+    for line in logs.lines().filter(|l| l.contains("WARN")) {
+        for forbidden in ["127.0.0.", "check_in", API_KEY, "홍길동"] {
+            assert!(!line.contains(forbidden), "{forbidden} in {line}");
+        }
+    }
+}
+
+/// With the only connection slot held by an HTTP/2 client with a window of `window` bytes that
+/// never reads, another client is served, and the holder's connection closed, within 10 s
+/// (generous against a loaded machine; without the bounds it never happens).
+async fn assert_never_reading_h2_client_is_closed(
+    window: u32,
+    send_timeout: Duration,
+    shutdown_grace: Duration,
+) {
+    let cert = cert();
+    let calls = Calls::default();
+    let builder = builder(&cert)
+        .max_connections(1)
+        .idle_timeout(Duration::from_millis(200))
+        .send_timeout(send_timeout)
+        .shutdown_grace(shutdown_grace);
+    let server = start(builder, play(&calls)).await;
+    let (response, connection) = h2_client_that_never_reads(server.addr, &cert.der, window).await;
+    let bound = Duration::from_secs(10);
+    assert_served_within(server.addr, &cert.der, bound).await;
+    let ended = tokio::time::timeout(bound, connection).await;
+    assert!(ended.is_ok(), "the server closed the connection");
+    drop(response);
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn an_http2_client_that_never_reads_cannot_hold_the_only_slot() {
+    // A window of 0: not one byte of the body can be sent, and the response keeps its request
+    // in flight, so the idle timeout does not apply. The response is reset after the send
+    // timeout and the connection closed (it has nothing else in flight: no grace is needed).
+    assert_never_reading_h2_client_is_closed(
+        0,
+        Duration::from_millis(500),
+        Duration::from_secs(600),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_http1_client_that_never_reads_cannot_hold_the_only_slot() {
+    let cert = cert();
+    // An endless response body: once the TCP buffers are full, hyper takes no more of it.
+    let endless = tower::service_fn(|_req: Request<hyper::body::Incoming>| async {
+        let chunks = futures_util::stream::repeat_with(|| {
+            Ok::<_, Infallible>(http_body::Frame::data(Bytes::from(vec![b'x'; 64 * 1024])))
+        });
+        Ok::<_, Infallible>(Response::new(http_body_util::StreamBody::new(chunks)))
+    });
+    let builder = builder(&cert)
+        .max_connections(1)
+        .header_read_timeout(Duration::from_secs(600))
+        .idle_timeout(Duration::from_secs(600))
+        .send_timeout(Duration::from_millis(500))
+        .shutdown_grace(Duration::from_secs(600));
+    let server = start(builder, endless).await;
+    let mut reader = tls_connect(server.addr, &cert.der, &[b"http/1.1"]).await;
+    reader
+        .write_all(b"GET /nugu/endless HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    // Never reads: the server fills the socket buffers, stalls, and closes the connection.
+    assert_served_within(server.addr, &cert.der, Duration::from_secs(10)).await;
+    drop(reader);
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn a_connection_is_closed_at_most_the_shutdown_grace_after_its_goaway() {
+    // A window of 1 byte: hyper hands the whole 2-byte body `OK` to h2, whose buffer keeps the
+    // second byte, so the response is done for the server but the stream stays open. The idle
+    // timeout sends GOAWAY, which waits for that stream; the grace ends the wait.
+    assert_never_reading_h2_client_is_closed(
+        1,
+        Duration::from_secs(600),
+        Duration::from_millis(500),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn clients_that_never_read_cannot_lock_everyone_out() {
+    const SLOTS: usize = 4;
+    let cert = cert();
+    let calls = Calls::default();
+    // The review's attack at test scale: every connection slot taken by an HTTP/2 client with
+    // a window of 0 that asked for the health check and answers PINGs. The server's defaults
+    // are kept but for the slots and the send timeout.
+    let builder = builder(&cert)
+        .max_connections(SLOTS)
+        .send_timeout(Duration::from_millis(500));
+    let server = start(builder, play(&calls)).await;
+    let mut holders = Vec::new();
+    for _ in 0..SLOTS {
+        holders.push(h2_client_that_never_reads(server.addr, &cert.der, 0).await);
+    }
+    assert_served_within(server.addr, &cert.der, Duration::from_secs(10)).await;
+    for (_response, connection) in holders {
+        let ended = tokio::time::timeout(Duration::from_secs(10), connection).await;
+        assert!(ended.is_ok(), "the server closed every holder's connection");
+    }
+    assert_still_serving(server.addr, &cert.der).await;
+    server.shut_down().await;
 }

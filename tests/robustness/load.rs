@@ -242,3 +242,112 @@ async fn one_http2_connection_gets_at_most_32_requests_in_flight() {
     assert_eq!(started.load(Ordering::SeqCst), SENT);
     server.shut_down().await;
 }
+
+/// Opens an HTTP/2 connection and `streams` requests on it whose bodies the service never
+/// reads, and sends on each as much as the server's flow control lets it: the bytes the server
+/// then has to hold. h2 keeps to the windows the server announced, so the count is exact.
+/// Returns once nothing more has been let through for half a second, with the connection
+/// (kept open by its tasks until the test's runtime ends).
+async fn park_request_bodies(
+    addr: std::net::SocketAddr,
+    der: &rustls::pki_types::CertificateDer<'static>,
+    streams: usize,
+    expected: usize,
+) -> usize {
+    let stream = tls_connect(addr, der, &[b"h2"]).await;
+    let (client, connection) = h2::client::handshake(stream).await.unwrap();
+    tokio::spawn(connection);
+    let mut client = client.ready().await.unwrap();
+    // One round trip first: the server's settings (its windows, its stream limit) are then
+    // in force for the streams below.
+    let health = http::Request::get("https://localhost/nugu/health")
+        .body(())
+        .unwrap();
+    let (response, _) = client.send_request(health, true).unwrap();
+    assert_eq!(response.await.unwrap().status(), 200);
+
+    let sent = Arc::new(AtomicUsize::new(0));
+    for _ in 0..streams {
+        client = client.ready().await.unwrap();
+        let request = http::Request::post("https://localhost/nugu/park")
+            .body(())
+            .unwrap();
+        let (response, mut body) = client.send_request(request, false).unwrap();
+        let sent = sent.clone();
+        tokio::spawn(async move {
+            let _response = response;
+            loop {
+                body.reserve_capacity(1 << 20);
+                match std::future::poll_fn(|cx| body.poll_capacity(cx)).await {
+                    Some(Ok(0)) => {}
+                    Some(Ok(n)) => {
+                        body.send_data(bytes::Bytes::from(vec![b'x'; n]), false)
+                            .unwrap();
+                        sent.fetch_add(n, Ordering::SeqCst);
+                    }
+                    None | Some(Err(_)) => return,
+                }
+            }
+        });
+    }
+    // Until the expected amount is through (or 10 s), then half a second with nothing more.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while sent.load(Ordering::SeqCst) < expected && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let mut last = sent.load(Ordering::SeqCst);
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = sent.load(Ordering::SeqCst);
+        if now == last {
+            return now;
+        }
+        last = now;
+    }
+}
+
+#[tokio::test]
+async fn what_http2_clients_can_park_is_bounded_by_the_windows() {
+    const CONNECTIONS: usize = 3;
+    const STREAMS: u32 = 4;
+    let cert = cert();
+    // A service that never reads a body: what arrives stays in the server's buffers.
+    let parking = tower::service_fn(|req: http::Request<hyper::body::Incoming>| async move {
+        // Keeps the request (a dropped body's data would be discarded and its window freed).
+        let _unread = req;
+        tokio::time::sleep(Duration::from_secs(600)).await;
+        Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+    });
+    // The stream windows bind (4 x 8 KiB < 64 KiB), then the connection window does
+    // (4 x 64 KiB > 96 KiB).
+    for (stream_window, connection_window, per_connection) in [
+        (8 * 1024, 64 * 1024, 4 * 8 * 1024),
+        (64 * 1024, 96 * 1024, 96 * 1024),
+    ] {
+        let builder = builder(&cert)
+            .max_connections(CONNECTIONS)
+            .max_concurrent_streams(STREAMS)
+            .http2_stream_window(stream_window)
+            .http2_connection_window(connection_window)
+            .request_timeout(Duration::from_secs(600))
+            .shutdown_grace(Duration::from_millis(100));
+        let bound = builder.request_memory_bound(0);
+        let server = start(builder, parking).await;
+        // All connections at once, as many as the server takes.
+        let held = futures_util::future::join_all((0..CONNECTIONS).map(|_| {
+            park_request_bodies(server.addr, &cert.der, STREAMS as usize, per_connection)
+        }))
+        .await;
+        // Exactly the windows: hyper's defaults (1 MiB each) would let through far more.
+        assert_eq!(
+            held, [per_connection; CONNECTIONS],
+            "windows {stream_window}/{connection_window}"
+        );
+        let parked: usize = held.iter().sum();
+        assert!(
+            u64::try_from(parked).unwrap() <= bound,
+            "{parked} bytes parked, bound {bound}"
+        );
+        server.shut_down().await;
+    }
+}

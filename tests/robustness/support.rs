@@ -2,9 +2,11 @@
 //! `PrivatePlayLayer`, and clients that speak well-formed HTTP (hyper) or raw bytes over TLS.
 
 use std::convert::Infallible;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
@@ -22,7 +24,7 @@ pub use crate::common::{start, Running};
 use tower::ServiceBuilder;
 
 pub use crate::common::https::{
-    cert_for_localhost as cert, h1_client, h2_client, nugu_post, Sender, TestCert,
+    cert_for_localhost as cert, h1_client, h2_client, nugu_post, H2Sender, Sender, TestCert,
 };
 pub use crate::common::{client_config, fixture, API_KEY, PATIENCE};
 
@@ -138,22 +140,34 @@ impl Answer {
 pub async fn send(sender: &mut Sender, request: Request<Full<Bytes>>) -> Answer {
     tokio::time::timeout(PATIENCE, async {
         sender.ready().await.unwrap();
-        let response = sender.send_request(request).await.unwrap();
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into()))
-            .collect();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        Answer {
-            status,
-            headers,
-            body: body.to_vec(),
-        }
+        answer_of(sender.send_request(request).await.unwrap()).await
     })
     .await
     .expect("the server answered in time")
+}
+
+/// Sends a request on an HTTP/2 client and reads the whole answer.
+pub async fn send_h2(sender: &mut H2Sender, request: Request<Full<Bytes>>) -> Answer {
+    tokio::time::timeout(PATIENCE, async {
+        answer_of(sender.send_request(request).await.unwrap()).await
+    })
+    .await
+    .expect("the server answered in time")
+}
+
+async fn answer_of(response: Response<hyper::body::Incoming>) -> Answer {
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into()))
+        .collect();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    Answer {
+        status,
+        headers,
+        body: body.to_vec(),
+    }
 }
 
 /// The typical Private Play request, for action `check_in`.
@@ -284,4 +298,163 @@ pub async fn assert_closed(stream: &mut (impl AsyncRead + Unpin)) {
 /// Writes to a stream, ignoring a failure (the server may have closed it on purpose).
 pub async fn write_quietly(stream: &mut (impl AsyncWrite + Unpin), bytes: &[u8]) -> bool {
     stream.write_all(bytes).await.is_ok() && stream.flush().await.is_ok()
+}
+
+/// How the server ended a raw HTTP/2 request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RawH2 {
+    /// A response: its `:status` (from HPACK's static table) and body.
+    Answered(u16, Vec<u8>),
+    /// `RST_STREAM` with this error code.
+    Reset(u32),
+}
+
+/// One HTTP/2 request written frame by frame, so that its pseudo-headers go out exactly as
+/// given (a client library would normalise or refuse a `:path` such as `../check_in`): the
+/// preface, empty `SETTINGS`, then one `HEADERS` frame (`END_STREAM`) of literal fields without
+/// HPACK compression. Reads frames until stream 1 is answered or reset.
+pub async fn raw_h2_request(
+    addr: SocketAddr,
+    der: &CertificateDer<'static>,
+    fields: &[(&str, &str)],
+) -> RawH2 {
+    fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+        let mut bytes = u32::try_from(payload.len()).unwrap().to_be_bytes()[1..].to_vec();
+        bytes.extend_from_slice(&[kind, flags]);
+        bytes.extend_from_slice(&stream.to_be_bytes());
+        bytes.extend_from_slice(payload);
+        bytes
+    }
+    let mut block = Vec::new();
+    for (name, value) in fields {
+        // "Literal Header Field without Indexing, New Name", 7-bit lengths, no Huffman.
+        block.push(0x00);
+        block.push(u8::try_from(name.len()).unwrap());
+        block.extend_from_slice(name.as_bytes());
+        block.push(u8::try_from(value.len()).unwrap());
+        block.extend_from_slice(value.as_bytes());
+    }
+    let mut stream = tls_connect(addr, der, &[b"h2"]).await;
+    let mut out = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    out.extend(frame(0x4, 0, 0, &[]));
+    out.extend(frame(0x1, 0x4 | 0x1, 1, &block));
+    stream.write_all(&out).await.unwrap();
+    tokio::time::timeout(PATIENCE, async {
+        let (mut status, mut body) = (0, Vec::new());
+        loop {
+            let mut head = [0u8; 9];
+            stream.read_exact(&mut head).await.unwrap();
+            let len = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
+            let (kind, flags) = (head[3], head[4]);
+            let id = u32::from_be_bytes([head[5], head[6], head[7], head[8]]) & 0x7fff_ffff;
+            let mut payload = vec![0u8; len];
+            stream.read_exact(&mut payload).await.unwrap();
+            match (kind, id) {
+                (0x4, 0) if flags & 0x1 == 0 => {
+                    stream.write_all(&frame(0x4, 0x1, 0, &[])).await.unwrap()
+                }
+                (0x1, 1) => {
+                    // hyper indexes `:status` first; 0x88.. are 200, 204, 206, 304, 400, 404, 500.
+                    let index = payload[0] & 0x7f;
+                    assert!(payload[0] & 0x80 != 0, "a :status outside the static table");
+                    status = [200, 204, 206, 304, 400, 404, 500][usize::from(index - 8)];
+                }
+                (0x0, 1) => body.extend_from_slice(&payload),
+                (0x3, 1) => {
+                    return RawH2::Reset(u32::from_be_bytes(payload[..4].try_into().unwrap()))
+                }
+                (0x7, _) => panic!("GOAWAY: {payload:?}"),
+                _ => {}
+            }
+            if id == 1 && flags & 0x1 != 0 {
+                return RawH2::Answered(status, body);
+            }
+        }
+    })
+    .await
+    .expect("the server answered or reset the stream in time")
+}
+
+/// Captures the server's logs (everything runs on the test's one thread).
+#[derive(Clone, Default)]
+pub struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Logs {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+pub fn capture_logs(level: tracing::Level) -> (Logs, tracing::subscriber::DefaultGuard) {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    (logs, tracing::subscriber::set_default(subscriber))
+}
+
+/// An HTTP/2 client that asks `GET /health` with a stream window of `window` bytes, answers
+/// PINGs (h2 does, while the connection task runs) and never reads its response, so never
+/// opens its window. Returns once the response head has arrived, with the task driving the
+/// connection, which ends when the server closes it.
+pub async fn h2_client_that_never_reads(
+    addr: SocketAddr,
+    der: &CertificateDer<'static>,
+    window: u32,
+) -> (
+    http::Response<h2::RecvStream>,
+    tokio::task::JoinHandle<Result<(), h2::Error>>,
+) {
+    let stream = tls_connect(addr, der, &[b"h2"]).await;
+    let (client, connection) = h2::client::Builder::new()
+        .initial_window_size(window)
+        .handshake::<_, Bytes>(stream)
+        .await
+        .unwrap();
+    let connection = tokio::spawn(connection);
+    let mut client = client.ready().await.unwrap();
+    let request = Request::get("https://localhost/nugu/health")
+        .body(())
+        .unwrap();
+    let (response, _) = client.send_request(request, true).unwrap();
+    let response = tokio::time::timeout(PATIENCE, response)
+        .await
+        .expect("the response head came (it needs no window)")
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    (response, connection)
+}
+
+/// While clients hold connection slots, a fresh connection is served (its health check) within
+/// `bound`.
+pub async fn assert_served_within(
+    addr: SocketAddr,
+    der: &CertificateDer<'static>,
+    bound: Duration,
+) {
+    let health = tokio::time::timeout(bound, async {
+        let mut client = h1_client(addr, der).await;
+        let request = Request::get("/nugu/health")
+            .header("host", "localhost")
+            .body(Full::default())
+            .unwrap();
+        send(&mut client, request).await
+    })
+    .await
+    .expect("a client was served while others held the connection slots");
+    assert_eq!(health.status, 200);
 }

@@ -3,7 +3,9 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::biz::model::{DateTime, DateTimeParts};
+use jiff::Timestamp;
+
+use crate::biz::model::DateTime;
 
 /// Where the emulator reads the time (invitation expiry, creation and acceptance dates).
 pub trait Clock: Send + Sync + 'static {
@@ -65,36 +67,10 @@ impl Clock for ManualClock {
     }
 }
 
-/// Korea Standard Time, the zone of the API's local date-times.
-const KST_OFFSET_SECS: i64 = 9 * 3600;
-
-/// `at` as the API writes it: a local (KST) ISO-8601 date-time with milliseconds.
+/// `at` as the API writes it: a local (Seoul) ISO-8601 date-time with milliseconds.
 pub(crate) fn local_date_time(at: SystemTime) -> DateTime {
-    let (secs, millis) = match at.duration_since(UNIX_EPOCH) {
-        Ok(d) => (d.as_secs() as i64, d.subsec_millis()),
-        Err(before) => (-(before.duration().as_secs() as i64), 0),
-    };
-    let local = secs + KST_OFFSET_SECS;
-    let (days, rem) = (local.div_euclid(86_400), local.rem_euclid(86_400));
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    DateTime::from(DateTimeParts {
-        year: year as i32,
-        month: month as u8,
-        day: day as u8,
-        hour: (rem / 3600) as u8,
-        minute: (rem % 3600 / 60) as u8,
-        second: (rem % 60) as u8,
-        millisecond: millis as u16,
-    })
+    // A SystemTime outside jiff's range (years -9999..=9999) cannot come from a clock in use.
+    DateTime::api_local(Timestamp::try_from(at).unwrap_or(Timestamp::UNIX_EPOCH))
 }
 
 #[cfg(test)]

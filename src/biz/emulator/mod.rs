@@ -9,6 +9,31 @@
 //! ([`Emulator::accept_invitation`], [`Emulator::revoke`]) and NUGU
 //! ([`Emulator::private_play_profile`]: the `profile.privatePlay` of the user's requests).
 //!
+//! For the full edition it plays NUGU's side of account linking
+//! ([`Emulator::accept_and_link`]: it calls the publisher's authentication URL, receives the
+//! token at its `callBack`, answers `CONFLICT` for a token another email has, posts the
+//! confirmation) and of announcements: it checks them as the API does (`V1ANN...`), plays them on
+//! the users' devices ([`Emulator::add_device`], [`DeviceState`]) or a shared-device group's
+//! ([`Emulator::add_shared_device_group`]), records what each device heard
+//! ([`Emulator::heard`]), and posts the result to `callBack` (`NOT_AGREE` for a user who refused
+//! Biz API messages, [`Emulator::set_api_agreement`]).
+//!
+//! Where the pages are terse or leave something open, the emulator reads them so:
+//! - "get user": "사용자 초대 유형이 X일 경우 Y" ("when the invitation type is X: Y") gives the
+//!   value for that type. A `SERVICE` user's `token` and `plays[].token` are the user's token
+//!   (the one linked, or one the emulator made when accepted without linking), each play repeats
+//!   the user's consent, device count and acceptance date; a `PLAY` user's tokens are `null`,
+//!   consents `N`, counts 0. The device count is the number of the user's devices while they
+//!   agree to Biz API messages.
+//! - The user list's `apiAgreeType` is `ALL` exactly when the detail's `serviceApiAgreeYn` is
+//!   `Y`, else `NONE`; `authType` is `ALL` for a linked user, else `NONE`.
+//! - Every 400 carries `{"errorCode": ...}`; for an unreadable body, which the pages give no
+//!   code for (but announcements: `V1ANN001`), the code is `INVALID_REQUEST`.
+//! - Announcements are checked in the order of the pages' code table, then the play
+//!   (`V1ANN301`), then the target (404). `display.type` compares without case (the pages'
+//!   example writes `imageText2`). The `callBack` port rule (80/443) is the client's to check:
+//!   the emulator posts to any port, as tests listen on free ones.
+//!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -49,7 +74,7 @@ use tokio::sync::oneshot;
 pub use clock::{Clock, ManualClock, SystemClock};
 
 use super::client::{BizClient, BizClientBuilder, PublisherToken, RetryPolicy};
-use super::model::UserId;
+use super::model::{Announcement, DeviceResultCode, Sensitive, UserId};
 use state::State;
 
 /// How long an invitation email stays valid: 72 hours.
@@ -94,6 +119,16 @@ pub enum EmulatorError {
     NotEntitled,
     /// The profile did not read as the request model's `PrivatePlay` (an emulator bug).
     ProfileUnreadable,
+    /// Account linking needs the full edition and an authentication URL
+    /// ([`EmulatorBuilder::auth_url`]).
+    LinkUnavailable,
+    /// The publisher's authentication URL could not be reached (or did not answer).
+    PublisherUnreachable,
+    /// The publisher's page answered without posting a token to `callBack`: the user left the
+    /// invitation unfinished, and stays invited, not enrolled.
+    LinkAbandoned,
+    /// The token the publisher posted belongs to another Biz user (`CONFLICT`).
+    TokenConflict,
 }
 
 impl fmt::Display for EmulatorError {
@@ -104,11 +139,47 @@ impl fmt::Display for EmulatorError {
             Self::NotEnrolled => "no enrolled Biz user with this email",
             Self::NotEntitled => "the user does not have this play",
             Self::ProfileUnreadable => "the emulated profile does not read as a PrivatePlay",
+            Self::LinkUnavailable => "account linking needs the full edition and an auth URL",
+            Self::PublisherUnreachable => "the publisher's authentication URL did not answer",
+            Self::LinkAbandoned => "the publisher posted no token: the link was abandoned",
+            Self::TokenConflict => "the token belongs to another Biz user (CONFLICT)",
         })
     }
 }
 
 impl std::error::Error for EmulatorError {}
+
+/// How a device answers an announcement (its `deviceResults[].code`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum DeviceState {
+    /// On and connected: it plays the announcement (`OK`).
+    #[default]
+    Connected,
+    /// Not connected to the user (`NOT_CONNECTED`).
+    NotConnected,
+    /// Connecting to it times out (`TIMEOUT`).
+    Timeout,
+    /// Off, or its network fails (`CONNECT_ERROR`).
+    ConnectError,
+    /// Cannot play announcements (`NOT_SUPPORTED`).
+    NotSupported,
+    /// Fails for an unknown reason (`ERROR`).
+    Error,
+}
+
+impl DeviceState {
+    pub(crate) fn code(self) -> DeviceResultCode {
+        match self {
+            Self::Connected => DeviceResultCode::Ok,
+            Self::NotConnected => DeviceResultCode::NotConnected,
+            Self::Timeout => DeviceResultCode::Timeout,
+            Self::ConnectError => DeviceResultCode::ConnectError,
+            Self::NotSupported => DeviceResultCode::NotSupported,
+            Self::Error => DeviceResultCode::Error,
+        }
+    }
+}
 
 /// A misbehaviour to play on the next requests, to test timeouts and retries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,6 +196,9 @@ pub(crate) struct Shared {
     token: String,
     requests: AtomicU64,
     faults: Mutex<VecDeque<Fault>>,
+    /// NUGU's own requests: to the publisher's authentication URL, `confirmUrl` and `callBack`.
+    outbound: reqwest::Client,
+    auth_url: Mutex<Option<String>>,
 }
 
 impl Shared {
@@ -134,6 +208,16 @@ impl Shared {
 
     fn now(&self) -> SystemTime {
         self.clock.now()
+    }
+
+    /// Posts a result or a confirmation as NUGU does, after the answer; failures are logged.
+    pub(crate) fn post_later<T: serde::Serialize + Send + 'static>(&self, url: String, body: T) {
+        let client = self.outbound.clone();
+        tokio::spawn(async move {
+            if let Err(err) = client.post(&url).json(&body).send().await {
+                tracing::warn!(err = %err.without_url(), "emulator: a callback could not be delivered");
+            }
+        });
     }
 
     fn take_fault(&self) -> Option<Fault> {
@@ -150,6 +234,8 @@ pub struct EmulatorBuilder {
     token: String,
     edition: Edition,
     clock: Arc<dyn Clock>,
+    auth_url: Option<String>,
+    roots: Vec<reqwest::Certificate>,
 }
 
 impl fmt::Debug for EmulatorBuilder {
@@ -179,18 +265,41 @@ impl EmulatorBuilder {
         self
     }
 
+    /// The publisher's registered authentication URL, where account linking sends the user
+    /// ([`Emulator::accept_and_link`]); full edition only.
+    pub fn auth_url(mut self, url: impl Into<String>) -> Self {
+        self.auth_url = Some(url.into());
+        self
+    }
+
+    /// Trusts this certificate (PEM) when the emulator, as NUGU, calls the publisher over
+    /// `https` (a test's self-signed `localhost` certificate).
+    pub fn trust_certificate_pem(mut self, pem: &[u8]) -> io::Result<Self> {
+        let cert = reqwest::Certificate::from_pem(pem).map_err(io::Error::other)?;
+        self.roots.push(cert);
+        Ok(self)
+    }
+
     /// Binds 127.0.0.1 on a free port and serves until the [`Emulator`] is dropped. Must run
     /// inside a Tokio runtime.
     pub async fn start(self) -> io::Result<Emulator> {
+        let listener = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).await?;
+        let addr = listener.local_addr()?;
+        let mut outbound = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10));
+        for root in self.roots {
+            outbound = outbound.add_root_certificate(root);
+        }
         let shared = Arc::new(Shared {
             state: Mutex::new(State::new(self.edition)),
             clock: self.clock,
             token: self.token,
             requests: AtomicU64::new(0),
             faults: Mutex::new(VecDeque::new()),
+            outbound: outbound.build().map_err(io::Error::other)?,
+            auth_url: Mutex::new(self.auth_url),
         });
-        let listener = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).await?;
-        let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
         let app = routes::router(shared.clone());
         tokio::spawn(async move {
@@ -231,6 +340,8 @@ impl Emulator {
             token: "emulator-publisher-token".to_owned(),
             edition: Edition::Trial,
             clock: Arc::new(SystemClock),
+            auth_url: None,
+            roots: Vec::new(),
         }
     }
 
@@ -308,6 +419,108 @@ impl Emulator {
     /// invitation restores it.
     pub fn revoke(&self, email: &str) -> Result<(), EmulatorError> {
         self.shared.state().revoke(email)
+    }
+
+    /// Sets the publisher's authentication URL (see [`EmulatorBuilder::auth_url`]).
+    pub fn set_auth_url(&self, url: impl Into<String>) {
+        *self
+            .shared
+            .auth_url
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(url.into());
+    }
+
+    /// The invitee with `email` accepts their invitation through **account linking** (full
+    /// edition), as NUGU runs it:
+    /// 1. calls the publisher's authentication URL with `status`, `callBack` and `email` in the
+    ///    query, as the user's browser would, and waits for its answer;
+    /// 2. meanwhile receives at `callBack` (`POST {emulator}/emulator/link/callback`, query
+    ///    `status`, `userApiToken`, `confirmUrl`) the token the publisher made;
+    /// 3. enrols the user as a `SERVICE` user with that token (their requests then carry
+    ///    `userToken` and `serviceType: SERVICE`), or refuses a token another email already has
+    ///    ([`EmulatorError::TokenConflict`]);
+    /// 4. posts `{userApiToken, resultCode: OK | CONFLICT}` to the `confirmUrl`, if one was given,
+    ///    before returning.
+    ///
+    /// A page that answers without posting a token is an abandoned link
+    /// ([`EmulatorError::LinkAbandoned`]): the user stays invited, and no token is kept.
+    pub async fn accept_and_link(&self, email: &str) -> Result<UserId, EmulatorError> {
+        let auth_url = self
+            .shared
+            .auth_url
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .ok_or(EmulatorError::LinkUnavailable)?;
+        let status = self.shared.state().start_link(email, self.shared.now())?;
+        let mut url = reqwest::Url::parse(&auth_url).map_err(|_| EmulatorError::LinkUnavailable)?;
+        url.query_pairs_mut()
+            .append_pair("status", &status)
+            .append_pair(
+                "callBack",
+                &format!("{}{}", self.base_url(), routes::LINK_CALLBACK),
+            )
+            .append_pair("email", email);
+        let reached = self.shared.outbound.get(url).send().await.is_ok();
+        let decision = self.shared.state().finish_link(&status, self.shared.now());
+        if !reached && decision.result == Err(EmulatorError::LinkAbandoned) {
+            return Err(EmulatorError::PublisherUnreachable);
+        }
+        if let Some((confirm_url, token, code)) = decision.confirmation {
+            let body = crate::biz::LinkConfirmation {
+                user_api_token: crate::biz::UserApiToken::new(token),
+                result_code: code,
+            };
+            if let Err(err) = self
+                .shared
+                .outbound
+                .post(&confirm_url)
+                .json(&body)
+                .send()
+                .await
+            {
+                tracing::warn!(err = %err.without_url(), "emulator: the link confirmation could not be delivered");
+            }
+        }
+        decision.result
+    }
+
+    /// Gives the Biz user `email` a speaker, `unique_name`, that answers announcements as
+    /// `state` says (replacing a device of the same name).
+    pub fn add_device(
+        &self,
+        email: &str,
+        unique_name: &str,
+        state: DeviceState,
+    ) -> Result<(), EmulatorError> {
+        self.shared
+            .state()
+            .add_device(email, state::DeviceRec::new(unique_name, state))
+    }
+
+    /// The Biz user `email` agrees (`true`, the default) or refuses (`false`) to receive Biz
+    /// API messages; refused, their announcements answer `NOT_AGREE`.
+    pub fn set_api_agreement(&self, email: &str, agreed: bool) -> Result<(), EmulatorError> {
+        self.shared.state().set_api_agreement(email, agreed)
+    }
+
+    /// Registers a shared-device group with its devices; answers the group's API token.
+    pub fn add_shared_device_group(
+        &self,
+        name: &str,
+        devices: &[(&str, DeviceState)],
+    ) -> Sensitive {
+        let devices = devices
+            .iter()
+            .map(|(unique_name, state)| state::DeviceRec::new(unique_name, *state))
+            .collect();
+        Sensitive::new(self.shared.state().add_shared_group(name, devices))
+    }
+
+    /// What the device `unique_name` (a user's or a shared one) has played so far, oldest
+    /// first.
+    pub fn heard(&self, unique_name: &str) -> Vec<Announcement> {
+        self.shared.state().heard(unique_name)
     }
 
     /// The `profile.privatePlay` object NUGU sends with requests of the user `email` from the

@@ -4,7 +4,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, Request, State as AxumState};
+use axum::extract::{FromRequestParts, Path, Query, Request, State as AxumState};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -13,12 +14,19 @@ use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::state::{RawGroup, RawInvitation, RawUserUpdate, Refusal};
+use super::state::{Delivery, RawGroup, RawInvitation, RawUserUpdate, Refusal};
 use super::{Fault, Shared};
 use crate::biz::client::PUBLISHER_TOKEN_HEADER;
 use crate::biz::model::{EmailList, GroupId, InvitationId, UserId};
 
 type Ctx = AxumState<Arc<Shared>>;
+
+/// NUGU's `callBack` of account linking (not a Biz API path: the publisher posts there
+/// without `Publisher-Token`).
+pub(crate) const LINK_CALLBACK: &str = "/emulator/link/callback";
+
+/// The `errorCode` of a 400 the pages give no code for (an unreadable body or query).
+pub(crate) const INVALID_REQUEST: &str = "INVALID_REQUEST";
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -41,7 +49,21 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/api/v1/enrolledUser/user/{user_id}",
             get(get_user).put(update_user).delete(delete_user),
         )
+        .route(
+            "/api/v2/enrolledUser/user/{token}/announcement",
+            post(|s, p, q, h, b| announce(Audience::User, s, p, q, h, b)),
+        )
+        .route(
+            "/api/v1/enrolledUser/group/{token}/announcement",
+            post(|s, p, q, h, b| announce(Audience::Group, s, p, q, h, b)),
+        )
+        .route("/api/v1/sharedDevice/group", get(shared_device_groups))
+        .route(
+            "/api/v1/sharedDevice/group/{token}/announcement",
+            post(|s, p, q, h, b| announce(Audience::SharedDevices, s, p, q, h, b)),
+        )
         .layer(middleware::from_fn_with_state(shared.clone(), gate))
+        .route(LINK_CALLBACK, post(link_callback))
         .with_state(shared)
 }
 
@@ -70,33 +92,73 @@ impl IntoResponse for Refusal {
         struct ErrorBody {
             error_code: String,
         }
-        let status = match self {
-            Refusal::Code(code) => {
-                let body = ErrorBody {
-                    error_code: code.as_str().to_owned(),
-                };
-                return (StatusCode::BAD_REQUEST, Json(body)).into_response();
-            }
-            Refusal::BadRequest => StatusCode::BAD_REQUEST,
+        let code = match self {
+            Refusal::Code(code) => code.as_str().to_owned(),
+            Refusal::BadRequest => INVALID_REQUEST.to_owned(),
+            other => return other.status().into_response(),
+        };
+        (
+            StatusCode::BAD_REQUEST,
+            Json(ErrorBody { error_code: code }),
+        )
+            .into_response()
+    }
+}
+
+impl Refusal {
+    fn status(&self) -> StatusCode {
+        match self {
+            Refusal::Code(_) | Refusal::BadRequest => StatusCode::BAD_REQUEST,
             Refusal::NameTaken => StatusCode::UNAUTHORIZED,
             Refusal::NotFound => StatusCode::NOT_FOUND,
             Refusal::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             Refusal::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        };
-        status.into_response()
+        }
     }
 }
 
 type Answer = Result<Response, Refusal>;
 
-/// A JSON body: `415` unless the content type is JSON, `400` (no body) unless it parses.
-fn body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> Result<T, Refusal> {
-    let json = headers
+/// A query string whose refusal (a repeated or unreadable parameter) is a 400 with an
+/// `errorCode`, like every other 400 (axum's own is plain text).
+struct Q<T>(T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Q<T> {
+    type Rejection = Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Refusal> {
+        let Query(value) = Query::<T>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Refusal::BadRequest)?;
+        Ok(Self(value))
+    }
+}
+
+/// A path parameter, refused the same way (a segment that is not UTF-8 once decoded).
+struct P(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for P {
+    type Rejection = Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Refusal> {
+        let Path(value) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Refusal::BadRequest)?;
+        Ok(Self(value))
+    }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
-    if !json {
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// A JSON body: `415` unless the content type is JSON, `400` unless it parses.
+fn body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> Result<T, Refusal> {
+    if !is_json(headers) {
         return Err(Refusal::UnsupportedMediaType);
     }
     serde_json::from_slice(bytes).map_err(|_| Refusal::BadRequest)
@@ -136,12 +198,7 @@ async fn create_group(AxumState(s): Ctx, headers: HeaderMap, bytes: Bytes) -> An
     ok(StatusCode::CREATED, s.state().create_group(raw, now)?)
 }
 
-async fn update_group(
-    AxumState(s): Ctx,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    bytes: Bytes,
-) -> Answer {
+async fn update_group(AxumState(s): Ctx, P(id): P, headers: HeaderMap, bytes: Bytes) -> Answer {
     let raw: RawGroup = body(&headers, &bytes)?;
     ok(
         StatusCode::OK,
@@ -149,17 +206,17 @@ async fn update_group(
     )
 }
 
-async fn delete_group(AxumState(s): Ctx, Path(id): Path<String>) -> Answer {
+async fn delete_group(AxumState(s): Ctx, P(id): P) -> Answer {
     s.state().delete_group(&GroupId::new(id))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn list_groups(AxumState(s): Ctx, Query(paging): Query<Paging>) -> Answer {
+async fn list_groups(AxumState(s): Ctx, Q(paging): Q<Paging>) -> Answer {
     let (page, size) = paging.read()?;
     ok(StatusCode::OK, s.state().list_groups(page, size))
 }
 
-async fn get_group(AxumState(s): Ctx, Path(id): Path<String>) -> Answer {
+async fn get_group(AxumState(s): Ctx, P(id): P) -> Answer {
     let id = (id != "unmappedUser").then(|| GroupId::new(id));
     ok(StatusCode::OK, s.state().group(id.as_ref())?)
 }
@@ -177,7 +234,7 @@ async fn list_invitations(AxumState(s): Ctx) -> Answer {
 
 async fn cancel_invitation(
     AxumState(s): Ctx,
-    Path(id): Path<String>,
+    P(id): P,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Answer {
@@ -195,21 +252,16 @@ async fn cancel_invitation(
     ok(StatusCode::OK, s.state().cancel(InvitationId(id), &emails)?)
 }
 
-async fn list_users(AxumState(s): Ctx, Query(paging): Query<Paging>) -> Answer {
+async fn list_users(AxumState(s): Ctx, Q(paging): Q<Paging>) -> Answer {
     let (page, size) = paging.read()?;
     ok(StatusCode::OK, s.state().list_users(page, size))
 }
 
-async fn get_user(AxumState(s): Ctx, Path(id): Path<String>) -> Answer {
+async fn get_user(AxumState(s): Ctx, P(id): P) -> Answer {
     ok(StatusCode::OK, s.state().user(&UserId::new(id))?)
 }
 
-async fn update_user(
-    AxumState(s): Ctx,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    bytes: Bytes,
-) -> Answer {
+async fn update_user(AxumState(s): Ctx, P(id): P, headers: HeaderMap, bytes: Bytes) -> Answer {
     let raw: RawUserUpdate = body(&headers, &bytes)?;
     let now = s.now();
     ok(
@@ -218,7 +270,88 @@ async fn update_user(
     )
 }
 
-async fn delete_user(AxumState(s): Ctx, Path(id): Path<String>) -> Answer {
+async fn delete_user(AxumState(s): Ctx, P(id): P) -> Answer {
     s.state().delete_user(&UserId::new(id))?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CallbackQuery {
+    call_back: Option<String>,
+}
+
+/// Whom an announcement route addresses by the token in its path.
+#[derive(Clone, Copy)]
+enum Audience {
+    /// `/api/v2/enrolledUser/user/{userApiToken}/announcement`: answers 200.
+    User,
+    /// `/api/v1/enrolledUser/group/{groupApiToken}/announcement`: answers 202.
+    Group,
+    /// `/api/v1/sharedDevice/group/{groupApiToken}/announcement`: answers 202.
+    SharedDevices,
+}
+
+/// An announcement route: the body checked, the devices played (they have heard it before the
+/// answer), the answer at once, the result posted to `callBack` afterwards.
+async fn announce(
+    audience: Audience,
+    AxumState(s): Ctx,
+    P(token): P,
+    Q(query): Q<CallbackQuery>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Answer {
+    if !is_json(&headers) {
+        return Err(Refusal::UnsupportedMediaType);
+    }
+    let (status, delivery) = {
+        let mut state = s.state();
+        match audience {
+            Audience::User => (StatusCode::OK, state.announce_to_user(&token, &bytes)?),
+            Audience::Group => (
+                StatusCode::ACCEPTED,
+                state.announce_to_group(&token, &bytes)?,
+            ),
+            Audience::SharedDevices => (
+                StatusCode::ACCEPTED,
+                state.announce_to_shared(&token, &bytes)?,
+            ),
+        }
+    };
+    if let Some(url) = query.call_back.filter(|u| !u.trim().is_empty()) {
+        match delivery {
+            Delivery::User(result) => s.post_later(url, result),
+            Delivery::Group(result) => s.post_later(url, result),
+            Delivery::Shared(result) => s.post_later(url, result),
+        }
+    }
+    Ok(status.into_response())
+}
+
+async fn shared_device_groups(AxumState(s): Ctx) -> Answer {
+    ok(StatusCode::OK, s.state().shared_groups())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LinkQuery {
+    status: Option<String>,
+    user_api_token: Option<String>,
+    confirm_url: Option<String>,
+}
+
+/// The publisher posts the token it made: `status`, `userApiToken`, `confirmUrl?` (query).
+async fn link_callback(AxumState(s): Ctx, Q(query): Q<LinkQuery>) -> Answer {
+    let present = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+    let (Some(status), Some(token)) = (present(query.status), present(query.user_api_token)) else {
+        return Err(Refusal::BadRequest);
+    };
+    if s.state()
+        .link_posted(&status, token, present(query.confirm_url))
+    {
+        Ok(StatusCode::OK.into_response())
+    } else {
+        Err(Refusal::NotFound)
+    }
 }

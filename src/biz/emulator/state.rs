@@ -10,15 +10,18 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::clock::local_date_time;
-use super::{Edition, EmulatorError, PlayStatus};
+use super::{DeviceState, Edition, EmulatorError, PlayStatus};
 use crate::biz::error::ErrorCode;
 use crate::biz::model::{
-    ApiAgreeType, AuthType, Created, EmailEntry, EmailList, Group, GroupDetail, GroupId, GroupPage,
-    GroupRef, GroupSummary, Invitation, InvitationId, InvitationList, InvitationStatus,
-    InvitedUser, Sensitive, ServiceType, UpdatedUser, UserDetail, UserId, UserPage, UserPlay,
-    UserSummary,
+    Announcement, AnnouncementResultCode, ApiAgreeType, AuthType, Created, DeviceResult,
+    DeviceResultCode, Display, EmailEntry, EmailList, Group, GroupAnnouncementResult, GroupDetail,
+    GroupId, GroupPage, GroupRef, GroupSummary, Invitation, InvitationId, InvitationList,
+    InvitationStatus, InvitedUser, Sensitive, ServiceType, SharedDevice,
+    SharedDeviceAnnouncementResult, SharedDeviceGroup, SharedDeviceGroupList, SharedDeviceResult,
+    Tts, UpdatedUser, UserAnnouncementResult, UserDetail, UserId, UserPage, UserPlay, UserSummary,
 };
-use crate::biz::validate::{self, Violation};
+use crate::biz::validate::{self, AnnouncementView, DisplayView, TtsView, Violation};
+use crate::biz::LinkResultCode;
 
 /// How long an invitation email stays valid.
 pub(crate) const INVITATION_VALIDITY: Duration = Duration::from_secs(72 * 3600);
@@ -31,7 +34,8 @@ pub(crate) const TRIAL_USER_LIMIT: usize = 10;
 pub(crate) enum Refusal {
     /// 400 with an `errorCode`.
     Code(ErrorCode),
-    /// 400 without body (unreadable request).
+    /// 400 for an unreadable request, which the pages give no code for: answered with
+    /// `{"errorCode": "INVALID_REQUEST"}`, so that every 400 carries a code.
     BadRequest,
     /// 401 (group name exists).
     NameTaken,
@@ -149,6 +153,54 @@ struct UserRec {
     service_type: ServiceType,
     token: Option<String>,
     accepted: SystemTime,
+    /// Agreed to receive Biz API messages (`serviceApiAgreeYn`); a `PLAY` user never has.
+    api_agreed: bool,
+    devices: Vec<DeviceRec>,
+}
+
+#[derive(Clone)]
+pub(crate) struct DeviceRec {
+    pub(crate) unique_name: String,
+    pub(crate) token: String,
+    pub(crate) alias: Option<String>,
+    pub(crate) state: DeviceState,
+}
+
+impl DeviceRec {
+    pub(crate) fn new(unique_name: &str, state: DeviceState) -> Self {
+        Self {
+            unique_name: unique_name.to_owned(),
+            token: opaque("DT", unique_name),
+            alias: None,
+            state,
+        }
+    }
+}
+
+struct SharedGroupRec {
+    name: String,
+    token: String,
+    devices: Vec<DeviceRec>,
+}
+
+/// An account link in progress: NUGU sent the user to the publisher with `status`.
+struct LinkRec {
+    email: String,
+    /// What the publisher posted to `callBack`: the token and the `confirmUrl`.
+    posted: Option<(String, Option<String>)>,
+}
+
+/// What the emulator decided about a link, and where to confirm it.
+pub(crate) struct LinkDecision {
+    pub(crate) result: Result<UserId, EmulatorError>,
+    pub(crate) confirmation: Option<(String, String, LinkResultCode)>,
+}
+
+/// Where a result goes and what it says, after an announcement was played.
+pub(crate) enum Delivery {
+    User(UserAnnouncementResult),
+    Group(GroupAnnouncementResult),
+    Shared(SharedDeviceAnnouncementResult),
 }
 
 fn key(email: &str) -> String {
@@ -179,6 +231,9 @@ pub(crate) struct State {
     invitations: BTreeMap<InvitationId, InvitationRec>,
     users: BTreeMap<UserId, UserRec>,
     serial: u64,
+    shared_groups: Vec<SharedGroupRec>,
+    links: HashMap<String, LinkRec>,
+    heard: HashMap<String, Vec<Announcement>>,
 }
 
 impl State {
@@ -191,6 +246,9 @@ impl State {
             invitations: BTreeMap::new(),
             users: BTreeMap::new(),
             serial: 0,
+            shared_groups: Vec::new(),
+            links: HashMap::new(),
+            heard: HashMap::new(),
         }
     }
 
@@ -563,8 +621,18 @@ impl State {
             phone: Some(Sensitive::new(u.phone.clone())),
             group: self.group_ref(u.group.as_ref()),
             service_type: Some(u.service_type.clone()),
-            api_agree_type: Some(ApiAgreeType::None),
-            auth_type: Some(AuthType::None),
+            // The same fact as `serviceApiAgreeYn` of the user's detail.
+            api_agree_type: Some(if Self::api_agreed(u) {
+                ApiAgreeType::All
+            } else {
+                ApiAgreeType::None
+            }),
+            // Partner authentication: a linked (token-holding) user.
+            auth_type: Some(if u.token.is_some() {
+                AuthType::All
+            } else {
+                AuthType::None
+            }),
             accepted_date_time: Some(local_date_time(u.accepted)),
         }
     }
@@ -579,34 +647,50 @@ impl State {
         }
     }
 
+    fn api_agreed(u: &UserRec) -> bool {
+        u.service_type == ServiceType::Service && u.api_agreed
+    }
+
+    /// "Get user", read as the emulator reads the table's terse "사용자 초대 유형이 X일 경우
+    /// Y" ("when the invitation type is X: Y"): for a `SERVICE` user each play repeats the
+    /// user-level value (the user's token, consent, device count, acceptance date); for a
+    /// `PLAY` user the tokens are `null`, the consents `N` and the counts 0, and each play
+    /// keeps `agreeYn: Y` (the user accepted it) and its acceptance date.
     pub(crate) fn user(&self, id: &UserId) -> Answer<UserDetail> {
         let u = self.users.get(id).ok_or(Refusal::NotFound)?;
         let service = u.service_type == ServiceType::Service;
+        let api_agreed = Self::api_agreed(u);
+        let allowed_devices = if api_agreed {
+            u.devices.len() as u32
+        } else {
+            0
+        };
+        let token = if service { u.token.clone() } else { None };
         let accepted = local_date_time(u.accepted);
         let plays = self
             .plays_of(u)
             .into_iter()
             .map(|play| UserPlay {
-                token: Some(Sensitive::new(opaque("PT", &format!("{}/{play}", u.id)))),
+                token: token.clone().map(Sensitive::new),
                 play_service_id: play,
                 agree_yn: Some(true),
-                api_agree_yn: Some(service),
-                api_allowed_device_count: Some(if service { 3 } else { 0 }),
+                api_agree_yn: Some(api_agreed),
+                api_allowed_device_count: Some(allowed_devices),
                 accepted_date_time: Some(accepted.clone()),
             })
             .collect();
         Ok(UserDetail {
             id: u.id.clone(),
             name: Some(Sensitive::new(u.name.clone())),
-            token: u.token.clone().map(Sensitive::new),
+            token: token.map(Sensitive::new),
             email: Some(Sensitive::new(u.email.clone())),
             alias: u.alias.clone().map(Sensitive::new),
             phone: Some(Sensitive::new(u.phone.clone())),
             group: self.group_ref(u.group.as_ref()),
             service_type: Some(u.service_type.clone()),
             service_agree_yn: Some(service),
-            service_api_agree_yn: Some(service),
-            service_api_allowed_device_count: Some(if service { 3 } else { 0 }),
+            service_api_agree_yn: Some(api_agreed),
+            service_api_allowed_device_count: Some(allowed_devices),
             service_accepted_date_time: Some(accepted),
             plays,
         })
@@ -672,6 +756,16 @@ impl State {
 
     /// The user behind `email` logs in with a NUGU ID from the latest invitation email.
     pub(crate) fn accept(&mut self, email: &str, now: SystemTime) -> Result<UserId, EmulatorError> {
+        self.accept_with(email, now, None)
+    }
+
+    /// Accepts, with the token a publisher made in an account link (full edition).
+    fn accept_with(
+        &mut self,
+        email: &str,
+        now: SystemTime,
+        linked_token: Option<String>,
+    ) -> Result<UserId, EmulatorError> {
         let wanted = key(email);
         let (inv_id, index) =
             self.invitations
@@ -712,8 +806,16 @@ impl State {
         let id = existing.unwrap_or_else(|| UserId::new(format!("U{serial:06}")));
         let (service_type, token) = match edition {
             Edition::Trial => (ServiceType::Play, None),
-            Edition::Full => (ServiceType::Service, Some(opaque("UT", &wanted))),
+            Edition::Full => (
+                ServiceType::Service,
+                Some(linked_token.unwrap_or_else(|| opaque("UT", &wanted))),
+            ),
         };
+        // A user invited again keeps their devices and consent.
+        let (api_agreed, devices) = self
+            .users
+            .get(&id)
+            .map_or((true, Vec::new()), |u| (u.api_agreed, u.devices.clone()));
         let record = UserRec {
             id: id.clone(),
             email: invitee.email.clone(),
@@ -725,6 +827,8 @@ impl State {
             service_type,
             token,
             accepted: now,
+            api_agreed,
+            devices,
         };
         self.users.insert(id.clone(), record);
         Ok(id)
@@ -773,6 +877,348 @@ impl State {
             "deviceKey": opaque("device.0.", device),
             "enrolledUser": enrolled,
         }))
+    }
+}
+
+impl State {
+    // -- devices and consent -------------------------------------------------------------------
+
+    fn user_mut_by_email(&mut self, email: &str) -> Result<&mut UserRec, EmulatorError> {
+        let email = key(email);
+        self.users
+            .values_mut()
+            .find(|u| key(&u.email) == email)
+            .ok_or(EmulatorError::NotEnrolled)
+    }
+
+    pub(crate) fn add_device(
+        &mut self,
+        email: &str,
+        device: DeviceRec,
+    ) -> Result<(), EmulatorError> {
+        let user = self.user_mut_by_email(email)?;
+        user.devices.retain(|d| d.unique_name != device.unique_name);
+        user.devices.push(device);
+        Ok(())
+    }
+
+    pub(crate) fn set_api_agreement(
+        &mut self,
+        email: &str,
+        agreed: bool,
+    ) -> Result<(), EmulatorError> {
+        self.user_mut_by_email(email)?.api_agreed = agreed;
+        Ok(())
+    }
+
+    pub(crate) fn add_shared_group(&mut self, name: &str, devices: Vec<DeviceRec>) -> String {
+        let serial = self.next();
+        let token = opaque("SG", &format!("{serial}/{name}"));
+        self.shared_groups.push(SharedGroupRec {
+            name: name.to_owned(),
+            token: token.clone(),
+            devices,
+        });
+        token
+    }
+
+    pub(crate) fn shared_groups(&self) -> SharedDeviceGroupList {
+        SharedDeviceGroupList {
+            groups: self
+                .shared_groups
+                .iter()
+                .map(|g| SharedDeviceGroup {
+                    name: Some(g.name.clone()),
+                    token: Sensitive::new(g.token.clone()),
+                    devices: g
+                        .devices
+                        .iter()
+                        .map(|d| SharedDevice {
+                            unique_name: Some(d.unique_name.clone()),
+                            token: Some(Sensitive::new(d.token.clone())),
+                            name: Some(d.unique_name.clone()),
+                            alias: d.alias.clone(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    pub(crate) fn heard(&self, unique_name: &str) -> Vec<Announcement> {
+        self.heard.get(unique_name).cloned().unwrap_or_default()
+    }
+
+    // -- announcements -------------------------------------------------------------------------
+
+    /// Checks an announcement body as the API does, and answers it typed.
+    fn announcement(&self, body: &[u8]) -> Answer<Announcement> {
+        let value: Value =
+            serde_json::from_slice(body).map_err(|_| Refusal::from(ErrorCode::V1ann001))?;
+        let object = value.as_object().ok_or(ErrorCode::V1ann001)?;
+        let text =
+            |v: &'_ Value, name: &str| v.get(name).and_then(Value::as_str).map(str::to_owned);
+        let number = |v: &Value, name: &str| {
+            v.get(name).filter(|n| !n.is_null()).map(|n| match n {
+                Value::Number(n) => n.as_i64(),
+                Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            })
+        };
+        let play = object.get("playServiceId").and_then(Value::as_str);
+        let tts = object.get("tts").filter(|t| t.is_object());
+        let display = object.get("display").filter(|d| d.is_object());
+        let tts_text = tts.map(|t| text(t, "text"));
+        let display_fields =
+            display.map(|d| ["type", "title", "header", "body"].map(|n| text(d, n)));
+        let view = AnnouncementView {
+            play_service_id: play,
+            tts: tts.map(|t| TtsView {
+                text: tts_text.as_ref().and_then(|t| t.as_deref()),
+                speed: number(t, "speed"),
+                pause1: number(t, "pause1"),
+                pause2: number(t, "pause2"),
+            }),
+            display: display_fields
+                .as_ref()
+                .map(|[kind, title, header, body]| DisplayView {
+                    kind: kind.as_deref(),
+                    title: title.as_deref(),
+                    header: header.as_deref(),
+                    body: body.as_deref(),
+                }),
+        };
+        validate::announcement_fields(&view)?;
+        let play = play.unwrap_or_default();
+        if self.plays.get(play) != Some(&PlayStatus::InService) {
+            return Err(ErrorCode::V1ann301.into());
+        }
+        let as_u16 = |n: Option<Option<i64>>| n.flatten().and_then(|n| u16::try_from(n).ok());
+        Ok(Announcement {
+            play_service_id: play.to_owned(),
+            tts: tts.map(|t| Tts {
+                text: text(t, "text").unwrap_or_default(),
+                speed: as_u16(number(t, "speed")),
+                pause1: as_u16(number(t, "pause1")),
+                pause2: as_u16(number(t, "pause2")),
+            }),
+            display: display.map(|d| {
+                let [kind, title, header, body] =
+                    ["type", "title", "header", "body"].map(|n| text(d, n).unwrap_or_default());
+                let mut shown = Display::new(kind.as_str().into(), title, header, body);
+                shown.footer = text(d, "footer");
+                shown.image = text(d, "image");
+                shown.grammar_guide = d
+                    .get("grammarGuide")
+                    .and_then(Value::as_array)
+                    .map(|guide| {
+                        guide
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                shown
+            }),
+        })
+    }
+
+    /// Plays `announcement` on a device: it hears it if it is reachable.
+    fn play_on(&mut self, device: &DeviceRec, announcement: &Announcement) -> DeviceResultCode {
+        let code = device.state.code();
+        if code == DeviceResultCode::Ok {
+            self.heard
+                .entry(device.unique_name.clone())
+                .or_default()
+                .push(announcement.clone());
+        }
+        code
+    }
+
+    fn announce_user(
+        &mut self,
+        id: &UserId,
+        announcement: &Announcement,
+    ) -> UserAnnouncementResult {
+        let Some(user) = self.users.get(id) else {
+            return UserAnnouncementResult {
+                id: Some(id.clone()),
+                name: None,
+                email: None,
+                result_code: AnnouncementResultCode::Fail,
+                device_results: Vec::new(),
+            };
+        };
+        let (agreed, devices) = (Self::api_agreed(user), user.devices.clone());
+        let mut result = UserAnnouncementResult {
+            id: Some(user.id.clone()),
+            name: Some(Sensitive::new(user.name.clone())),
+            email: Some(Sensitive::new(user.email.clone())),
+            result_code: AnnouncementResultCode::NotAgree,
+            device_results: Vec::new(),
+        };
+        if !agreed {
+            return result;
+        }
+        let codes: Vec<DeviceResultCode> = devices
+            .iter()
+            .map(|d| self.play_on(d, announcement))
+            .collect();
+        let ok = codes.iter().filter(|c| **c == DeviceResultCode::Ok).count();
+        result.result_code = match (codes.len(), ok) {
+            (0, _) => AnnouncementResultCode::NoDevice,
+            (n, ok) if ok == n => AnnouncementResultCode::Ok,
+            (_, 0) => AnnouncementResultCode::Fail,
+            _ => AnnouncementResultCode::SomeOk,
+        };
+        result.device_results = codes
+            .into_iter()
+            .map(|code| DeviceResult { code })
+            .collect();
+        result
+    }
+
+    /// `POST /api/v2/enrolledUser/user/{userApiToken}/announcement`.
+    pub(crate) fn announce_to_user(&mut self, token: &str, body: &[u8]) -> Answer<Delivery> {
+        let announcement = self.announcement(body)?;
+        let id = self
+            .users
+            .values()
+            .find(|u| u.token.as_deref() == Some(token))
+            .map(|u| u.id.clone())
+            .ok_or(Refusal::NotFound)?;
+        Ok(Delivery::User(self.announce_user(&id, &announcement)))
+    }
+
+    /// `POST /api/v1/enrolledUser/group/{groupApiToken}/announcement`.
+    pub(crate) fn announce_to_group(&mut self, token: &str, body: &[u8]) -> Answer<Delivery> {
+        let announcement = self.announcement(body)?;
+        let group = self
+            .groups
+            .values()
+            .find(|g| g.token == token)
+            .map(|g| g.id.clone())
+            .ok_or(Refusal::NotFound)?;
+        let members: Vec<UserId> = self.members(Some(&group)).map(|u| u.id.clone()).collect();
+        let users = members
+            .iter()
+            .map(|id| self.announce_user(id, &announcement))
+            .collect();
+        Ok(Delivery::Group(GroupAnnouncementResult { users }))
+    }
+
+    /// `POST /api/v1/sharedDevice/group/{groupApiToken}/announcement`.
+    pub(crate) fn announce_to_shared(&mut self, token: &str, body: &[u8]) -> Answer<Delivery> {
+        let announcement = self.announcement(body)?;
+        let devices = self
+            .shared_groups
+            .iter()
+            .find(|g| g.token == token)
+            .map(|g| g.devices.clone())
+            .ok_or(Refusal::NotFound)?;
+        let devices = devices
+            .iter()
+            .map(|d| SharedDeviceResult {
+                unique_name: Some(d.unique_name.clone()),
+                token: Some(Sensitive::new(d.token.clone())),
+                result_code: self.play_on(d, &announcement),
+            })
+            .collect();
+        Ok(Delivery::Shared(SharedDeviceAnnouncementResult { devices }))
+    }
+
+    // -- account linking -----------------------------------------------------------------------
+
+    /// Starts a link for `email`: answers the `status` to send the user with.
+    pub(crate) fn start_link(
+        &mut self,
+        email: &str,
+        now: SystemTime,
+    ) -> Result<String, EmulatorError> {
+        if self.edition != Edition::Full {
+            return Err(EmulatorError::LinkUnavailable);
+        }
+        let wanted = key(email);
+        let pending = self
+            .invitations
+            .values()
+            .rev()
+            .find(|inv| {
+                inv.invitees
+                    .iter()
+                    .any(|i| i.state == InviteeState::Pending && key(&i.email) == wanted)
+            })
+            .ok_or(EmulatorError::NoPendingInvitation)?;
+        if expired(pending.sent, now) {
+            return Err(EmulatorError::InvitationExpired);
+        }
+        let serial = self.next();
+        let status = opaque("ST", &format!("{serial}/{wanted}"));
+        self.links.insert(
+            status.clone(),
+            LinkRec {
+                email: email.to_owned(),
+                posted: None,
+            },
+        );
+        Ok(status)
+    }
+
+    /// The publisher posts to `callBack`. `false`: no link with this `status`.
+    pub(crate) fn link_posted(
+        &mut self,
+        status: &str,
+        token: String,
+        confirm: Option<String>,
+    ) -> bool {
+        match self.links.get_mut(status) {
+            Some(link) => {
+                link.posted = Some((token, confirm));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// After the publisher's page answered: enrol the user with the posted token, refuse a
+    /// token another email has (`CONFLICT`), or drop an abandoned link.
+    pub(crate) fn finish_link(&mut self, status: &str, now: SystemTime) -> LinkDecision {
+        let Some(link) = self.links.remove(status) else {
+            return LinkDecision {
+                result: Err(EmulatorError::LinkAbandoned),
+                confirmation: None,
+            };
+        };
+        let Some((token, confirm)) = link.posted else {
+            return LinkDecision {
+                result: Err(EmulatorError::LinkAbandoned),
+                confirmation: None,
+            };
+        };
+        let wanted = key(&link.email);
+        let taken = self
+            .users
+            .values()
+            .any(|u| u.token.as_deref() == Some(token.as_str()) && key(&u.email) != wanted);
+        let (result, code) = if taken {
+            (Err(EmulatorError::TokenConflict), LinkResultCode::Conflict)
+        } else {
+            match self.accept_with(&link.email, now, Some(token.clone())) {
+                Ok(id) => (Ok(id), LinkResultCode::Ok),
+                // The invitation ended meanwhile: nothing to confirm.
+                Err(err) => {
+                    return LinkDecision {
+                        result: Err(err),
+                        confirmation: None,
+                    }
+                }
+            }
+        };
+        LinkDecision {
+            result,
+            confirmation: confirm.map(|url| (url, token, code)),
+        }
     }
 }
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::date::DateTime;
 use super::enums::{ApiAgreeType, AuthType, InvitationStatus};
 use super::ids::{GroupId, InvitationId, UserId};
-use super::lenient::{null_as_default, string_or_first, yes_no};
+use super::lenient::{group_ref, null_as_default, string_or_first, yes_no};
 use super::sensitive::Sensitive;
 use super::ServiceType;
 
@@ -124,8 +124,9 @@ pub struct UserSummary {
     /// Phone number.
     #[serde(default)]
     pub phone: Option<Sensitive>,
-    /// The user's group; `None` when unassigned (and in "get group", which omits it).
-    #[serde(default)]
+    /// The user's group; `None` when unassigned (and in "get group", which omits it). A
+    /// string reads as the group's id.
+    #[serde(default, deserialize_with = "group_ref")]
     pub group: Option<GroupRef>,
     /// How the user was invited.
     #[serde(default)]
@@ -177,8 +178,8 @@ pub struct UserDetail {
     /// Phone number (digits only).
     #[serde(default)]
     pub phone: Option<Sensitive>,
-    /// The user's group.
-    #[serde(default)]
+    /// The user's group (a string reads as the group's id).
+    #[serde(default, deserialize_with = "group_ref")]
     pub group: Option<GroupRef>,
     /// How the user was invited.
     #[serde(default)]

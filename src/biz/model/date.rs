@@ -1,52 +1,77 @@
-//! [`DateTime`]: the API's local date-times, keeping the text when it does not parse.
+//! [`DateTime`]: the API's date-times, read with [`jiff`], keeping the text as sent.
 
+use jiff::civil;
+use jiff::fmt::temporal::Pieces;
+use jiff::tz::Offset;
+use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// A date-time of the API (ISO-8601 local date-time, e.g. `2021-08-04T16:34:30.388`).
+/// The zone of the API's local date-times: Korea Standard Time, UTC+9, no daylight saving.
+pub const API_LOCAL_OFFSET: Offset = Offset::constant(9);
+
+/// A date-time of the API: an ISO-8601 local date-time (`2021-08-04T16:34:30.388`), sometimes
+/// with a zone (`2017-11-06T06:00:00.000Z` in the invitation list, which is UTC).
 ///
-/// The raw text is always kept; [`DateTime::parts`] is `None` when it does not parse, as with the
-/// documentation's own `2021-0804T16:34:30.388`, so one malformed date never fails an answer.
+/// The raw text is always kept. It is read with [`jiff`]:
+/// - a date that does not exist (`2021-02-31`, `2021-13-01`, `24:00`) is not a date:
+///   [`DateTime::civil`] is `None`, and the answer still reads (the text stays available);
+/// - the pages' own malformed `2021-0804T16:34:30.388` (a dash missing between month and
+///   day) reads as 2021-08-04, since `YYYY-MMDD` has only one meaning;
+/// - a zone (`Z`, `+09:00`) is kept in [`DateTime::offset`]; without one the time is the API's
+///   local time ([`API_LOCAL_OFFSET`], Seoul), which [`DateTime::timestamp`] applies.
 ///
 /// ```
 /// use nugu_proxy::biz::DateTime;
-/// let ok: DateTime = serde_json::from_str("\"2021-08-04T16:34:30.388\"").unwrap();
-/// assert_eq!(ok.parts().unwrap().month, 8);
-/// let odd: DateTime = serde_json::from_str("\"2021-0804T16:34:30.388\"").unwrap();
-/// assert!(odd.parts().is_none());
+/// let local: DateTime = serde_json::from_str("\"2021-08-04T16:34:30.388\"").unwrap();
+/// assert_eq!(local.civil().unwrap().to_string(), "2021-08-04T16:34:30.388");
+/// assert_eq!(local.offset(), None);
+/// assert_eq!(local.timestamp().unwrap().to_string(), "2021-08-04T07:34:30.388Z");
+///
+/// let utc = DateTime::parse("2017-11-06T06:00:00.000Z");
+/// assert_eq!(utc.offset(), Some(nugu_proxy::biz::jiff::tz::Offset::UTC));
+/// assert_eq!(utc.timestamp().unwrap().to_string(), "2017-11-06T06:00:00Z");
+///
+/// let odd = DateTime::parse("2021-0804T16:34:30.388");
+/// assert_eq!(odd.civil().unwrap().date().to_string(), "2021-08-04");
 /// assert_eq!(odd.raw(), "2021-0804T16:34:30.388");
+///
+/// let impossible = DateTime::parse("2021-02-31T09:00:00");
+/// assert_eq!(impossible.civil(), None);
+/// assert_eq!(impossible.raw(), "2021-02-31T09:00:00");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DateTime {
     raw: String,
-    parts: Option<DateTimeParts>,
-}
-
-/// The fields of a well-formed [`DateTime`]. A zone suffix (`Z`, `+09:00`) is accepted and
-/// ignored: the API's times are local times.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct DateTimeParts {
-    /// Year, e.g. 2021.
-    pub year: i32,
-    /// Month, 1 to 12.
-    pub month: u8,
-    /// Day of the month, 1 to 31.
-    pub day: u8,
-    /// Hour, 0 to 23.
-    pub hour: u8,
-    /// Minute, 0 to 59.
-    pub minute: u8,
-    /// Second, 0 to 60 (a leap second).
-    pub second: u8,
-    /// Millisecond, 0 to 999 (finer digits are dropped).
-    pub millisecond: u16,
+    civil: Option<civil::DateTime>,
+    offset: Option<Offset>,
 }
 
 impl DateTime {
-    /// Reads a date-time, keeping the text whether or not it parses.
+    /// Reads a date-time, keeping the text whether or not it is a valid date.
     pub fn parse(raw: impl Into<String>) -> Self {
         let raw = raw.into();
-        let parts = parse_parts(&raw);
-        Self { raw, parts }
+        let (civil, offset) = match read(&raw) {
+            Some((civil, offset)) => (Some(civil), offset),
+            None => (None, None),
+        };
+        Self { raw, civil, offset }
+    }
+
+    /// The API's local date-time for an instant, written as the API writes it
+    /// (`2021-08-04T16:34:30.388`, Seoul time, milliseconds, no zone).
+    ///
+    /// ```
+    /// use nugu_proxy::biz::DateTime;
+    /// let at: nugu_proxy::biz::jiff::Timestamp = "2021-08-04T07:34:30.388Z".parse().unwrap();
+    /// assert_eq!(DateTime::api_local(at).raw(), "2021-08-04T16:34:30.388");
+    /// ```
+    pub fn api_local(at: Timestamp) -> Self {
+        let civil = API_LOCAL_OFFSET.to_datetime(at);
+        Self {
+            raw: civil.strftime("%Y-%m-%dT%H:%M:%S%.3f").to_string(),
+            civil: Some(civil),
+            offset: None,
+        }
     }
 
     /// The text as the API sent it.
@@ -54,82 +79,42 @@ impl DateTime {
         &self.raw
     }
 
-    /// The parsed fields, if the text is a well-formed ISO-8601 date-time.
-    pub fn parts(&self) -> Option<DateTimeParts> {
-        self.parts
+    /// The date and time as written (without zone), if the text is a valid date-time.
+    pub fn civil(&self) -> Option<civil::DateTime> {
+        self.civil
+    }
+
+    /// The zone written after the time (`Z` is [`Offset::UTC`]), `None` for a local time.
+    pub fn offset(&self) -> Option<Offset> {
+        self.offset
+    }
+
+    /// The instant: with the written zone, or else as Seoul time ([`API_LOCAL_OFFSET`]).
+    pub fn timestamp(&self) -> Option<Timestamp> {
+        let offset = self.offset.unwrap_or(API_LOCAL_OFFSET);
+        offset.to_timestamp(self.civil?).ok()
     }
 }
 
-impl From<DateTimeParts> for DateTime {
-    fn from(p: DateTimeParts) -> Self {
-        let raw = format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}",
-            p.year, p.month, p.day, p.hour, p.minute, p.second, p.millisecond
-        );
-        Self {
-            raw,
-            parts: Some(p),
-        }
-    }
-}
-
-fn parse_parts(raw: &str) -> Option<DateTimeParts> {
-    let b = raw.as_bytes();
-    let num = |range: std::ops::Range<usize>| -> Option<u32> {
-        let digits = b.get(range)?;
-        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        std::str::from_utf8(digits).ok()?.parse().ok()
-    };
-    let sep = |at: usize, c: u8| b.get(at) == Some(&c);
-    if !(sep(4, b'-') && sep(7, b'-') && (sep(10, b'T') || sep(10, b' ')) && sep(13, b':')) {
-        return None;
-    }
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute) = (num(11..13)?, num(14..16)?);
-    let mut rest = 16;
-    let mut second = 0;
-    let mut millisecond = 0;
-    if sep(16, b':') {
-        second = num(17..19)?;
-        rest = 19;
-        if sep(19, b'.') {
-            let digits: Vec<u8> = b[20..]
+/// The date-time and zone of `raw`, after repairing the pages' missing dash (`2021-0804T`).
+fn read(raw: &str) -> Option<(civil::DateTime, Option<Offset>)> {
+    let repaired;
+    let text = match raw.as_bytes() {
+        [y0, y1, y2, y3, b'-', m0, m1, d0, d1, sep, ..]
+            if [y0, y1, y2, y3, m0, m1, d0, d1]
                 .iter()
-                .take_while(|c| c.is_ascii_digit())
-                .copied()
-                .collect();
-            if digits.is_empty() {
-                return None;
-            }
-            // Milliseconds: the first three digits, padded ("3" is 300 ms); finer ones dropped.
-            millisecond = (0..3).fold(0, |ms, i| {
-                ms * 10 + u32::from(digits.get(i).map_or(0, |d| d - b'0'))
-            });
-            rest = 20 + digits.len();
+                .all(|b| b.is_ascii_digit())
+                && matches!(sep, b'T' | b't' | b' ') =>
+        {
+            repaired = format!("{}-{}", &raw[..7], &raw[7..]);
+            repaired.as_str()
         }
-    }
-    let zone = &raw[rest..];
-    let zone_ok = zone.is_empty()
-        || zone == "Z"
-        || (zone.len() == 6
-            && matches!(zone.as_bytes()[0], b'+' | b'-')
-            && zone.as_bytes()[3] == b':');
-    let valid = (1..=12).contains(&month)
-        && (1..=31).contains(&day)
-        && hour < 24
-        && minute < 60
-        && second < 61;
-    (zone_ok && valid).then_some(DateTimeParts {
-        year: year as i32,
-        month: month as u8,
-        day: day as u8,
-        hour: hour as u8,
-        minute: minute as u8,
-        second: second as u8,
-        millisecond: millisecond as u16,
-    })
+        _ => raw,
+    };
+    let pieces = Pieces::parse(text).ok()?;
+    // A date alone is not a date-time: which time of that day is unknown.
+    let time = pieces.time()?;
+    Some((pieces.date().to_datetime(time), pieces.to_numeric_offset()))
 }
 
 impl Serialize for DateTime {
@@ -150,29 +135,54 @@ mod tests {
 
     #[test]
     fn dates_parse_or_keep_their_text_without_panicking() {
-        let ms = |raw: &str| DateTime::parse(raw).parts().map(|p| p.millisecond);
+        let ms = |raw: &str| {
+            DateTime::parse(raw)
+                .civil()
+                .map(|c| c.subsec_nanosecond() / 1_000_000)
+        };
         assert_eq!(ms("2021-08-04T16:34:30.388"), Some(388));
         assert_eq!(ms("2021-08-04T16:34:30.3"), Some(300));
-        assert_eq!(ms("2021-08-04T16:34:30.123456789012345"), Some(123));
+        assert_eq!(ms("2021-08-04T16:34:30.123456789"), Some(123));
         assert_eq!(ms("2017-11-06T06:00:00.000Z"), Some(0));
         assert_eq!(ms("2021-08-04T16:34:30+09:00"), Some(0));
         assert_eq!(ms("2021-08-04 16:34"), Some(0));
+        assert_eq!(ms("2021-0804T16:34:30.388"), Some(388));
+        assert_eq!(ms("2024-02-29T00:00:00"), Some(0));
         for odd in [
             "",
             "2021",
-            "2021-0804T16:34:30.388",
+            "2021-02-31T09:00:00",
+            "2023-02-29T09:00:00",
+            "2021-04-31",
+            "2021-08-04",
+            "2021-0231T09:00:00",
             "2021-08-04T16:34:30.",
             "2021-13-04T16:34:30",
             "2021-08-04T16:34:30.388가",
             "2021-08-04T16:3가",
             "가나다라마바사아자차카타파하",
-            "2021-08-04T16:34:30.388+0900",
+            "2021-0가T16:34:30",
             "-021-08-04T16:34:30",
             "2021-08-04T24:00:00",
         ] {
             let parsed = DateTime::parse(odd);
-            assert_eq!(parsed.parts(), None, "{odd}");
+            assert_eq!(parsed.civil(), None, "{odd}");
+            assert_eq!(parsed.offset(), None, "{odd}");
+            assert_eq!(parsed.timestamp(), None, "{odd}");
             assert_eq!(parsed.raw(), odd);
         }
+    }
+
+    #[test]
+    fn a_zone_is_kept_and_a_local_time_is_seoul_time() {
+        let seoul = DateTime::parse("2021-08-04T16:34:30+09:00");
+        let utc = DateTime::parse("2021-08-04T07:34:30Z");
+        let local = DateTime::parse("2021-08-04T16:34:30");
+        assert_eq!(seoul.offset(), Some(jiff::tz::Offset::constant(9)));
+        assert_eq!(utc.offset(), Some(jiff::tz::Offset::UTC));
+        assert_eq!(local.offset(), None);
+        assert_eq!(seoul.timestamp(), utc.timestamp());
+        assert_eq!(local.timestamp(), utc.timestamp());
+        assert_ne!(utc.civil(), local.civil());
     }
 }

@@ -1,7 +1,5 @@
 //! The documented enums, open to values NUGU adds later.
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
 macro_rules! open_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $wire:literal,)* }) => {
         $(#[$doc])*
@@ -33,20 +31,22 @@ macro_rules! open_enum {
             }
         }
 
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.as_str())
             }
         }
 
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let value = String::deserialize(deserializer)?;
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = <String as serde::Deserialize>::deserialize(deserializer)?;
                 Ok(Self::from(value.as_str()))
             }
         }
     };
 }
+
+pub(crate) use open_enum;
 
 open_enum! {
     /// Whether the user agreed to receive Biz API messages (`apiAgreeType`). The user list page

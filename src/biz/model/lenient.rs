@@ -36,6 +36,24 @@ where
     })
 }
 
+/// A user's `group`: the `{id, name}` object the examples show; the list page's table types it
+/// as a string, so a string reads as the group's id; anything else (`null`, a number) reads as
+/// `None` rather than failing the whole page.
+pub(crate) fn group_ref<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<super::answer::GroupRef>, D::Error> {
+    use super::answer::GroupRef;
+    use super::ids::GroupId;
+    Ok(match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::String(id) if !id.trim().is_empty() => Some(GroupRef {
+            id: GroupId::new(id),
+            name: None,
+        }),
+        object @ serde_json::Value::Object(_) => serde_json::from_value(object).ok(),
+        _ => None,
+    })
+}
+
 /// `null` or absent reads as the type's default (an empty list, mostly).
 pub(crate) fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where

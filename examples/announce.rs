@@ -1,0 +1,204 @@
+//! Links a Biz user's account, then sends them a check-in reminder on their speaker and prints
+//! the result NUGU posts back.
+//!
+//! ```sh
+//! # Against a local emulator of the Biz API (the default): the whole full-edition loop.
+//! cargo run --example announce --features biz-emulator
+//! # Against the real API, for a user you linked before (the result goes to your callBack):
+//! NUGU_PUBLISHER_TOKEN=... NUGU_USER_API_TOKEN=... cargo run --example announce \
+//!     --features biz-emulator -- --real --play com.example.attendance \
+//!     --callback https://example.com/nugu/announced/1b8e44
+//! ```
+//!
+//! The publisher's side runs on axum: the authentication page NUGU sends the user to
+//! (`LinkPolicy` + `BizClient::complete_link`), and `CallbackService`s for the link
+//! confirmation and the announcement result. Against the emulator they are served over plain
+//! http on 127.0.0.1, which the `dangerous_...` options allow for that host only; in
+//! production they sit behind your HTTPS site and NUGU's own host.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use axum::Router;
+use nugu_proxy::biz::emulator::{DeviceState, Edition, Emulator};
+use nugu_proxy::biz::{
+    Announcement, BizClient, CallbackService, Display, DisplayType, InvitationRequest,
+    InvitationTarget, Invitee, LinkConfirmation, LinkPolicy, PublisherToken, Tts,
+    UserAnnouncementResult, UserApiToken,
+};
+use tokio::sync::mpsc;
+
+const PLAY: &str = "com.example.attendance";
+const EMAIL: &str = "hong.gd@example.com";
+const SPEAKER: &str = "NU200_000042";
+
+fn reminder(play: &str) -> Announcement {
+    Announcement::new(play)
+        .tts(Tts::new("홍길동님, 오전 9시 체크인을 잊지 마세요.").speed(95))
+        .display(
+            Display::new(
+                DisplayType::FullText1,
+                "체크인 알림",
+                "오늘의 체크인",
+                "9시까지 체크인해 주세요",
+            )
+            .grammar_guide(["체크인 해줘"]),
+        )
+}
+
+fn print_result(result: &UserAnnouncementResult) {
+    let devices: Vec<&str> = result
+        .device_results
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect();
+    println!(
+        "announcement result: {} (devices: {})",
+        result.result_code.as_str(),
+        devices.join(", ")
+    );
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let outcome = if args.iter().any(|a| a == "--real") {
+        real(&args).await
+    } else {
+        against_the_emulator().await
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Error = Box<dyn std::error::Error>;
+
+fn value(args: &[String], name: &str) -> Option<String> {
+    let at = args.iter().position(|a| a == name)?;
+    args.get(at + 1).cloned()
+}
+
+/// One announcement to a user linked before, through the real API.
+async fn real(args: &[String]) -> Result<(), Error> {
+    let env = |name: &str| std::env::var(name).map_err(|_| format!("set {name}"));
+    let client = BizClient::new(PublisherToken::new(env("NUGU_PUBLISHER_TOKEN")?))?;
+    let token = UserApiToken::new(env("NUGU_USER_API_TOKEN")?);
+    let play = value(args, "--play").ok_or("--play ID is required")?;
+    let callback = value(args, "--callback");
+    client
+        .announce_to_user(&token, &reminder(&play), callback.as_deref())
+        .await?;
+    println!("sent; NUGU posts the result to the callBack, if given");
+    Ok(())
+}
+
+/// The publisher's site: the authentication page and the two callbacks.
+async fn publisher_site(
+    client: BizClient,
+) -> Result<
+    (
+        String,
+        mpsc::UnboundedReceiver<LinkConfirmation>,
+        mpsc::UnboundedReceiver<UserAnnouncementResult>,
+    ),
+    Error,
+> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let confirm_url = format!("{base}/nugu/confirm/4b1d");
+    // Only the emulator's callBack on 127.0.0.1 may be plain http.
+    let policy = LinkPolicy::new(["developers.nugu.co.kr"])
+        .dangerous_allow_http_callback_hosts(["127.0.0.1"]);
+    let auth_page = move |uri: http::Uri| {
+        let (policy, client, confirm_url) = (policy.clone(), client.clone(), confirm_url.clone());
+        async move {
+            let auth = match policy.parse_uri(&uri) {
+                Ok(auth) => auth,
+                Err(err) => return (err.status(), err.to_string()),
+            };
+            // A real site logs the user in here, and makes (and stores) one token per email.
+            let token = UserApiToken::new("token-made-by-the-publisher-0001");
+            match client
+                .complete_link(&auth, &token, Some(&confirm_url))
+                .await
+            {
+                Ok(()) => (http::StatusCode::OK, "Your account is linked.".to_owned()),
+                Err(err) => (http::StatusCode::BAD_GATEWAY, err.to_string()),
+            }
+        }
+    };
+    let (confirmed, confirmations) = mpsc::unbounded_channel();
+    let (announced, results) = mpsc::unbounded_channel();
+    let site = Router::new()
+        .route("/nugu/auth", axum::routing::get(auth_page))
+        .route_service(
+            "/nugu/confirm/4b1d",
+            CallbackService::new(move |c: LinkConfirmation| {
+                let _ = confirmed.send(c);
+                async {}
+            }),
+        )
+        .route_service(
+            "/nugu/announced/1b8e44",
+            CallbackService::new(move |r: UserAnnouncementResult| {
+                let _ = announced.send(r);
+                async {}
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, site).await });
+    Ok((base, confirmations, results))
+}
+
+async fn against_the_emulator() -> Result<(), Error> {
+    let emulator = Emulator::builder().edition(Edition::Full).start().await?;
+    emulator.add_play(PLAY);
+    println!("Biz API emulator at {}", emulator.base_url());
+    let client = emulator
+        .client_builder()
+        // The local site's callbacks: plain http on 127.0.0.1, on a port other than 443.
+        .dangerous_allow_http_callback_hosts(["127.0.0.1"])
+        .build()?;
+    let (site, mut confirmations, mut results) = publisher_site(client.clone()).await?;
+    emulator.set_auth_url(format!("{site}/nugu/auth"));
+
+    client
+        .invite(
+            &InvitationRequest::new(
+                InvitationTarget::Plays(vec![PLAY.into()]),
+                vec![Invitee::new(EMAIL, "홍길동", "01011112222")],
+            )
+            .reason("출퇴근 체크인 알림"),
+        )
+        .await?;
+    println!("invited; the user accepts and links their account...");
+    emulator.accept_and_link(EMAIL).await?;
+    let wait = Duration::from_secs(10);
+    let confirmation = tokio::time::timeout(wait, confirmations.recv())
+        .await?
+        .ok_or("the site stopped")?;
+    println!("link confirmed: {}", confirmation.result_code.as_str());
+
+    emulator.add_device(EMAIL, SPEAKER, DeviceState::Connected)?;
+    client
+        .announce_to_user(
+            &confirmation.user_api_token,
+            &reminder(PLAY),
+            Some(&format!("{site}/nugu/announced/1b8e44")),
+        )
+        .await?;
+    let result = tokio::time::timeout(wait, results.recv())
+        .await?
+        .ok_or("the site stopped")?;
+    print_result(&result);
+    for heard in emulator.heard(SPEAKER) {
+        if let Some(tts) = heard.tts {
+            println!("{SPEAKER} said: {}", tts.text);
+        }
+    }
+    Ok(())
+}
