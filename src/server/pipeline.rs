@@ -1,5 +1,6 @@
 //! What happens to one request before and around the user's service: connection facts into
-//! the extensions, the terminator's HTTPS proof, the health check, the per-request timeout.
+//! the extensions, the terminator's HTTPS proof, the health check, the per-request timeout, no
+//! body for a `HEAD`.
 
 use std::convert::Infallible;
 use std::future::{poll_fn, Future};
