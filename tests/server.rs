@@ -145,6 +145,15 @@ fn get(path: &str) -> Request<Full<Bytes>> {
         .unwrap()
 }
 
+/// A request with no body, in the form an HTTP/2 client needs (with an authority).
+fn request(method: http::Method, path: &str) -> Request<Full<Bytes>> {
+    Request::builder()
+        .method(method)
+        .uri(format!("https://localhost{path}"))
+        .body(Full::default())
+        .unwrap()
+}
+
 fn private_play(reporter: &Reporter) -> impl nugu_proxy::server::ProxyService {
     let reporter = reporter.clone();
     ServiceBuilder::new()
@@ -352,13 +361,6 @@ async fn health_is_answered_before_the_layers_method_rule() {
         .tls(cert.tls())
         .public_url("https://proxy.example.com/nugu".parse().unwrap());
     let server = start(builder, private_play(&reporter)).await;
-    let request = |method: http::Method, path: &str| {
-        Request::builder()
-            .method(method)
-            .uri(format!("https://localhost{path}"))
-            .body(Full::<Bytes>::default())
-            .unwrap()
-    };
 
     let stream = tls_connect(server.addr, client_config(&[&cert.der], &[b"http/1.1"])).await;
     let mut h1 = h1_over(stream).await;
@@ -424,13 +426,6 @@ async fn head_gets_the_head_of_get_and_no_body_over_http1_and_http2() {
         refusing,
     )
     .await;
-    let request = |method: http::Method, path: &str| {
-        Request::builder()
-            .method(method)
-            .uri(format!("https://localhost{path}"))
-            .body(Full::<Bytes>::default())
-            .unwrap()
-    };
 
     for (server, path, status) in [
         (&passing, "/nugu/health", StatusCode::OK),
@@ -890,9 +885,7 @@ async fn a_request_past_the_request_timeout_gets_504() {
         .await
         .unwrap();
     tokio::spawn(conn);
-    let head = Request::head("https://localhost/slow")
-        .body(Full::<Bytes>::default())
-        .unwrap();
+    let head = request(http::Method::HEAD, "/slow");
     let (status, _, body) = read_head(h2.send_request(head).await).await.unwrap();
     assert_eq!((status, body), (StatusCode::GATEWAY_TIMEOUT, Bytes::new()));
     server.shut_down().await;
