@@ -56,6 +56,15 @@ fn get(path: &str) -> Request<Full<Bytes>> {
         .unwrap()
 }
 
+/// A request with no body, in the form an HTTP/2 client needs (with an authority).
+fn request(method: http::Method, path: &str) -> Request<Full<Bytes>> {
+    Request::builder()
+        .method(method)
+        .uri(format!("https://localhost{path}"))
+        .body(Full::default())
+        .unwrap()
+}
+
 fn private_play(reporter: &Reporter) -> impl nugu_proxy::server::ProxyService {
     let reporter = reporter.clone();
     ServiceBuilder::new()
@@ -264,13 +273,6 @@ async fn health_is_answered_before_the_layers_method_rule() {
         .tls(cert.tls())
         .public_url("https://proxy.example.com/nugu".parse().unwrap());
     let server = start(builder, private_play(&reporter)).await;
-    let request = |method: http::Method, path: &str| {
-        Request::builder()
-            .method(method)
-            .uri(format!("https://localhost{path}"))
-            .body(Full::<Bytes>::default())
-            .unwrap()
-    };
 
     let stream = tls_connect(server.addr, client_config(&[&cert.der], &[b"http/1.1"])).await;
     let mut h1 = h1_over(stream).await;
@@ -293,10 +295,8 @@ async fn health_is_answered_before_the_layers_method_rule() {
             (StatusCode::OK, "OK"),
             "h2: {http2}"
         );
-        if !http2 {
-            let (status, _) = exchange(request(http::Method::HEAD, "/nugu/health")).await;
-            assert_eq!(status, StatusCode::OK);
-        }
+        let (status, body) = exchange(request(http::Method::HEAD, "/nugu/health")).await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, ""), "h2: {http2}");
         let (status, body) = exchange(request(http::Method::GET, "/nugu/check_in")).await;
         assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "h2: {http2}");
         assert_eq!(
@@ -306,6 +306,113 @@ async fn health_is_answered_before_the_layers_method_rule() {
     }
     assert_eq!(reporter.calls(), 0);
     server.shut_down().await;
+}
+
+#[tokio::test]
+async fn head_gets_the_head_of_get_and_no_body_over_http1_and_http2() {
+    // hyper drops a HEAD response's body over HTTP/1.1 but sends it over HTTP/2, where the
+    // client resets the stream (PROTOCOL_ERROR): the server must send no body itself, for its
+    // own answers (health, 400, 404) and for the service's (a refusal, or a passed-through HEAD).
+    let cert = cert_for_localhost();
+    let reporter = Reporter::default();
+    let inner = reporter.clone();
+    let service = ServiceBuilder::new()
+        .layer(
+            PrivatePlayLayer::new(ApiKey::new(API_KEY).unwrap())
+                .pass_through_unauthenticated([http::Method::GET, http::Method::HEAD]),
+        )
+        .service_fn(move |req| inner.clone().handle(req));
+    let refusing = ServiceBuilder::new()
+        .layer(PrivatePlayLayer::new(ApiKey::new(API_KEY).unwrap()))
+        .service_fn(|_: Request<Full<Bytes>>| async {
+            Ok::<_, Infallible>(Response::new(Full::<Bytes>::default()))
+        });
+    let public_url = || "https://proxy.example.com/nugu".parse().unwrap();
+    let passing = start(
+        Server::builder().tls(cert.tls()).public_url(public_url()),
+        service,
+    )
+    .await;
+    let refusing = start(
+        Server::builder().tls(cert.tls()).public_url(public_url()),
+        refusing,
+    )
+    .await;
+
+    for (server, path, status) in [
+        (&passing, "/nugu/health", StatusCode::OK),
+        (&passing, "/elsewhere", StatusCode::NOT_FOUND),
+        (&passing, "/nugu//page", StatusCode::BAD_REQUEST),
+        (&passing, "/nugu/page", StatusCode::OK),
+        (&refusing, "/nugu/check_in", StatusCode::METHOD_NOT_ALLOWED),
+    ] {
+        for http2 in [false, true] {
+            let alpn: &[u8] = if http2 { b"h2" } else { b"http/1.1" };
+            let stream = tls_connect(server.addr, client_config(&[&cert.der], &[alpn])).await;
+            // One connection per exchange, so that a reset or a stray body cannot hide behind
+            // the next request.
+            let answer = if http2 {
+                let (mut h2, conn) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+                    .await
+                    .unwrap();
+                tokio::spawn(conn);
+                let get = read_head(h2.send_request(request(http::Method::GET, path)).await).await;
+                let head =
+                    read_head(h2.send_request(request(http::Method::HEAD, path)).await).await;
+                (get, head)
+            } else {
+                let mut h1 = h1_over(stream).await;
+                h1.ready().await.unwrap();
+                let get = read_head(h1.send_request(request(http::Method::GET, path)).await).await;
+                h1.ready().await.unwrap();
+                let head =
+                    read_head(h1.send_request(request(http::Method::HEAD, path)).await).await;
+                (get, head)
+            };
+            let (get, head) = answer;
+            let (get_status, get_length, get_body) = get.unwrap();
+            let (head_status, head_length, head_body) =
+                head.unwrap_or_else(|error| panic!("HEAD {path} (h2: {http2}) failed: {error:?}"));
+            assert_eq!(
+                (get_status, head_status),
+                (status, status),
+                "{path} h2: {http2}"
+            );
+            assert!(!get_body.is_empty(), "{path} h2: {http2}");
+            assert_eq!(
+                head_body,
+                Bytes::new(),
+                "HEAD {path} h2: {http2} sent a body"
+            );
+            if path != "/nugu/page" {
+                // The server's own answer: the same Content-Length as the GET's body.
+                assert_eq!(
+                    get_length,
+                    Some(get_body.len().to_string()),
+                    "{path} h2: {http2}"
+                );
+                assert_eq!(head_length, get_length, "HEAD {path} h2: {http2}");
+            }
+        }
+    }
+    // The passed-through HEAD reached the service, once per protocol, as did the GETs.
+    assert_eq!(reporter.calls(), 4);
+    passing.shut_down().await;
+    refusing.shut_down().await;
+}
+
+/// Status, `Content-Length` and body of a response, or the error that ended it.
+async fn read_head(
+    response: Result<Response<Incoming>, hyper::Error>,
+) -> Result<(StatusCode, Option<String>, Bytes), hyper::Error> {
+    let response = response?;
+    let status = response.status();
+    let length = response
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body = response.into_body().collect().await?.to_bytes();
+    Ok((status, length, body))
 }
 
 // ---- startup refusals ---------------------------------------------------------------------
@@ -685,6 +792,15 @@ async fn a_request_past_the_request_timeout_gets_504() {
         body,
         r#"{"error":"timeout","message":"the request took longer than the server's request timeout"}"#
     );
+    // A HEAD's 504 carries no body, which an HTTP/2 client would reset the stream for.
+    let stream = tls_connect(server.addr, client_config(&[&cert.der], &[b"h2"])).await;
+    let (mut h2, conn) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let head = request(http::Method::HEAD, "/slow");
+    let (status, _, body) = read_head(h2.send_request(head).await).await.unwrap();
+    assert_eq!((status, body), (StatusCode::GATEWAY_TIMEOUT, Bytes::new()));
     server.shut_down().await;
 }
 

@@ -27,6 +27,8 @@
 //! * Paths NUGU never calls are refused before the service: dot segments, empty segments and
 //!   encoded separators (`400 bad_path`), and, with a public URL prefix, anything outside it
 //!   (`404 not_found`).
+//! * A `HEAD` gets the status and headers a `GET` gets and no body, from the server or the
+//!   service alike, over HTTP/2 as over HTTP/1.1.
 //! * A service that panics gets its request answered `500 {"error":"internal_error"}`; the
 //!   connection and the process go on, and the panic message is neither sent nor logged.
 //!

@@ -1,5 +1,6 @@
 //! What happens to one request before and around the user's service: connection facts into
-//! the extensions, the terminator's HTTPS proof, the health check, the per-request timeout.
+//! the extensions, the terminator's HTTPS proof, the health check, the per-request timeout, no
+//! body for a `HEAD`.
 
 use std::convert::Infallible;
 use std::future::{poll_fn, Future};
@@ -7,7 +8,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{header, HeaderValue, Request, Response, StatusCode};
+use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full};
@@ -113,12 +114,16 @@ impl<S: ProxyService> hyper::service::Service<Request<Incoming>> for Pipeline<S>
     fn call(&self, req: Request<Incoming>) -> Self::Future {
         // In flight from the head until the response body is sent or dropped.
         let in_flight = self.activity.begin();
+        let head = req.method() == Method::HEAD;
         let answer = self.answer(req);
         Box::pin(async move {
-            let response = match answer {
+            let mut response = match answer {
                 Answer::Now(response) => response,
                 Answer::Serve(serving) => serving.await,
             };
+            if head {
+                response = without_body(response);
+            }
             Ok(response.map(|body| Tracked::new(body, in_flight)))
         })
     }
@@ -194,6 +199,25 @@ impl<S: ProxyService> Pipeline<S> {
             }
         })
     }
+}
+
+/// The answer to a `HEAD`: the head a `GET` would get, and no body (RFC 9110 9.3.2).
+///
+/// hyper drops the body of a `HEAD` response over HTTP/1.1, but over HTTP/2 it sends it as DATA
+/// frames, which the client must treat as malformed (RFC 9113 8.1.1): `h2` resets the stream with
+/// `PROTOCOL_ERROR`. The `Content-Length` hyper would derive from the body is kept, as over
+/// HTTP/1.1.
+fn without_body(response: Response<ResponseBody>) -> Response<ResponseBody> {
+    let (mut head, body) = response.into_parts();
+    if let Some(len) = body.size_hint().exact().filter(|_| !body.is_end_stream()) {
+        head.headers
+            .entry(header::CONTENT_LENGTH)
+            .or_insert_with(|| HeaderValue::from(len));
+    }
+    let empty = http_body_util::Empty::new()
+        .map_err(|never| match never {})
+        .boxed_unsync();
+    Response::from_parts(head, empty)
 }
 
 fn internal_error() -> Response<ResponseBody> {
