@@ -4,22 +4,8 @@ use std::fmt;
 
 use bytestring::ByteString;
 
+use super::model::{ActionFields, ParameterFields};
 use super::span::Span;
-
-/// Where the parts of `action` lie in the request's source.
-#[derive(Clone, Default)]
-pub(super) struct ActionFields {
-    pub(super) name: Span,
-    pub(super) parameters: Vec<ParameterFields>,
-}
-
-/// One entry of `action.parameters`: its name, and its `type` and `value` when not null.
-#[derive(Clone, Copy, Default)]
-pub(super) struct ParameterFields {
-    pub(super) name: Span,
-    pub(super) entity_type: Option<Span>,
-    pub(super) value: Option<Span>,
-}
 
 /// The `action` object: which Play Builder action is called, with its parameters. A view into
 /// the [`ActionRequest`](crate::ActionRequest) it comes from.
@@ -77,7 +63,7 @@ impl fmt::Debug for Action<'_> {
 #[derive(Clone, Copy)]
 pub struct Parameters<'a> {
     src: &'a ByteString,
-    entries: &'a [ParameterFields],
+    entries: &'a [(Span, ParameterFields)],
 }
 
 impl<'a> Parameters<'a> {
@@ -96,9 +82,9 @@ impl<'a> Parameters<'a> {
     /// The parameters with their names, in the order they arrived.
     pub fn iter(self) -> impl ExactSizeIterator<Item = (&'a str, Parameter<'a>)> {
         let src = self.src;
-        self.entries.iter().map(move |fields| {
+        self.entries.iter().map(move |(name, fields)| {
             let parameter = Parameter { src, fields };
-            (fields.name.get(src), parameter)
+            (name.get(src), parameter)
         })
     }
 
@@ -120,7 +106,10 @@ impl<'a> Parameters<'a> {
         &'a ByteString,
         impl ExactSizeIterator<Item = (Span, Option<Span>)> + 'a,
     ) {
-        (self.src, self.entries.iter().map(|p| (p.name, p.value)))
+        (
+            self.src,
+            self.entries.iter().map(|(name, p)| (*name, p.value)),
+        )
     }
 }
 
@@ -146,7 +135,8 @@ pub(super) fn has_duplicate<'a>(names: impl ExactSizeIterator<Item = &'a str> + 
     }
 }
 
-/// One entry of `action.parameters`: `{type, value}`, each a string or null.
+/// One entry of `action.parameters`: `{type, value}`, each absent or null, or a string (a
+/// `value` may also be a number or a boolean, kept as its JSON text).
 #[derive(Clone, Copy)]
 pub struct Parameter<'a> {
     src: &'a ByteString,
@@ -159,7 +149,8 @@ impl<'a> Parameter<'a> {
         self.fields.entity_type.map(|s| s.get(self.src))
     }
 
-    /// The parameter's value (`value`), if not null.
+    /// The parameter's value (`value`), if not null: a string as it reads, a number or a
+    /// boolean as its JSON text (`5`, `1.5e3`, `true`).
     pub fn value(self) -> Option<&'a str> {
         self.fields.value.map(|s| s.get(self.src))
     }

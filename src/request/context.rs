@@ -6,31 +6,9 @@ use bytestring::ByteString;
 use serde::{Deserialize, Serialize};
 
 use super::mask::Redacted;
+use super::model::{ContextFields, DeviceFields, SessionFields};
 use super::span::Span;
 use super::text::RawJson;
-
-/// Where the parts of `context` lie in the request's source.
-#[derive(Clone, Default)]
-pub(super) struct ContextFields {
-    pub(super) session: SessionFields,
-    pub(super) device: DeviceFields,
-    pub(super) supported_interfaces: Option<Span>,
-    pub(super) private_play: Option<Span>,
-}
-
-#[derive(Clone, Copy, Default)]
-pub(super) struct SessionFields {
-    pub(super) id: Option<Span>,
-    pub(super) is_new: bool,
-    pub(super) access_token: Option<Span>,
-    pub(super) is_play_builder_request: bool,
-}
-
-#[derive(Clone, Copy, Default)]
-pub(super) struct DeviceFields {
-    pub(super) device_type: Option<Span>,
-    pub(super) state: Option<Span>,
-}
 
 fn text(src: &ByteString, span: Option<Span>) -> Option<&str> {
     span.map(|s| s.get(src))
@@ -240,15 +218,21 @@ pub struct DisplayContext {
 }
 
 /// The `event` object (for example `AudioPlayer.PlaybackStarted`), parsed on demand from
-/// [`ActionRequest::event`](crate::ActionRequest::event).
+/// [`ActionRequest::event`](crate::ActionRequest::event), as the AudioPlayer interface documents
+/// it. Every field but `type` is optional, and `null` is absent.
 ///
 /// ```
-/// # let request = nugu_proxy::ActionRequest::from_slice(br#"{"version":"2.0","action":{"actionName":"a"},"event":{"type":"AudioPlayer.PlaybackFinished","token":"t1","offsetInMilliseconds":180000},"context":{}}"#).unwrap();
+/// # let request = nugu_proxy::ActionRequest::from_slice(br#"{"version":"2.0","action":{"actionName":"a"},"event":{"type":"AudioPlayer.PlaybackFailed","requestId":"r1","token":"t1","offsetInMilliseconds":180000,"error":{"type":"MEDIA_ERROR_UNKNOWN","message":"decoder"},"currentPlaybackState":{"token":"t0","offsetInMilliseconds":5000,"playerActivity":"PLAYING"}},"context":{}}"#).unwrap();
 /// use nugu_proxy::request::Event;
 ///
-/// let event: Event = request.event().unwrap().parse().unwrap();
-/// assert_eq!(event.event_type, "AudioPlayer.PlaybackFinished");
-/// assert_eq!(event.offset_in_milliseconds, Some(180_000));
+/// let raw = request.event().unwrap();
+/// let event: Event = raw.parse().unwrap();
+/// assert_eq!(event.event_type, "AudioPlayer.PlaybackFailed");
+/// assert_eq!((event.request_id.as_deref(), event.offset_in_milliseconds), (Some("r1"), Some(180_000)));
+/// assert_eq!(event.error.unwrap().error_type.as_deref(), Some("MEDIA_ERROR_UNKNOWN"));
+/// assert_eq!(event.current_playback_state.unwrap().player_activity.as_deref(), Some("PLAYING"));
+/// // The raw JSON stays reachable, for what the type does not cover.
+/// assert!(raw.get().starts_with(r#"{"type":"AudioPlayer.PlaybackFailed""#));
 /// ```
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -257,10 +241,49 @@ pub struct Event {
     /// The event's type, e.g. `AudioPlayer.PlaybackStarted`.
     #[serde(rename = "type")]
     pub event_type: String,
+    /// The id of the device request that carried the event (`requestId`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
     /// The stream token the event is about, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     /// The stream position, in milliseconds, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset_in_milliseconds: Option<i64>,
+    /// Why playback failed (`AudioPlayer.PlaybackFailed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<PlaybackError>,
+    /// What the player was doing when playback failed (`AudioPlayer.PlaybackFailed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_playback_state: Option<CurrentPlaybackState>,
+}
+
+/// `event.error` of `AudioPlayer.PlaybackFailed`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct PlaybackError {
+    /// `MEDIA_ERROR_UNKNOWN`, `MEDIA_ERROR_INVALID_REQUEST`, `MEDIA_ERROR_SERVICE_UNAVAILABLE`,
+    /// `MEDIA_ERROR_INTERNAL_SERVER_ERROR` or `MEDIA_ERROR_INTERNAL_DEVICE_ERROR`.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub error_type: Option<String>,
+    /// What went wrong, in the device's words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// `event.currentPlaybackState` of `AudioPlayer.PlaybackFailed`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
+pub struct CurrentPlaybackState {
+    /// The token of the stream playing now (may differ from the event's `token`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// The position in that stream, in milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset_in_milliseconds: Option<i64>,
+    /// `PLAYING`, `PAUSED`, `FINISHED`, `BUFFER_UNDERRUN` or `IDLE`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub player_activity: Option<String>,
 }
