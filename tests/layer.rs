@@ -112,6 +112,35 @@ async fn every_payload_kind_is_accepted() {
 }
 
 #[tokio::test]
+async fn every_documented_and_tolerated_shape_is_answered_200() {
+    for name in accepted_shapes() {
+        let body = fixture(&name);
+        let action: Value = serde_json::from_str(&body).unwrap();
+        let action_name = action["action"]["actionName"].as_str().unwrap();
+        let path = format!("/{action_name}");
+        let (status, _, json, reporter) = send(layer(), post(&path, body)).await;
+        assert_eq!(status, 200, "{name}: {json}");
+        assert_eq!(reporter.calls(), 1, "{name}");
+        assert_eq!(json["seen"]["actionName"], action_name, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_request_written_as_an_array_is_refused() {
+    for body in [
+        r#"["2.0", {"actionName": "a"}]"#,
+        r#"{"action": {"actionName": "a"}, "context": [{"session": {}}]}"#,
+    ] {
+        let (status, error, _) = rejected(layer(), post("/a", body)).await;
+        assert_eq!(
+            (status, error.as_str()),
+            (400, "malformed_request"),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn web_url_prefix_is_allowed_and_action_must_match_last_segment() {
     let body = fixture("private_play_basic");
     let (status, _, _, _) = send(layer(), post("/nugu/v1/check_in", body.clone())).await;

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::fixture;
+use common::{accepted_shapes, fixture};
 use nugu_proxy::request::{AudioPlayerContext, Event, ParseErrorKind, SupportedInterfaces};
 use nugu_proxy::{ActionRequest, ServiceType};
 use serde_json::Value;
@@ -292,6 +292,10 @@ fn debug_never_shows_personal_data_or_credentials() {
         "L4WYJEK2ZP42SD9VM8CTS6CFVR1DQDYQ59L4WYJ146BMJG5Q49I1QAFU2",
         "eyJhbGciOiJSUzI1NiJ9",
         "본사 3층", // a parameter value: what the user said
+        "율도국",   // tag: an employee number, a shop code
+        "NU200_XXXXXX",
+        "user.0.A3JFAD5",
+        "device.0.6L273",
     ];
     let user = request.enrolled_user().unwrap();
     let outputs = [
@@ -315,34 +319,27 @@ fn debug_never_shows_personal_data_or_credentials() {
         "{debug}"
     );
     assert!(debug.contains("<redacted>"));
+    assert!(
+        debug.contains("user_key: user.0…(71 chars)")
+            && debug.contains("device_key: device…(73 chars)")
+            && debug.contains("device_unique_id: Some(NU2…(12 chars))")
+            && debug.contains("tag: Some(<redacted>)"),
+        "{debug}"
+    );
     assert_eq!(user.masked_name().to_string(), "홍*동");
 }
 
 // ---- what NUGU sends: the docs' samples and the shapes real traffic has ---------------------
 
 /// Request bodies NUGU sends or documents, every one of which must parse: the samples of the
-/// NUGU pages as printed (placeholders kept, elisions filled minimally, the missing comma
-/// before `"profile"` added), and one fixture per shape the model once refused.
-pub const ACCEPTED: &[&str] = &[
-    "nugu_docs/api_reference_request",
-    "nugu_docs/backend_parameters",
-    "nugu_docs/enrolled_user_full",
-    "nugu_docs/enrolled_user_basic",
-    "nugu_docs/playback_failed",
-    "tolerance/string_booleans",
-    "tolerance/string_booleans_any_case",
-    "tolerance/no_version",
-    "tolerance/null_context",
-    "tolerance/null_device",
-    "tolerance/null_session",
-    "tolerance/null_flags",
-    "tolerance/nulls_everywhere",
-    "tolerance/null_parameters_map",
-    "tolerance/null_profile",
-    "tolerance/null_private_play",
-    "tolerance/null_enrolled_user",
-    "tolerance/scalar_values",
-];
+/// NUGU pages as printed (`tests/fixtures/nugu_docs/`: placeholders kept, elisions filled
+/// minimally, the missing comma before `"profile"` added), and one fixture per shape the model
+/// once refused (`tests/fixtures/tolerance/`).
+fn accepted() -> Vec<String> {
+    let shapes = accepted_shapes();
+    assert!(shapes.len() >= 18, "{shapes:?}");
+    shapes
+}
 
 /// Parses `body` with the scanner (`from_bytes`) and with plain serde, and checks that both
 /// accept it and agree.
@@ -362,8 +359,8 @@ fn parse_both(what: &str, body: &str) -> ActionRequest {
 
 #[test]
 fn every_documented_and_tolerated_shape_parses_the_same_both_ways() {
-    for name in ACCEPTED {
-        parse_both(name, &fixture(name));
+    for name in accepted() {
+        parse_both(&name, &fixture(&name));
     }
 }
 

@@ -566,6 +566,13 @@ mod tests {
             include_str!("../../tests/fixtures/play_builder_forged.json"),
             include_str!("../../tests/fixtures/null_parameters.json"),
             include_str!("../../tests/fixtures/audio_event.json"),
+            include_str!("../../tests/fixtures/nugu_docs/api_reference_request.json"),
+            include_str!("../../tests/fixtures/nugu_docs/backend_parameters.json"),
+            include_str!("../../tests/fixtures/nugu_docs/enrolled_user_basic.json"),
+            include_str!("../../tests/fixtures/nugu_docs/playback_failed.json"),
+            include_str!("../../tests/fixtures/tolerance/string_booleans.json"),
+            include_str!("../../tests/fixtures/tolerance/nulls_everywhere.json"),
+            include_str!("../../tests/fixtures/tolerance/scalar_values.json"),
         ]
     }
 
@@ -635,12 +642,28 @@ mod tests {
             r#"{"p":{"extra":[1,2.5e-3,-0,{"x":true}],"value":"v"}}"#,
             r#"{"p":{"value":"v",}}"#,
             r#"[]"#,
+            r#"{"p":{"value":-0.5e+2},"q":{"value":true},"r":{"value":false,"type":"B"}}"#,
+            r#"{"p":{"value":01}}"#,
+            r#"{"p":{"value":[1]}}"#,
+            r#"{"p":{"value":{}}}"#,
+            r#"{"p":[]}"#,
+            r#"{"p":"v"}"#,
         ];
         let contexts = [
             "{}",
             "null",
             r#"{"session":null}"#,
             r#"{"session":{"isNew":null}}"#,
+            r#"{"session":{"isNew":"TRUE","isPlayBuilderRequest":"false"}}"#,
+            r#"{"session":{"isNew":"tru\u0065"}}"#,
+            r#"{"session":{"isNew":"yes"}}"#,
+            r#"{"session":{"isNew":0}}"#,
+            r#"{"session":[]}"#,
+            r#"{"device":null,"session":null}"#,
+            r#"{"device":{"state":[]}}"#,
+            r#"{"supportedInterfaces":"x"}"#,
+            "[]",
+            r#""context""#,
             r#"{"session":{"isNew":true,"id":"\"quoted\""}}"#,
             r#"{"device":{"state":null,"type":"x"},"supportedInterfaces":null}"#,
             r#"{"supportedInterfaces":{"AudioPlayer":{"offsetInMilliseconds":01}}}"#,
@@ -663,6 +686,15 @@ mod tests {
         );
         agree(&deep);
         agree(r#"{"version":"2.0","action":{"actionName":"a"}} x"#);
+        agree(r#"[{"version":"2.0","action":{"actionName":"a"}}]"#);
+        agree(r#"["2.0",{"actionName":"a"}]"#);
+        agree(r#"{"action":{"actionName":"a"},"profile":[]}"#);
+        agree(r#"{"action":{"actionName":"a"},"profile":{"privatePlay":null}}"#);
+        agree(
+            r#"{"action":{"actionName":"a"},"profile":{"privatePlay":{"userKey":"u","deviceKey":"d","enrolledUser":null}}}"#,
+        );
+        agree(r#"{"action":{"actionName":"a"},"event":null,"version":null}"#);
+        agree(r#"{"action":{"actionName":"a"},"event":1}"#);
         agree(r#"  {"version":"2.0","action":{"actionName":"a"}}  "#);
     }
 }
