@@ -23,26 +23,12 @@ pub struct Action<'a> {
 }
 
 impl<'a> Action<'a> {
-    /// The action's name (`action.actionName`).
-    pub fn name(self) -> &'a str {
-        self.fields.name.get(self.src)
-    }
-
     /// The action's parameters (`action.parameters`), in the order they arrived.
     pub fn parameters(self) -> Parameters<'a> {
         Parameters {
             src: self.src,
             entries: &self.fields.parameters,
         }
-    }
-}
-
-impl fmt::Debug for Action<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Action")
-            .field("action_name", &self.name())
-            .field("parameters", &self.parameters())
-            .finish()
     }
 }
 
@@ -139,37 +125,6 @@ pub(super) fn has_duplicate<'a>(names: impl ExactSizeIterator<Item = &'a str> + 
 /// `value` may also be a number or a boolean, kept as its JSON text).
 #[derive(Clone, Copy)]
 pub struct Parameter<'a> {
-    src: &'a ByteString,
-    fields: &'a ParameterFields,
-}
-
-impl<'a> Parameter<'a> {
-    /// The entity type Play Builder analysed the utterance as (`type`), if any.
-    pub fn entity_type(self) -> Option<&'a str> {
-        self.fields.entity_type.map(|s| s.get(self.src))
-    }
-
-    /// The parameter's value (`value`), if not null: a string as it reads, a number or a
-    /// boolean as its JSON text (`5`, `1.5e3`, `true`).
-    pub fn value(self) -> Option<&'a str> {
-        self.fields.value.map(|s| s.get(self.src))
-    }
-}
-
-impl fmt::Debug for Parameter<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Values come from what the user said and may hold personal data: show their size only.
-        f.debug_struct("Parameter")
-            .field("type", &self.entity_type())
-            .field("value", &self.fields.value.map(|v| ValueLen(v.len())))
-            .finish()
-    }
-}
-
-struct ValueLen(usize);
-
-impl fmt::Debug for ValueLen {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "<{} bytes>", self.0)
-    }
+    pub(super) src: &'a ByteString,
+    pub(super) fields: &'a ParameterFields,
 }

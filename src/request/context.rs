@@ -1,22 +1,9 @@
 //! `context`: session, device and the capability interfaces' state, and `event`.
 
-use std::fmt;
-
 use bytestring::ByteString;
 use serde::{Deserialize, Serialize};
 
-use super::mask::Redacted;
 use super::model::{ContextFields, DeviceFields, SessionFields};
-use super::span::Span;
-use super::text::RawJson;
-
-fn text(src: &ByteString, span: Option<Span>) -> Option<&str> {
-    span.map(|s| s.get(src))
-}
-
-fn raw(src: &ByteString, span: Option<Span>) -> Option<RawJson<'_>> {
-    span.map(|s| RawJson::new(s.get(src)))
-}
 
 /// The `context` object. A view into the [`ActionRequest`](crate::ActionRequest) it comes from.
 ///
@@ -37,46 +24,6 @@ pub struct Context<'a> {
     pub(super) fields: &'a ContextFields,
 }
 
-impl<'a> Context<'a> {
-    /// `context.session`.
-    pub fn session(self) -> Session<'a> {
-        Session {
-            src: self.src,
-            fields: &self.fields.session,
-        }
-    }
-
-    /// `context.device`.
-    pub fn device(self) -> Device<'a> {
-        Device {
-            src: self.src,
-            fields: &self.fields.device,
-        }
-    }
-
-    /// `context.supportedInterfaces`, raw; `None` when absent or `null`.
-    /// Parse it with [`RawJson::parse`] into [`SupportedInterfaces`].
-    pub fn supported_interfaces(self) -> Option<RawJson<'a>> {
-        raw(self.src, self.fields.supported_interfaces)
-    }
-
-    /// `context.privatePlay` (reserved by NUGU, `{}` today), raw.
-    pub fn private_play(self) -> Option<RawJson<'a>> {
-        raw(self.src, self.fields.private_play)
-    }
-}
-
-impl fmt::Debug for Context<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Context")
-            .field("session", &self.session())
-            .field("device", &self.device())
-            .field("supported_interfaces", &self.supported_interfaces())
-            .field("private_play", &self.private_play())
-            .finish()
-    }
-}
-
 /// `context.session`.
 ///
 /// ```
@@ -89,43 +36,8 @@ impl fmt::Debug for Context<'_> {
 /// ```
 #[derive(Clone, Copy)]
 pub struct Session<'a> {
-    src: &'a ByteString,
-    fields: &'a SessionFields,
-}
-
-impl<'a> Session<'a> {
-    /// The conversation's id (`id`).
-    pub fn id(self) -> Option<&'a str> {
-        text(self.src, self.fields.id)
-    }
-
-    /// Whether this is the first request of the conversation (`isNew`).
-    pub fn is_new(self) -> bool {
-        self.fields.is_new
-    }
-
-    /// The OAuth 2 access token of an account-linked play (`accessToken`). A credential: never
-    /// log it.
-    pub fn access_token(self) -> Option<&'a str> {
-        text(self.src, self.fields.access_token)
-    }
-
-    /// Whether Play Builder sent this request as a test call (`isPlayBuilderRequest`). It is the
-    /// body's own claim: see [`PrivatePlayLayer`](crate::PrivatePlayLayer) for how it is trusted.
-    pub fn is_play_builder_request(self) -> bool {
-        self.fields.is_play_builder_request
-    }
-}
-
-impl fmt::Debug for Session<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Session")
-            .field("id", &self.id())
-            .field("is_new", &self.is_new())
-            .field("access_token", &self.access_token().map(|_| Redacted))
-            .field("is_play_builder_request", &self.is_play_builder_request())
-            .finish()
-    }
+    pub(super) src: &'a ByteString,
+    pub(super) fields: &'a SessionFields,
 }
 
 /// `context.device`.
@@ -139,29 +51,8 @@ impl fmt::Debug for Session<'_> {
 /// ```
 #[derive(Clone, Copy)]
 pub struct Device<'a> {
-    src: &'a ByteString,
-    fields: &'a DeviceFields,
-}
-
-impl<'a> Device<'a> {
-    /// The kind of device (`type`).
-    pub fn device_type(self) -> Option<&'a str> {
-        text(self.src, self.fields.device_type)
-    }
-
-    /// The device's state (`state`), raw: NUGU keeps adding to it.
-    pub fn state(self) -> Option<RawJson<'a>> {
-        raw(self.src, self.fields.state)
-    }
-}
-
-impl fmt::Debug for Device<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Device")
-            .field("device_type", &self.device_type())
-            .field("state", &self.state())
-            .finish()
-    }
+    pub(super) src: &'a ByteString,
+    pub(super) fields: &'a DeviceFields,
 }
 
 /// `context.supportedInterfaces`, parsed on demand from [`Context::supported_interfaces`].

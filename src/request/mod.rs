@@ -41,7 +41,7 @@ pub use text::RawJson;
 pub(crate) use span::Span;
 pub(crate) use text::Text;
 
-use model::{RequestModel, Ser};
+use model::{Parts, RequestModel, Ser};
 use span::MAX_SOURCE;
 
 /// A NUGU backend-proxy action request (`version` 2.0).
@@ -97,18 +97,10 @@ impl RequestFields {
     }
 }
 
-impl fmt::Debug for ActionRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ActionRequest")
-            .field("version", &self.version())
-            .field("action", &self.action())
-            .field("event", &self.event())
-            .field("context", &self.context())
-            .field(
-                "profile",
-                &self.0.fields.profile.as_ref().map(|_| ProfileDebug(self)),
-            )
-            .finish()
+impl<'a> Parts<'a> for &'a ActionRequest {
+    type Fields = RequestModel;
+    fn parts(self) -> (&'a ByteString, &'a RequestModel) {
+        (&self.0.src, &self.0.fields)
     }
 }
 
@@ -162,20 +154,6 @@ impl ActionRequest {
         Self::from_bytes(Bytes::copy_from_slice(body.as_ref()))
     }
 
-    /// The API version (`version`), `"2.0"` today; `None` when absent or null (NUGU's own
-    /// backend-parameter example sends only `action`).
-    pub fn version(&self) -> Option<&str> {
-        self.0.fields.version.map(|s| s.get(&self.0.src))
-    }
-
-    /// The `action` object.
-    pub fn action(&self) -> Action<'_> {
-        Action {
-            src: &self.0.src,
-            fields: &self.0.fields.action,
-        }
-    }
-
     /// The action's name (`action.actionName`).
     pub fn action_name(&self) -> &str {
         self.action().name()
@@ -186,26 +164,14 @@ impl ActionRequest {
         self.action().parameters()
     }
 
-    /// The device event that caused this request (`event`), raw. Parse it into
-    /// [`Event`] with [`RawJson::parse`].
-    pub fn event(&self) -> Option<RawJson<'_>> {
-        self.0
-            .fields
-            .event
-            .map(|s| RawJson::new(s.get(&self.0.src)))
-    }
-
-    /// The `context` object.
-    pub fn context(&self) -> Context<'_> {
-        Context {
-            src: &self.0.src,
-            fields: &self.0.fields.context,
-        }
-    }
-
     /// `context.session`.
     pub fn session(&self) -> Session<'_> {
         self.context().session()
+    }
+
+    /// `profile`, for `Debug`.
+    fn profile(&self) -> Option<ProfileDebug<'_>> {
+        self.0.fields.profile.as_ref().map(|_| ProfileDebug(self))
     }
 
     /// `profile.privatePlay`, sent to Private Plays only.

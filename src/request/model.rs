@@ -19,11 +19,14 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Unex
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::value::RawValue;
 
-use super::action::has_duplicate;
-use super::profile::ServiceType;
+use super::action::{has_duplicate, Action, Parameter};
+use super::context::{Context, Device, Session};
+use super::mask::{MaskedEmail, MaskedName, MaskedPhone, Truncated};
+use super::profile::{EnrolledUser, PrivatePlay, ServiceType};
 use super::scan::{has, once, Scanner, R};
 use super::span::{SourceBuilder, Span, TOO_LARGE};
 use super::text::RawJson;
+use super::ActionRequest;
 
 /// One kind of field: how it is stored, scanned, deserialized and serialized.
 pub(super) trait Kind {
@@ -546,17 +549,163 @@ impl Serialize for SerParams<'_> {
     }
 }
 
+// ---- the views ------------------------------------------------------------------------------
+
+/// A view of an object of the model: the source its strings lie in, and its fields.
+pub(super) trait Parts<'a> {
+    type Fields;
+    fn parts(self) -> (&'a ByteString, &'a Self::Fields);
+}
+
+/// Reads a stored field as what its accessor returns (`&str`, `Option<RawJson>`, a view...).
+pub(super) trait Read<'a, Out> {
+    fn read(src: &'a ByteString, store: &'a Self) -> Out;
+}
+
+impl<'a> Read<'a, &'a str> for Span {
+    fn read(src: &'a ByteString, store: &'a Self) -> &'a str {
+        store.get(src)
+    }
+}
+
+impl<'a> Read<'a, Option<&'a str>> for Option<Span> {
+    fn read(src: &'a ByteString, store: &'a Self) -> Option<&'a str> {
+        store.map(|s| s.get(src))
+    }
+}
+
+impl<'a> Read<'a, Option<RawJson<'a>>> for Option<Span> {
+    fn read(src: &'a ByteString, store: &'a Self) -> Option<RawJson<'a>> {
+        store.map(|s| RawJson::new(s.get(src)))
+    }
+}
+
+impl<'a> Read<'a, bool> for bool {
+    fn read(_: &'a ByteString, store: &'a Self) -> bool {
+        *store
+    }
+}
+
+impl<'a> Read<'a, Option<&'a ServiceType>> for Option<ServiceType> {
+    fn read(_: &'a ByteString, store: &'a Self) -> Option<&'a ServiceType> {
+        store.as_ref()
+    }
+}
+
+/// A view borrowed from the request: `src` and `fields` are its parts.
+macro_rules! view_parts {
+    ($($view:ident: $fields:ty),* $(,)?) => {$(
+        impl<'a> Parts<'a> for $view<'a> {
+            type Fields = $fields;
+            fn parts(self) -> (&'a ByteString, &'a $fields) {
+                (self.src, self.fields)
+            }
+        }
+
+        impl<'a> Read<'a, $view<'a>> for $fields {
+            fn read(src: &'a ByteString, fields: &'a Self) -> $view<'a> {
+                $view { src, fields }
+            }
+        }
+    )*};
+}
+view_parts!(
+    Action: ActionFields,
+    Parameter: ParameterFields,
+    Context: ContextFields,
+    Session: SessionFields,
+    Device: DeviceFields,
+);
+
+/// How `Debug` shows a field that holds personal data or a credential.
+pub(super) mod shown {
+    use super::super::mask::{Redacted, Truncated};
+    use std::fmt;
+
+    /// A credential or a free-form personal value: whether it is there, nothing of it.
+    pub(in super::super) fn redacted<T>(value: Option<T>) -> Option<Redacted> {
+        value.map(|_| Redacted)
+    }
+
+    /// An identifier: a prefix and the length.
+    pub(in super::super) fn truncated(value: Option<&str>) -> Option<Truncated<'_>> {
+        value.map(Truncated)
+    }
+
+    /// What the user said: its size only.
+    pub(in super::super) fn size(value: Option<&str>) -> Option<Size> {
+        value.map(|v| Size(v.len()))
+    }
+
+    pub(in super::super) struct Size(usize);
+
+    impl fmt::Debug for Size {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "<{} bytes>", self.0)
+        }
+    }
+}
+
 // ---- the table ------------------------------------------------------------------------------
 
-/// Declares the model's objects: for each, the span struct, its scanner (arms and required
-/// mask), its serde visitor and its serializer.
+/// Declares an object of the model: its span struct, its scanner (arms and required mask), its
+/// serde visitor and serializer and, for an object with a view, the view's accessors (each
+/// field's doc comment is its accessor's) and its `Debug`, which shows each field through the
+/// accessor, or through the `debug` mask the field names. A field marked `hand` has its
+/// accessor written by hand, next to the view.
 macro_rules! model {
-    ($(
+    (
+        $(#[$meta:meta])*
+        struct $name:ident => $view:ident $(<$lt:lifetime>)?, $recv:ident {
+            $(
+                $(#[$fmeta:meta])*
+                $field:ident: $kind:ty = $wire:literal
+                    => $mode:ident $acc:ident -> $ret:ty $(, debug $dbg:path)?;
+            )*
+        }
+    ) => {
+        model! {
+            $(#[$meta])*
+            struct $name {
+                $( $field: $kind = $wire; )*
+            }
+        }
+
+        impl$(<$lt>)? $view$(<$lt>)? {
+            $( model!(@accessor $mode $recv $(#[$fmeta])* $acc $field -> $ret); )*
+        }
+
+        impl$(<$lt>)? fmt::Debug for $view$(<$lt>)? {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($view))
+                    $( .field(stringify!($acc), &$($dbg)?(self.$acc())) )*
+                    .finish()
+            }
+        }
+    };
+
+    (@accessor get copy $(#[$fmeta:meta])* $acc:ident $field:ident -> $ret:ty) => {
+        $(#[$fmeta])*
+        pub fn $acc(self) -> $ret {
+            let (src, fields) = Parts::parts(self);
+            Read::read(src, &fields.$field)
+        }
+    };
+    (@accessor get ref $(#[$fmeta:meta])* $acc:ident $field:ident -> $ret:ty) => {
+        $(#[$fmeta])*
+        pub fn $acc(&self) -> $ret {
+            let (src, fields) = Parts::parts(self);
+            Read::read(src, &fields.$field)
+        }
+    };
+    (@accessor hand $recv:ident $(#[$fmeta:meta])* $acc:ident $field:ident -> $ret:ty) => {};
+
+    (
         $(#[$meta:meta])*
         struct $name:ident {
-            $( $(#[$fmeta:meta])* $field:ident: $kind:ty = $wire:literal, )*
+            $( $(#[$fmeta:meta])* $field:ident: $kind:ty = $wire:literal; )*
         }
-    )*) => {$(
+    ) => {
         $(#[$meta])*
         #[derive(Clone, Default)]
         pub(super) struct $name {
@@ -621,73 +770,134 @@ macro_rules! model {
                 Ok(())
             }
         }
-    )*};
+    };
 }
 
 model! {
     /// The whole request body.
-    struct RequestModel {
-        version: Opt<Str> = "version",
-        action: Obj<ActionFields> = "action",
-        event: Opt<RawObject> = "event",
-        context: OrEmpty<Obj<ContextFields>> = "context",
-        profile: Opt<Obj<ProfileFields>> = "profile",
+    struct RequestModel => ActionRequest, ref {
+        /// The API version (`version`), `"2.0"` today; `None` when absent or null (NUGU's own
+        /// backend-parameter example sends only `action`).
+        version: Opt<Str> = "version" => get version -> Option<&str>;
+        /// The `action` object.
+        action: Obj<ActionFields> = "action" => get action -> Action<'_>;
+        /// The device event that caused this request (`event`), raw. Parse it into
+        /// [`Event`](crate::request::Event) with [`RawJson::parse`].
+        event: Opt<RawObject> = "event" => get event -> Option<RawJson<'_>>;
+        /// The `context` object.
+        context: OrEmpty<Obj<ContextFields>> = "context" => get context -> Context<'_>;
+        /// `profile`: Private Plays only.
+        profile: Opt<Obj<ProfileFields>> = "profile" => hand profile -> ();
     }
+}
 
+model! {
     /// `action`.
-    struct ActionFields {
-        name: Str = "actionName",
-        parameters: OrEmpty<Params> = "parameters",
+    struct ActionFields => Action<'a>, copy {
+        /// The action's name (`action.actionName`).
+        name: Str = "actionName" => get name -> &'a str;
+        /// The action's parameters (`action.parameters`), in the order they arrived.
+        parameters: OrEmpty<Params> = "parameters" => hand parameters -> ();
     }
+}
 
+model! {
     /// One entry of `action.parameters`.
-    struct ParameterFields {
-        entity_type: Nullable<Str> = "type",
-        value: Nullable<Scalar> = "value",
+    struct ParameterFields => Parameter<'a>, copy {
+        /// The entity type Play Builder analysed the utterance as (`type`), if any.
+        entity_type: Nullable<Str> = "type" => get entity_type -> Option<&'a str>;
+        /// The parameter's value (`value`), if not null: a string as it reads, a number or a
+        /// boolean as its JSON text (`5`, `1.5e3`, `true`). What the user said: `Debug` shows
+        /// its size only.
+        value: Nullable<Scalar> = "value" => get value -> Option<&'a str>, debug shown::size;
     }
+}
 
+model! {
     /// `context`.
-    struct ContextFields {
-        session: OrEmpty<Obj<SessionFields>> = "session",
-        device: OrEmpty<Obj<DeviceFields>> = "device",
-        supported_interfaces: Opt<RawObject> = "supportedInterfaces",
-        private_play: Opt<RawObject> = "privatePlay",
+    struct ContextFields => Context<'a>, copy {
+        /// `context.session`.
+        session: OrEmpty<Obj<SessionFields>> = "session" => get session -> Session<'a>;
+        /// `context.device`.
+        device: OrEmpty<Obj<DeviceFields>> = "device" => get device -> Device<'a>;
+        /// `context.supportedInterfaces`, raw; `None` when absent or `null`.
+        /// Parse it with [`RawJson::parse`] into
+        /// [`SupportedInterfaces`](crate::request::SupportedInterfaces).
+        supported_interfaces: Opt<RawObject> = "supportedInterfaces"
+            => get supported_interfaces -> Option<RawJson<'a>>;
+        /// `context.privatePlay` (reserved by NUGU, `{}` today), raw.
+        private_play: Opt<RawObject> = "privatePlay" => get private_play -> Option<RawJson<'a>>;
     }
+}
 
+model! {
     /// `context.session`.
-    struct SessionFields {
-        id: Opt<Str> = "id",
-        is_new: Flag = "isNew",
-        access_token: Opt<Str> = "accessToken",
-        is_play_builder_request: Flag = "isPlayBuilderRequest",
+    struct SessionFields => Session<'a>, copy {
+        /// The conversation's id (`id`).
+        id: Opt<Str> = "id" => get id -> Option<&'a str>;
+        /// Whether this is the first request of the conversation (`isNew`).
+        is_new: Flag = "isNew" => get is_new -> bool;
+        /// The OAuth 2 access token of an account-linked play (`accessToken`). A credential:
+        /// never log it.
+        access_token: Opt<Str> = "accessToken"
+            => get access_token -> Option<&'a str>, debug shown::redacted;
+        /// Whether Play Builder sent this request as a test call (`isPlayBuilderRequest`). It
+        /// is the body's own claim: see [`PrivatePlayLayer`](crate::PrivatePlayLayer) for how
+        /// it is trusted.
+        is_play_builder_request: Flag = "isPlayBuilderRequest"
+            => get is_play_builder_request -> bool;
     }
+}
 
+model! {
     /// `context.device`.
-    struct DeviceFields {
-        device_type: Opt<Str> = "type",
-        state: Opt<RawObject> = "state",
+    struct DeviceFields => Device<'a>, copy {
+        /// The kind of device (`type`).
+        device_type: Opt<Str> = "type" => get device_type -> Option<&'a str>;
+        /// The device's state (`state`), raw: NUGU keeps adding to it.
+        state: Opt<RawObject> = "state" => get state -> Option<RawJson<'a>>;
     }
+}
 
+model! {
     /// `profile`.
     struct ProfileFields {
-        private_play: Opt<Obj<PrivatePlayFields>> = "privatePlay",
+        private_play: Opt<Obj<PrivatePlayFields>> = "privatePlay";
     }
+}
 
+model! {
     /// `profile.privatePlay`.
-    struct PrivatePlayFields {
-        device_unique_id: Opt<Str> = "deviceUniqueId",
-        user_key: Str = "userKey",
-        device_key: Str = "deviceKey",
-        enrolled_user: Opt<Obj<EnrolledUserFields>> = "enrolledUser",
+    struct PrivatePlayFields => PrivatePlay, ref {
+        /// The registration number printed under the speaker (`deviceUniqueId`), if sent.
+        device_unique_id: Opt<Str> = "deviceUniqueId"
+            => get device_unique_id -> Option<&str>, debug shown::truncated;
+        /// The hashed user id (`userKey`).
+        user_key: Str = "userKey" => get user_key -> &str, debug Truncated;
+        /// The hashed device id (`deviceKey`).
+        device_key: Str = "deviceKey" => get device_key -> &str, debug Truncated;
+        /// The invited, enrolled Biz user (`enrolledUser`), if any.
+        enrolled_user: Opt<Obj<EnrolledUserFields>> = "enrolledUser" => hand enrolled_user -> ();
     }
+}
 
+model! {
     /// `profile.privatePlay.enrolledUser`.
-    struct EnrolledUserFields {
-        name: Str = "name",
-        phone_no: Str = "phoneNo",
-        email: Str = "email",
-        tag: Opt<Str> = "tag",
-        user_token: Opt<Str> = "userToken",
-        service_type: Service = "serviceType",
+    struct EnrolledUserFields => EnrolledUser, ref {
+        /// The user's name (`name`). Personal data.
+        name: Str = "name" => get name -> &str, debug MaskedName;
+        /// The user's phone number (`phoneNo`). Personal data.
+        phone_no: Str = "phoneNo" => get phone_no -> &str, debug MaskedPhone;
+        /// The user's email address (`email`). Personal data.
+        email: Str = "email" => get email -> &str, debug MaskedEmail;
+        /// The publisher's own tag for the user (`tag`): an employee number, a shop code, an
+        /// intranet id... Personal data.
+        tag: Opt<Str> = "tag" => get tag -> Option<&str>, debug shown::redacted;
+        /// The user's Biz API token (`userToken`, Biz Kit full edition). A credential: never
+        /// log it.
+        user_token: Opt<Str> = "userToken"
+            => get user_token -> Option<&str>, debug shown::redacted;
+        /// How the user was invited (`serviceType`, Biz Kit full edition).
+        service_type: Service = "serviceType" => get service_type -> Option<&ServiceType>;
     }
 }

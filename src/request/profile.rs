@@ -1,13 +1,10 @@
 //! `profile.privatePlay`: the speaker and, for an invited Biz user, who they are.
 
-use std::fmt;
-
 use bytestring::ByteString;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::mask::{MaskedEmail, MaskedName, MaskedPhone, Redacted, Truncated};
-use super::model::{self, EnrolledUserFields, PrivatePlayFields, Ser};
-use super::span::Span;
+use super::mask::{MaskedEmail, MaskedName, MaskedPhone};
+use super::model::{self, EnrolledUserFields, Parts, PrivatePlayFields, Ser};
 
 /// `profile.privatePlay`: sent to Private Plays only.
 ///
@@ -47,37 +44,16 @@ impl PrivatePlay {
         }
     }
 
-    /// The registration number printed under the speaker (`deviceUniqueId`), if sent.
-    pub fn device_unique_id(&self) -> Option<&str> {
-        self.fields.device_unique_id.map(|s| s.get(&self.src))
-    }
-
-    /// The hashed user id (`userKey`).
-    pub fn user_key(&self) -> &str {
-        self.fields.user_key.get(&self.src)
-    }
-
-    /// The hashed device id (`deviceKey`).
-    pub fn device_key(&self) -> &str {
-        self.fields.device_key.get(&self.src)
-    }
-
     /// The invited, enrolled Biz user (`enrolledUser`), if any.
     pub fn enrolled_user(&self) -> Option<&EnrolledUser> {
         self.enrolled_user.as_ref()
     }
 }
 
-impl fmt::Debug for PrivatePlay {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The keys and the device number identify a person's speaker: a prefix and the length
-        // tell them apart in a log without giving them away.
-        f.debug_struct("PrivatePlay")
-            .field("device_unique_id", &self.device_unique_id().map(Truncated))
-            .field("user_key", &Truncated(self.user_key()))
-            .field("device_key", &Truncated(self.device_key()))
-            .field("enrolled_user", &self.enrolled_user)
-            .finish()
+impl<'a> Parts<'a> for &'a PrivatePlay {
+    type Fields = PrivatePlayFields;
+    fn parts(self) -> (&'a ByteString, &'a PrivatePlayFields) {
+        (&self.src, &self.fields)
     }
 }
 
@@ -129,37 +105,6 @@ impl EnrolledUser {
         }
     }
 
-    /// The user's name (`name`). Personal data.
-    pub fn name(&self) -> &str {
-        self.fields.name.get(&self.src)
-    }
-
-    /// The user's phone number (`phoneNo`). Personal data.
-    pub fn phone_no(&self) -> &str {
-        self.fields.phone_no.get(&self.src)
-    }
-
-    /// The user's email address (`email`). Personal data.
-    pub fn email(&self) -> &str {
-        self.fields.email.get(&self.src)
-    }
-
-    /// The publisher's own tag for the user (`tag`): an employee number, a shop code, an
-    /// intranet id...
-    pub fn tag(&self) -> Option<&str> {
-        text(&self.src, self.fields.tag)
-    }
-
-    /// The user's Biz API token (`userToken`, Biz Kit full edition). A credential: never log it.
-    pub fn user_token(&self) -> Option<&str> {
-        text(&self.src, self.fields.user_token)
-    }
-
-    /// How the user was invited (`serviceType`, Biz Kit full edition).
-    pub fn service_type(&self) -> Option<&ServiceType> {
-        self.fields.service_type.as_ref()
-    }
-
     /// The name in a log-safe form (`홍*동`).
     pub fn masked_name(&self) -> MaskedName<'_> {
         MaskedName(self.name())
@@ -176,16 +121,10 @@ impl EnrolledUser {
     }
 }
 
-impl fmt::Debug for EnrolledUser {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EnrolledUser")
-            .field("name", &self.masked_name())
-            .field("phone_no", &self.masked_phone_no())
-            .field("email", &self.masked_email())
-            .field("tag", &self.tag().map(|_| Redacted))
-            .field("user_token", &self.user_token().map(|_| Redacted))
-            .field("service_type", &self.service_type())
-            .finish()
+impl<'a> Parts<'a> for &'a EnrolledUser {
+    type Fields = EnrolledUserFields;
+    fn parts(self) -> (&'a ByteString, &'a EnrolledUserFields) {
+        (&self.src, &self.fields)
     }
 }
 
@@ -200,10 +139,6 @@ impl<'de> Deserialize<'de> for EnrolledUser {
         let (src, fields) = model::deserialize_owned(deserializer)?;
         Ok(Self::new(&src, fields))
     }
-}
-
-fn text(src: &ByteString, span: Option<Span>) -> Option<&str> {
-    span.map(|s| s.get(src))
 }
 
 /// How an enrolled user was invited (`serviceType`): `PLAY` or `SERVICE`, or any value NUGU adds

@@ -37,10 +37,6 @@ impl Span {
         src.get(self.start as usize..self.end as usize)
             .unwrap_or_default()
     }
-
-    pub(crate) fn len(self) -> usize {
-        self.end.saturating_sub(self.start) as usize
-    }
 }
 
 /// Builds a source from strings that are not slices of a body (the serde path): each string is
