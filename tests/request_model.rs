@@ -94,9 +94,9 @@ fn null_and_left_out_parameter_parts() {
 fn audio_player_event_and_unknown_fields() {
     let request = parse("audio_event");
     let event: Event = request.event().unwrap().parse().unwrap();
-    assert_eq!(event.event_type, "AudioPlayer.PlaybackFinished");
+    assert_eq!(event.event_type(), "AudioPlayer.PlaybackFinished");
     assert_eq!(
-        (event.token.as_deref(), event.offset_in_milliseconds),
+        (event.token(), event.offset_in_milliseconds()),
         (Some("track-7"), Some(180_000))
     );
     let interfaces: SupportedInterfaces = request
@@ -174,16 +174,8 @@ fn plain_serde_deserialization_works_too() {
     assert_eq!(request.enrolled_user().unwrap().name(), "홍길동");
     let request: ActionRequest =
         serde_json::from_reader(fixture("audio_event").as_bytes()).unwrap();
-    assert_eq!(
-        request
-            .event()
-            .unwrap()
-            .parse::<Event>()
-            .unwrap()
-            .token
-            .as_deref(),
-        Some("track-7")
-    );
+    let event: Event = request.event().unwrap().parse().unwrap();
+    assert_eq!(event.token(), Some("track-7"));
 }
 
 #[test]
@@ -560,17 +552,17 @@ fn the_audio_player_event_is_typed_as_documented() {
     let request = parse_both("playback failed", &fixture("nugu_docs/playback_failed"));
     let raw = request.event().unwrap();
     let event: Event = raw.parse().unwrap();
-    assert_eq!(event.event_type, "AudioPlayer.PlaybackStarted");
-    assert_eq!(event.request_id.as_deref(), Some("{{STRING}}"));
-    assert_eq!(event.offset_in_milliseconds, Some(1000));
-    let error = event.error.unwrap();
+    assert_eq!(event.event_type(), "AudioPlayer.PlaybackStarted");
+    assert_eq!(event.request_id(), Some("{{STRING}}"));
+    assert_eq!(event.offset_in_milliseconds(), Some(1000));
+    let error = event.error().unwrap();
     assert_eq!(
-        (error.error_type.as_deref(), error.message.as_deref()),
+        (error.error_type(), error.message()),
         (Some("{{STRING}}"), Some("{{STRING}}"))
     );
-    let state = event.current_playback_state.unwrap();
-    assert_eq!(state.offset_in_milliseconds, Some(2000));
-    assert_eq!(state.player_activity.as_deref(), Some("{{STRING}}"));
+    let state = event.current_playback_state().unwrap();
+    assert_eq!(state.offset_in_milliseconds(), Some(2000));
+    assert_eq!(state.player_activity(), Some("{{STRING}}"));
     // Still reachable raw, as it arrived.
     let raw_value: Value = raw.parse().unwrap();
     assert_eq!(raw_value["currentPlaybackState"]["token"], "{{STRING}}");
@@ -588,13 +580,33 @@ fn the_audio_player_event_is_typed_as_documented() {
             r#"{{"type": "AudioPlayer.{kind}", "requestId": "{{{{STRING}}}}", "token": "{{{{STRING}}}}", "offsetInMilliseconds": 42}}"#
         );
         let event: Event = serde_json::from_str(&sample).unwrap();
-        assert_eq!(event.event_type, format!("AudioPlayer.{kind}"));
+        assert_eq!(event.event_type(), format!("AudioPlayer.{kind}"));
         assert_eq!(
-            (event.request_id.as_deref(), event.offset_in_milliseconds),
+            (event.request_id(), event.offset_in_milliseconds()),
             (Some("{{STRING}}"), Some(42))
         );
-        assert!(event.error.is_none() && event.current_playback_state.is_none());
+        assert!(event.error().is_none() && event.current_playback_state().is_none());
     }
+    // The event follows the model's rules: null is absent, a non-object is refused.
+    let nulls = r#"{"type":"AudioPlayer.PlaybackFailed","requestId":null,"token":null,"offsetInMilliseconds":null,"error":null,"currentPlaybackState":{"token":null}}"#;
+    let event: Event = serde_json::from_str(nulls).unwrap();
+    assert_eq!(
+        (event.request_id(), event.offset_in_milliseconds()),
+        (None, None)
+    );
+    assert!(event.error().is_none());
+    assert_eq!(event.current_playback_state().unwrap().token(), None);
+    let err = serde_json::from_str::<Event>(r#"{"type":"t","error":"x"}"#).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("invalid type: string \"x\", expected an object"),
+        "{err}"
+    );
+    assert!(serde_json::from_str::<Event>(r#"["t"]"#).is_err());
+    // Serialized back to the wire names.
+    let json = serde_json::to_value(&event).unwrap();
+    assert_eq!(json["type"], "AudioPlayer.PlaybackFailed");
+    assert!(format!("{event:?}").starts_with("Event { event_type: \"AudioPlayer.PlaybackFailed\""));
 }
 
 /// Shapes that are not a NUGU request, refused by both parsers with a message that names the

@@ -1,9 +1,12 @@
 //! `context`: session, device and the capability interfaces' state, and `event`.
 
 use bytestring::ByteString;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::model::{ContextFields, DeviceFields, SessionFields};
+use super::model::{
+    self, ContextFields, DeviceFields, EventFields, Parts, PlaybackErrorFields,
+    PlaybackStateFields, Ser, SessionFields,
+};
 
 /// The `context` object. A view into the [`ActionRequest`](crate::ActionRequest) it comes from.
 ///
@@ -110,7 +113,8 @@ pub struct DisplayContext {
 
 /// The `event` object (for example `AudioPlayer.PlaybackStarted`), parsed on demand from
 /// [`ActionRequest::event`](crate::ActionRequest::event), as the AudioPlayer interface documents
-/// it. Every field but `type` is optional, and `null` is absent.
+/// it. Every field but `type` is optional, and `null` is absent; the raw JSON stays reachable
+/// through `event()` for anything else. It owns a copy of the event's strings.
 ///
 /// ```
 /// # let request = nugu_proxy::ActionRequest::from_slice(br#"{"version":"2.0","action":{"actionName":"a"},"event":{"type":"AudioPlayer.PlaybackFailed","requestId":"r1","token":"t1","offsetInMilliseconds":180000,"error":{"type":"MEDIA_ERROR_UNKNOWN","message":"decoder"},"currentPlaybackState":{"token":"t0","offsetInMilliseconds":5000,"playerActivity":"PLAYING"}},"context":{}}"#).unwrap();
@@ -118,63 +122,50 @@ pub struct DisplayContext {
 ///
 /// let raw = request.event().unwrap();
 /// let event: Event = raw.parse().unwrap();
-/// assert_eq!(event.event_type, "AudioPlayer.PlaybackFailed");
-/// assert_eq!((event.request_id.as_deref(), event.offset_in_milliseconds), (Some("r1"), Some(180_000)));
-/// assert_eq!(event.error.unwrap().error_type.as_deref(), Some("MEDIA_ERROR_UNKNOWN"));
-/// assert_eq!(event.current_playback_state.unwrap().player_activity.as_deref(), Some("PLAYING"));
+/// assert_eq!(event.event_type(), "AudioPlayer.PlaybackFailed");
+/// assert_eq!((event.request_id(), event.offset_in_milliseconds()), (Some("r1"), Some(180_000)));
+/// assert_eq!(event.error().unwrap().error_type(), Some("MEDIA_ERROR_UNKNOWN"));
+/// assert_eq!(event.current_playback_state().unwrap().player_activity(), Some("PLAYING"));
 /// // The raw JSON stays reachable, for what the type does not cover.
 /// assert!(raw.get().starts_with(r#"{"type":"AudioPlayer.PlaybackFailed""#));
 /// ```
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-#[non_exhaustive]
+#[derive(Clone)]
 pub struct Event {
-    /// The event's type, e.g. `AudioPlayer.PlaybackStarted`.
-    #[serde(rename = "type")]
-    pub event_type: String,
-    /// The id of the device request that carried the event (`requestId`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-    /// The stream token the event is about, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
-    /// The stream position, in milliseconds, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub offset_in_milliseconds: Option<i64>,
-    /// Why playback failed (`AudioPlayer.PlaybackFailed`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<PlaybackError>,
-    /// What the player was doing when playback failed (`AudioPlayer.PlaybackFailed`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub current_playback_state: Option<CurrentPlaybackState>,
+    src: ByteString,
+    fields: EventFields,
 }
 
-/// `event.error` of `AudioPlayer.PlaybackFailed`.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(default)]
-#[non_exhaustive]
-pub struct PlaybackError {
-    /// `MEDIA_ERROR_UNKNOWN`, `MEDIA_ERROR_INVALID_REQUEST`, `MEDIA_ERROR_SERVICE_UNAVAILABLE`,
-    /// `MEDIA_ERROR_INTERNAL_SERVER_ERROR` or `MEDIA_ERROR_INTERNAL_DEVICE_ERROR`.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub error_type: Option<String>,
-    /// What went wrong, in the device's words.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+impl<'a> Parts<'a> for &'a Event {
+    type Fields = EventFields;
+    fn parts(self) -> (&'a ByteString, &'a EventFields) {
+        (&self.src, &self.fields)
+    }
 }
 
-/// `event.currentPlaybackState` of `AudioPlayer.PlaybackFailed`.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-#[non_exhaustive]
-pub struct CurrentPlaybackState {
-    /// The token of the stream playing now (may differ from the event's `token`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
-    /// The position in that stream, in milliseconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub offset_in_milliseconds: Option<i64>,
-    /// `PLAYING`, `PAUSED`, `FINISHED`, `BUFFER_UNDERRUN` or `IDLE`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub player_activity: Option<String>,
+impl Serialize for Event {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Ser(&self.src, &self.fields).serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (src, fields) = model::deserialize_owned(deserializer)?;
+        Ok(Self { src, fields })
+    }
+}
+
+/// `event.error` of `AudioPlayer.PlaybackFailed`, from [`Event::error`].
+#[derive(Clone, Copy)]
+pub struct PlaybackError<'a> {
+    pub(super) src: &'a ByteString,
+    pub(super) fields: &'a PlaybackErrorFields,
+}
+
+/// `event.currentPlaybackState` of `AudioPlayer.PlaybackFailed`, from
+/// [`Event::current_playback_state`].
+#[derive(Clone, Copy)]
+pub struct CurrentPlaybackState<'a> {
+    pub(super) src: &'a ByteString,
+    pub(super) fields: &'a PlaybackStateFields,
 }

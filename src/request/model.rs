@@ -20,7 +20,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::value::RawValue;
 
 use super::action::{has_duplicate, Action, Parameter};
-use super::context::{Context, Device, Session};
+use super::context::{Context, CurrentPlaybackState, Device, Event, PlaybackError, Session};
 use super::mask::{MaskedEmail, MaskedName, MaskedPhone, Truncated};
 use super::profile::{EnrolledUser, PrivatePlay, ServiceType};
 use super::scan::{has, once, Scanner, R};
@@ -442,6 +442,46 @@ impl Kind for Scalar {
     }
 }
 
+/// An integer (a stream offset in milliseconds).
+pub(super) enum Int {}
+
+impl Kind for Int {
+    type Store = i64;
+    fn scan(s: &mut Scanner<'_>, out: &mut i64) -> R<()> {
+        *out = s.integer()?;
+        Ok(())
+    }
+    fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+        _: &mut SourceBuilder,
+    ) -> Result<i64, D::Error> {
+        d.deserialize_i64(IntVisitor)
+    }
+    fn serialize<M: SerializeMap>(
+        map: &mut M,
+        key: &'static str,
+        _: &str,
+        value: &i64,
+    ) -> Result<(), M::Error> {
+        map.serialize_entry(key, value)
+    }
+}
+
+struct IntVisitor;
+
+impl Visitor<'_> for IntVisitor {
+    type Value = i64;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an integer")
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+        Ok(v)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+        i64::try_from(v).map_err(|_| E::invalid_value(Unexpected::Other("integer"), &self))
+    }
+}
+
 /// What a raw JSON value is, for an error message that does not quote it.
 fn unexpected(raw: &str) -> Unexpected<'static> {
     match raw.as_bytes().first() {
@@ -586,6 +626,12 @@ impl<'a> Read<'a, bool> for bool {
     }
 }
 
+impl<'a> Read<'a, Option<i64>> for Option<i64> {
+    fn read(_: &'a ByteString, store: &'a Self) -> Option<i64> {
+        *store
+    }
+}
+
 impl<'a> Read<'a, Option<&'a ServiceType>> for Option<ServiceType> {
     fn read(_: &'a ByteString, store: &'a Self) -> Option<&'a ServiceType> {
         store.as_ref()
@@ -607,6 +653,12 @@ macro_rules! view_parts {
                 $view { src, fields }
             }
         }
+
+        impl<'a> Read<'a, Option<$view<'a>>> for Option<$fields> {
+            fn read(src: &'a ByteString, fields: &'a Self) -> Option<$view<'a>> {
+                fields.as_ref().map(|fields| $view { src, fields })
+            }
+        }
     )*};
 }
 view_parts!(
@@ -615,6 +667,8 @@ view_parts!(
     Context: ContextFields,
     Session: SessionFields,
     Device: DeviceFields,
+    PlaybackError: PlaybackErrorFields,
+    CurrentPlaybackState: PlaybackStateFields,
 );
 
 /// How `Debug` shows a field that holds personal data or a credential.
@@ -782,7 +836,7 @@ model! {
         /// The `action` object.
         action: Obj<ActionFields> = "action" => get action -> Action<'_>;
         /// The device event that caused this request (`event`), raw. Parse it into
-        /// [`Event`](crate::request::Event) with [`RawJson::parse`].
+        /// [`Event`] with [`RawJson::parse`].
         event: Opt<RawObject> = "event" => get event -> Option<RawJson<'_>>;
         /// The `context` object.
         context: OrEmpty<Obj<ContextFields>> = "context" => get context -> Context<'_>;
@@ -856,6 +910,52 @@ model! {
         device_type: Opt<Str> = "type" => get device_type -> Option<&'a str>;
         /// The device's state (`state`), raw: NUGU keeps adding to it.
         state: Opt<RawObject> = "state" => get state -> Option<RawJson<'a>>;
+    }
+}
+
+model! {
+    /// An `event` (parsed on demand, not by the request's parse).
+    struct EventFields => Event, ref {
+        /// The event's type (`type`), e.g. `AudioPlayer.PlaybackStarted`.
+        event_type: Str = "type" => get event_type -> &str;
+        /// The id of the device request that carried the event (`requestId`).
+        request_id: Opt<Str> = "requestId" => get request_id -> Option<&str>;
+        /// The token of the stream the event is about (`token`).
+        token: Opt<Str> = "token" => get token -> Option<&str>;
+        /// The position in that stream, in milliseconds (`offsetInMilliseconds`).
+        offset_in_milliseconds: Opt<Int> = "offsetInMilliseconds"
+            => get offset_in_milliseconds -> Option<i64>;
+        /// Why playback failed (`error`, `AudioPlayer.PlaybackFailed`).
+        error: Opt<Obj<PlaybackErrorFields>> = "error" => get error -> Option<PlaybackError<'_>>;
+        /// What the player was doing when playback failed (`currentPlaybackState`,
+        /// `AudioPlayer.PlaybackFailed`).
+        current_playback_state: Opt<Obj<PlaybackStateFields>> = "currentPlaybackState"
+            => get current_playback_state -> Option<CurrentPlaybackState<'_>>;
+    }
+}
+
+model! {
+    /// `event.error`.
+    struct PlaybackErrorFields => PlaybackError<'a>, copy {
+        /// `MEDIA_ERROR_UNKNOWN`, `MEDIA_ERROR_INVALID_REQUEST`,
+        /// `MEDIA_ERROR_SERVICE_UNAVAILABLE`, `MEDIA_ERROR_INTERNAL_SERVER_ERROR` or
+        /// `MEDIA_ERROR_INTERNAL_DEVICE_ERROR` (`type`).
+        error_type: Opt<Str> = "type" => get error_type -> Option<&'a str>;
+        /// What went wrong, in the device's words (`message`).
+        message: Opt<Str> = "message" => get message -> Option<&'a str>;
+    }
+}
+
+model! {
+    /// `event.currentPlaybackState`.
+    struct PlaybackStateFields => CurrentPlaybackState<'a>, copy {
+        /// The token of the stream playing now, which may differ from the event's (`token`).
+        token: Opt<Str> = "token" => get token -> Option<&'a str>;
+        /// The position in that stream, in milliseconds (`offsetInMilliseconds`).
+        offset_in_milliseconds: Opt<Int> = "offsetInMilliseconds"
+            => get offset_in_milliseconds -> Option<i64>;
+        /// `PLAYING`, `PAUSED`, `FINISHED`, `BUFFER_UNDERRUN` or `IDLE` (`playerActivity`).
+        player_activity: Opt<Str> = "playerActivity" => get player_activity -> Option<&'a str>;
     }
 }
 

@@ -168,6 +168,13 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// An integer that fits an `i64`.
+    pub(super) fn integer(&mut self) -> R<i64> {
+        let start = self.pos;
+        self.number()?;
+        self.src[start..self.pos].parse().map_err(|_| Bail)
+    }
+
     /// Consumes `null` if it is next.
     pub(super) fn null(&mut self) -> R<bool> {
         if self.bytes.get(self.pos) == Some(&b'n') {
