@@ -1,11 +1,11 @@
 //! `context`: session, device and the capability interfaces' state, and `event`.
 
 use bytestring::ByteString;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use super::model::{
-    self, ContextFields, DeviceFields, EventFields, Parts, PlaybackErrorFields,
-    PlaybackStateFields, Ser, SessionFields,
+    ContextFields, DeviceFields, EventFields, PlaybackErrorFields, PlaybackStateFields,
+    SessionFields,
 };
 
 /// The `context` object. A view into the [`ActionRequest`](crate::ActionRequest) it comes from.
@@ -131,27 +131,16 @@ pub struct DisplayContext {
 /// ```
 #[derive(Clone)]
 pub struct Event {
-    src: ByteString,
-    fields: EventFields,
+    pub(super) src: ByteString,
+    pub(super) fields: EventFields,
 }
 
-impl<'a> Parts<'a> for &'a Event {
-    type Fields = EventFields;
-    fn parts(self) -> (&'a ByteString, &'a EventFields) {
-        (&self.src, &self.fields)
-    }
-}
-
-impl Serialize for Event {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        Ser(&self.src, &self.fields).serialize(serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for Event {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let (src, fields) = model::deserialize_owned(deserializer)?;
-        Ok(Self { src, fields })
+impl Event {
+    pub(super) fn new(src: &ByteString, fields: EventFields) -> Self {
+        Self {
+            src: src.clone(),
+            fields,
+        }
     }
 }
 

@@ -322,26 +322,37 @@ pub(super) enum Flag {}
 
 const FLAG: &str = "a boolean, null, or \"true\" or \"false\" as a string";
 
-impl Kind for Flag {
-    type Store = bool;
-    fn scan(s: &mut Scanner<'_>, out: &mut bool) -> R<()> {
-        *out = s.flag()?;
-        Ok(())
-    }
-    fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-        _: &mut SourceBuilder,
-    ) -> Result<bool, D::Error> {
-        d.deserialize_any(FlagVisitor)
-    }
-    fn serialize<M: SerializeMap>(
-        map: &mut M,
-        key: &'static str,
-        _: &str,
-        value: &bool,
-    ) -> Result<(), M::Error> {
-        map.serialize_entry(key, value)
-    }
+/// A kind stored and written as the value itself: scanned by a scanner method, deserialized
+/// by a visitor.
+macro_rules! value_kind {
+    ($($kind:ident: $store:ty = $scan:ident, $visit:ident($visitor:expr);)*) => {$(
+        impl Kind for $kind {
+            type Store = $store;
+            fn scan(s: &mut Scanner<'_>, out: &mut $store) -> R<()> {
+                *out = s.$scan()?;
+                Ok(())
+            }
+            fn deserialize<'de, D: Deserializer<'de>>(
+                d: D,
+                _: &mut SourceBuilder,
+            ) -> Result<$store, D::Error> {
+                d.$visit($visitor)
+            }
+            fn serialize<M: SerializeMap>(
+                map: &mut M,
+                key: &'static str,
+                _: &str,
+                value: &$store,
+            ) -> Result<(), M::Error> {
+                map.serialize_entry(key, value)
+            }
+        }
+    )*};
+}
+
+value_kind! {
+    Flag: bool = flag, deserialize_any(FlagVisitor);
+    Int: i64 = integer, deserialize_i64(IntVisitor);
 }
 
 /// The word a string flag holds, if it is one.
@@ -444,28 +455,6 @@ impl Kind for Scalar {
 
 /// An integer (a stream offset in milliseconds).
 pub(super) enum Int {}
-
-impl Kind for Int {
-    type Store = i64;
-    fn scan(s: &mut Scanner<'_>, out: &mut i64) -> R<()> {
-        *out = s.integer()?;
-        Ok(())
-    }
-    fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-        _: &mut SourceBuilder,
-    ) -> Result<i64, D::Error> {
-        d.deserialize_i64(IntVisitor)
-    }
-    fn serialize<M: SerializeMap>(
-        map: &mut M,
-        key: &'static str,
-        _: &str,
-        value: &i64,
-    ) -> Result<(), M::Error> {
-        map.serialize_entry(key, value)
-    }
-}
 
 struct IntVisitor;
 
@@ -637,6 +626,38 @@ impl<'a> Read<'a, Option<&'a ServiceType>> for Option<ServiceType> {
         store.as_ref()
     }
 }
+
+/// An object that owns (a reference to) its source: `src` and `fields` are its parts, and it
+/// serializes and deserializes as its fields (a deserialized one copies its strings into a
+/// source of its own).
+macro_rules! owned_parts {
+    ($($owned:ident: $fields:ty),* $(,)?) => {$(
+        impl<'a> Parts<'a> for &'a $owned {
+            type Fields = $fields;
+            fn parts(self) -> (&'a ByteString, &'a $fields) {
+                (&self.src, &self.fields)
+            }
+        }
+
+        impl Serialize for $owned {
+            fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+                Ser(&self.src, &self.fields).serialize(serializer)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $owned {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let (src, fields) = deserialize_owned(deserializer)?;
+                Ok(Self::new(&src, fields))
+            }
+        }
+    )*};
+}
+owned_parts!(
+    PrivatePlay: PrivatePlayFields,
+    EnrolledUser: EnrolledUserFields,
+    Event: EventFields,
+);
 
 /// A view borrowed from the request: `src` and `fields` are its parts.
 macro_rules! view_parts {

@@ -4,7 +4,7 @@ use bytestring::ByteString;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::mask::{MaskedEmail, MaskedName, MaskedPhone};
-use super::model::{self, EnrolledUserFields, Parts, PrivatePlayFields, Ser};
+use super::model::{EnrolledUserFields, PrivatePlayFields};
 
 /// `profile.privatePlay`: sent to Private Plays only.
 ///
@@ -25,8 +25,8 @@ use super::model::{self, EnrolledUserFields, Parts, PrivatePlayFields, Ser};
 /// ```
 #[derive(Clone)]
 pub struct PrivatePlay {
-    src: ByteString,
-    fields: PrivatePlayFields,
+    pub(super) src: ByteString,
+    pub(super) fields: PrivatePlayFields,
     enrolled_user: Option<EnrolledUser>,
 }
 
@@ -47,26 +47,6 @@ impl PrivatePlay {
     /// The invited, enrolled Biz user (`enrolledUser`), if any.
     pub fn enrolled_user(&self) -> Option<&EnrolledUser> {
         self.enrolled_user.as_ref()
-    }
-}
-
-impl<'a> Parts<'a> for &'a PrivatePlay {
-    type Fields = PrivatePlayFields;
-    fn parts(self) -> (&'a ByteString, &'a PrivatePlayFields) {
-        (&self.src, &self.fields)
-    }
-}
-
-impl Serialize for PrivatePlay {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        Ser(&self.src, &self.fields).serialize(serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for PrivatePlay {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let (src, fields) = model::deserialize_owned(deserializer)?;
-        Ok(Self::new(&src, fields))
     }
 }
 
@@ -93,8 +73,8 @@ impl<'de> Deserialize<'de> for PrivatePlay {
 /// ```
 #[derive(Clone)]
 pub struct EnrolledUser {
-    src: ByteString,
-    fields: EnrolledUserFields,
+    pub(super) src: ByteString,
+    pub(super) fields: EnrolledUserFields,
 }
 
 impl EnrolledUser {
@@ -118,26 +98,6 @@ impl EnrolledUser {
     /// The email address in a log-safe form (`g***@example.com`).
     pub fn masked_email(&self) -> MaskedEmail<'_> {
         MaskedEmail(self.email())
-    }
-}
-
-impl<'a> Parts<'a> for &'a EnrolledUser {
-    type Fields = EnrolledUserFields;
-    fn parts(self) -> (&'a ByteString, &'a EnrolledUserFields) {
-        (&self.src, &self.fields)
-    }
-}
-
-impl Serialize for EnrolledUser {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        Ser(&self.src, &self.fields).serialize(serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for EnrolledUser {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let (src, fields) = model::deserialize_owned(deserializer)?;
-        Ok(Self::new(&src, fields))
     }
 }
 
