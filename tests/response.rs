@@ -141,3 +141,33 @@ async fn into_http_is_a_200_json_response() {
     assert_eq!(json["resultCode"], "NOT_ENROLLED");
     assert_eq!(json["output"]["place"], "HQ");
 }
+
+#[test]
+fn progress_report_delay_and_interval_are_each_optional() {
+    let stream = |s: AudioStream| {
+        serde_json::to_value(Directive::audio_play(s)).unwrap()["audioItem"]["stream"].clone()
+    };
+    let url = "https://cdn.example.com/a.m4a";
+    let delay_only = stream(AudioStream::new(url, "a").progress_report_delay(10_000));
+    assert_eq!(
+        delay_only["progressReport"],
+        json!({"progressReportDelayInMilliseconds": 10000})
+    );
+    let interval_only = stream(AudioStream::new(url, "a").progress_report_interval(30_000));
+    assert_eq!(
+        interval_only["progressReport"],
+        json!({"progressReportIntervalInMilliseconds": 30000})
+    );
+    let both = stream(
+        AudioStream::new(url, "a")
+            .progress_report_interval(30_000)
+            .progress_report_delay(10_000),
+    );
+    assert_eq!(
+        both["progressReport"],
+        json!({"progressReportDelayInMilliseconds": 10000, "progressReportIntervalInMilliseconds": 30000})
+    );
+    assert!(stream(AudioStream::new(url, "a"))
+        .get("progressReport")
+        .is_none());
+}
