@@ -144,6 +144,36 @@ async fn into_http_is_a_200_json_response() {
     assert_eq!(json["output"]["place"], "HQ");
 }
 
+#[test]
+fn progress_report_delay_and_interval_are_each_optional() {
+    let stream = |s: AudioStream| {
+        serde_json::to_value(Directive::audio_play(s)).unwrap()["audioItem"]["stream"].clone()
+    };
+    let url = "https://cdn.example.com/a.m4a";
+    let delay_only = stream(AudioStream::new(url, "a").progress_report_delay(10_000));
+    assert_eq!(
+        delay_only["progressReport"],
+        json!({"progressReportDelayInMilliseconds": 10000})
+    );
+    let interval_only = stream(AudioStream::new(url, "a").progress_report_interval(30_000));
+    assert_eq!(
+        interval_only["progressReport"],
+        json!({"progressReportIntervalInMilliseconds": 30000})
+    );
+    let both = stream(
+        AudioStream::new(url, "a")
+            .progress_report_interval(30_000)
+            .progress_report_delay(10_000),
+    );
+    assert_eq!(
+        both["progressReport"],
+        json!({"progressReportDelayInMilliseconds": 10000, "progressReportIntervalInMilliseconds": 30000})
+    );
+    assert!(stream(AudioStream::new(url, "a"))
+        .get("progressReport")
+        .is_none());
+}
+
 /// An AudioPlayer play end to end: the speaker reports the end of a track (event and player
 /// context); the handler answers the next track as a directive, through the layer.
 #[tokio::test]
@@ -153,7 +183,7 @@ async fn an_audio_player_event_answered_with_the_next_track() {
         .service_fn(|request: http::Request<_>| async move {
             let action = request.extensions().get::<ActionRequest>().unwrap();
             let event: nugu_proxy::request::Event = action.event().unwrap().parse().unwrap();
-            let next = match event.token.as_deref() {
+            let next = match event.token() {
                 Some("track-7") => "track-8",
                 _ => "track-1",
             };
@@ -161,7 +191,7 @@ async fn an_audio_player_event_answered_with_the_next_track() {
                 .output("nextTrack", next)
                 .directive(Directive::audio_play(
                     AudioStream::new(format!("https://cdn.example.com/{next}.m4a"), next)
-                        .expected_previous_token(event.token.unwrap_or_default()),
+                        .expected_previous_token(event.token().unwrap_or_default()),
                 ));
             Ok::<_, std::convert::Infallible>(response.into_http())
         });

@@ -9,18 +9,30 @@
 // - a body that is not UTF-8 is refused (JSON is UTF-8; serde_json alone lets invalid UTF-8
 //   through inside strings it skips, so it is no oracle there);
 // - a parsed request serializes, and that JSON parses back to the same value;
-// - `Debug` of a request does not depend on its credentials (`userToken`, `accessToken`): two
-//   requests differing only in those values print the same. This is the property "Debug never
-//   shows the token"; a substring search would fire falsely on a short token such as "a".
+// - `Debug` of a request does not depend on its credentials (`userToken`, `accessToken`) nor on
+//   the personal `tag`: two requests differing only in those values print the same. This is the
+//   property "Debug never shows the token"; a substring search would fire falsely on a short
+//   token such as "a". The speaker's identifiers (`deviceUniqueId`, `userKey`, `deviceKey`) show
+//   as a short prefix and their length: two requests whose identifiers differ only after
+//   `Truncated::MAX_PREFIX` characters, at the same length, print the same.
 
 use bytes::Bytes;
+use nugu_proxy::request::mask::Truncated;
 use nugu_proxy::ActionRequest;
 use serde_json::Value;
 
-/// Where the credentials sit in a request; `Debug` must show nothing of them.
-const CREDENTIALS: [&[&str]; 2] = [
+/// Where the credentials and the tag sit in a request; `Debug` must show nothing of them.
+const HIDDEN: [&[&str]; 3] = [
     &["profile", "privatePlay", "enrolledUser", "userToken"],
     &["context", "session", "accessToken"],
+    &["profile", "privatePlay", "enrolledUser", "tag"],
+];
+
+/// Where the speaker's identifiers sit; `Debug` shows a prefix and the length only.
+const TRUNCATED: [&[&str]; 3] = [
+    &["profile", "privatePlay", "deviceUniqueId"],
+    &["profile", "privatePlay", "userKey"],
+    &["profile", "privatePlay", "deviceKey"],
 ];
 
 pub fn run(data: &[u8]) {
@@ -90,36 +102,44 @@ fn check_debug_hides_credentials(request: &ActionRequest) {
     let Ok(value) = serde_json::to_value(request) else {
         return;
     };
-    let mut has_credential = false;
-    let variant = |fill: &str| {
+    let mut has_hidden = false;
+    let variant = |fill: char| {
         let mut v = value.clone();
-        for path in CREDENTIALS {
+        for path in HIDDEN {
             if let Some(Value::String(s)) = pointer_mut(&mut v, path) {
                 // Different contents and lengths, so neither can hide in the other's output.
-                *s = fill.repeat(s.len() + 1);
+                *s = fill.to_string().repeat(s.len() + 1);
+            }
+        }
+        for path in TRUNCATED {
+            if let Some(Value::String(s)) = pointer_mut(&mut v, path) {
+                // The same prefix and length, different contents after the prefix.
+                let kept = s.chars().take(Truncated::MAX_PREFIX);
+                let filled = s.chars().skip(Truncated::MAX_PREFIX).map(|_| fill);
+                *s = kept.chain(filled).collect();
             }
         }
         serde_json::from_value::<ActionRequest>(v).expect("a request with other tokens parses")
     };
-    for path in CREDENTIALS {
+    for path in HIDDEN.iter().chain(&TRUNCATED) {
         let mut v = value.clone();
-        has_credential |= matches!(pointer_mut(&mut v, path), Some(Value::String(_)));
+        has_hidden |= matches!(pointer_mut(&mut v, path), Some(Value::String(_)));
     }
-    if !has_credential {
+    if !has_hidden {
         return;
     }
     let original = serde_json::from_value::<ActionRequest>(value.clone()).expect("re-parse");
-    let (a, b) = (variant("A"), variant("b"));
+    let (a, b) = (variant('A'), variant('b'));
     let shown = format!("{original:?}");
     assert_eq!(
         shown,
         format!("{a:?}"),
-        "Debug depends on a credential's value"
+        "Debug depends on a credential's or an identifier's value"
     );
     assert_eq!(
         shown,
         format!("{b:?}"),
-        "Debug depends on a credential's value"
+        "Debug depends on a credential's or an identifier's value"
     );
 }
 

@@ -3,14 +3,15 @@
 //! bytes (`axum::Json<Value>`).
 //!
 //! Only test calls take this path (development only), so it favours certainty over speed: the
-//! body is re-read by serde_json, whose every top-level member is kept as it was sent (values
-//! byte for byte, keys decoded and re-encoded, order and repeats kept) except those whose
-//! decoded key is `profile`. The authenticated path never comes here.
+//! body (an object: the parser refuses any other request) is re-read by serde_json, whose every
+//! top-level member is kept as it was sent (values byte for byte, keys decoded and re-encoded,
+//! order and repeats kept) except those whose decoded key is `profile`. The authenticated path
+//! never comes here.
 
 use std::fmt;
 
 use bytes::Bytes;
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::request::ParseError;
@@ -18,52 +19,31 @@ use crate::request::ParseError;
 /// The field that speaks for the caller.
 const PROFILE: &str = "profile";
 
-/// Where `profile` sits in the array form of a request (`[version, action, event, context,
-/// profile]`), which serde accepts for a struct as well as the object form.
-const PROFILE_INDEX: usize = 4;
-
 /// `body` (a request the parser accepted) without `profile`.
 pub(super) fn without_profile(body: &[u8]) -> Result<Bytes, ParseError> {
-    let top: Top<'_> = serde_json::from_slice(body).map_err(|e| ParseError::from_json(body, e))?;
+    let Top(members) = serde_json::from_slice(body).map_err(|e| ParseError::from_json(body, e))?;
     let mut out = Vec::with_capacity(body.len());
-    match top {
-        Top::Object(members) => {
-            let kept = members.iter().filter(|(key, _)| key != PROFILE);
-            out.push(b'{');
-            for (i, (key, value)) in kept.enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                serde_json::to_writer(&mut out, key).map_err(|e| ParseError::from_json(body, e))?;
-                out.push(b':');
-                out.extend_from_slice(value.get().as_bytes());
-            }
-            out.push(b'}');
+    out.push(b'{');
+    let kept = members.iter().filter(|(key, _)| key != PROFILE);
+    for (i, (key, value)) in kept.enumerate() {
+        if i > 0 {
+            out.push(b',');
         }
-        Top::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().take(PROFILE_INDEX).enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                out.extend_from_slice(item.get().as_bytes());
-            }
-            out.push(b']');
-        }
+        serde_json::to_writer(&mut out, key).map_err(|e| ParseError::from_json(body, e))?;
+        out.push(b':');
+        out.extend_from_slice(value.get().as_bytes());
     }
+    out.push(b'}');
     Ok(Bytes::from(out))
 }
 
-/// A JSON document's top level, its members kept raw.
-enum Top<'a> {
-    /// Every member in order, repeats included, with its decoded key.
-    Object(Vec<(String, &'a RawValue)>),
-    Array(Vec<&'a RawValue>),
-}
+/// A JSON object's members in order, repeats included, each with its decoded key and its value
+/// kept raw.
+struct Top<'a>(Vec<(String, &'a RawValue)>);
 
 impl<'de> Deserialize<'de> for Top<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(TopVisitor)
+        deserializer.deserialize_map(TopVisitor)
     }
 }
 
@@ -73,7 +53,7 @@ impl<'de> Visitor<'de> for TopVisitor {
     type Value = Top<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object or array")
+        f.write_str("an object")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
@@ -81,15 +61,7 @@ impl<'de> Visitor<'de> for TopVisitor {
         while let Some(key) = map.next_key::<String>()? {
             members.push((key, map.next_value::<&RawValue>()?));
         }
-        Ok(Top::Object(members))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element::<&RawValue>()? {
-            items.push(item);
-        }
-        Ok(Top::Array(items))
+        Ok(Top(members))
     }
 }
 
@@ -129,7 +101,6 @@ mod tests {
             format!(" \n{{ \"version\" : \"2.0\" ,\n\t\"profile\"\r\n:\n{USER} , \"action\":{action}\n}}\n "),
             format!(r#"{{"version":"2.0","action":{action},"profile":null}}"#),
             format!(r#"{{"version":"2.0","action":{action},"profile":{{}}}}"#),
-            format!(r#"["2.0",{action},null,{{}},{USER}]"#),
         ];
         for body in bodies {
             let text = strip(&body);
@@ -149,9 +120,8 @@ mod tests {
             strip(body),
             r#"{"version":"2.0","x":1.50e+3,"x":[1, 2],"action":{"actionName":"a", "parameters":{}},"s":"\u00e9\n","profile ":1,"Profile":2}"#
         );
-        assert_eq!(
-            strip(r#"["2.0",{"actionName":"a"}]"#),
-            r#"["2.0",{"actionName":"a"}]"#
-        );
+        // A request written as an array never gets here (the parser refuses it), nor through.
+        assert!(ActionRequest::from_slice(r#"["2.0",{"actionName":"a"}]"#).is_err());
+        assert!(without_profile(br#"["2.0",{"actionName":"a"}]"#).is_err());
     }
 }

@@ -4,22 +4,8 @@ use std::fmt;
 
 use bytestring::ByteString;
 
+use super::model::{ActionFields, ParameterFields};
 use super::span::Span;
-
-/// Where the parts of `action` lie in the request's source.
-#[derive(Clone, Default)]
-pub(super) struct ActionFields {
-    pub(super) name: Span,
-    pub(super) parameters: Vec<ParameterFields>,
-}
-
-/// One entry of `action.parameters`: its name, and its `type` and `value` when not null.
-#[derive(Clone, Copy, Default)]
-pub(super) struct ParameterFields {
-    pub(super) name: Span,
-    pub(super) entity_type: Option<Span>,
-    pub(super) value: Option<Span>,
-}
 
 /// The `action` object: which Play Builder action is called, with its parameters. A view into
 /// the [`ActionRequest`](crate::ActionRequest) it comes from.
@@ -37,26 +23,12 @@ pub struct Action<'a> {
 }
 
 impl<'a> Action<'a> {
-    /// The action's name (`action.actionName`).
-    pub fn name(self) -> &'a str {
-        self.fields.name.get(self.src)
-    }
-
     /// The action's parameters (`action.parameters`), in the order they arrived.
     pub fn parameters(self) -> Parameters<'a> {
         Parameters {
             src: self.src,
             entries: &self.fields.parameters,
         }
-    }
-}
-
-impl fmt::Debug for Action<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Action")
-            .field("action_name", &self.name())
-            .field("parameters", &self.parameters())
-            .finish()
     }
 }
 
@@ -77,7 +49,7 @@ impl fmt::Debug for Action<'_> {
 #[derive(Clone, Copy)]
 pub struct Parameters<'a> {
     src: &'a ByteString,
-    entries: &'a [ParameterFields],
+    entries: &'a [(Span, ParameterFields)],
 }
 
 impl<'a> Parameters<'a> {
@@ -96,9 +68,9 @@ impl<'a> Parameters<'a> {
     /// The parameters with their names, in the order they arrived.
     pub fn iter(self) -> impl ExactSizeIterator<Item = (&'a str, Parameter<'a>)> {
         let src = self.src;
-        self.entries.iter().map(move |fields| {
+        self.entries.iter().map(move |(name, fields)| {
             let parameter = Parameter { src, fields };
-            (fields.name.get(src), parameter)
+            (name.get(src), parameter)
         })
     }
 
@@ -120,7 +92,10 @@ impl<'a> Parameters<'a> {
         &'a ByteString,
         impl ExactSizeIterator<Item = (Span, Option<Span>)> + 'a,
     ) {
-        (self.src, self.entries.iter().map(|p| (p.name, p.value)))
+        (
+            self.src,
+            self.entries.iter().map(|(name, p)| (*name, p.value)),
+        )
     }
 }
 
@@ -146,39 +121,10 @@ pub(super) fn has_duplicate<'a>(names: impl ExactSizeIterator<Item = &'a str> + 
     }
 }
 
-/// One entry of `action.parameters`: `{type, value}`, each a string or null.
+/// One entry of `action.parameters`: `{type, value}`, each absent or null, or a string (a
+/// `value` may also be a number or a boolean, kept as its JSON text).
 #[derive(Clone, Copy)]
 pub struct Parameter<'a> {
-    src: &'a ByteString,
-    fields: &'a ParameterFields,
-}
-
-impl<'a> Parameter<'a> {
-    /// The entity type Play Builder analysed the utterance as (`type`), if any.
-    pub fn entity_type(self) -> Option<&'a str> {
-        self.fields.entity_type.map(|s| s.get(self.src))
-    }
-
-    /// The parameter's value (`value`), if not null.
-    pub fn value(self) -> Option<&'a str> {
-        self.fields.value.map(|s| s.get(self.src))
-    }
-}
-
-impl fmt::Debug for Parameter<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Values come from what the user said and may hold personal data: show their size only.
-        f.debug_struct("Parameter")
-            .field("type", &self.entity_type())
-            .field("value", &self.fields.value.map(|v| ValueLen(v.len())))
-            .finish()
-    }
-}
-
-struct ValueLen(usize);
-
-impl fmt::Debug for ValueLen {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "<{} bytes>", self.0)
-    }
+    pub(super) src: &'a ByteString,
+    pub(super) fields: &'a ParameterFields,
 }

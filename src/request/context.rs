@@ -1,44 +1,12 @@
 //! `context`: session, device and the capability interfaces' state, and `event`.
 
-use std::fmt;
-
 use bytestring::ByteString;
 use serde::{Deserialize, Serialize};
 
-use super::mask::Redacted;
-use super::span::Span;
-use super::text::RawJson;
-
-/// Where the parts of `context` lie in the request's source.
-#[derive(Clone, Default)]
-pub(super) struct ContextFields {
-    pub(super) session: SessionFields,
-    pub(super) device: DeviceFields,
-    pub(super) supported_interfaces: Option<Span>,
-    pub(super) private_play: Option<Span>,
-}
-
-#[derive(Clone, Copy, Default)]
-pub(super) struct SessionFields {
-    pub(super) id: Option<Span>,
-    pub(super) is_new: bool,
-    pub(super) access_token: Option<Span>,
-    pub(super) is_play_builder_request: bool,
-}
-
-#[derive(Clone, Copy, Default)]
-pub(super) struct DeviceFields {
-    pub(super) device_type: Option<Span>,
-    pub(super) state: Option<Span>,
-}
-
-fn text(src: &ByteString, span: Option<Span>) -> Option<&str> {
-    span.map(|s| s.get(src))
-}
-
-fn raw(src: &ByteString, span: Option<Span>) -> Option<RawJson<'_>> {
-    span.map(|s| RawJson::new(s.get(src)))
-}
+use super::model::{
+    ContextFields, DeviceFields, EventFields, PlaybackErrorFields, PlaybackStateFields,
+    SessionFields,
+};
 
 /// The `context` object. A view into the [`ActionRequest`](crate::ActionRequest) it comes from.
 ///
@@ -59,46 +27,6 @@ pub struct Context<'a> {
     pub(super) fields: &'a ContextFields,
 }
 
-impl<'a> Context<'a> {
-    /// `context.session`.
-    pub fn session(self) -> Session<'a> {
-        Session {
-            src: self.src,
-            fields: &self.fields.session,
-        }
-    }
-
-    /// `context.device`.
-    pub fn device(self) -> Device<'a> {
-        Device {
-            src: self.src,
-            fields: &self.fields.device,
-        }
-    }
-
-    /// `context.supportedInterfaces`, raw; `None` when absent or `null`.
-    /// Parse it with [`RawJson::parse`] into [`SupportedInterfaces`].
-    pub fn supported_interfaces(self) -> Option<RawJson<'a>> {
-        raw(self.src, self.fields.supported_interfaces)
-    }
-
-    /// `context.privatePlay` (reserved by NUGU, `{}` today), raw.
-    pub fn private_play(self) -> Option<RawJson<'a>> {
-        raw(self.src, self.fields.private_play)
-    }
-}
-
-impl fmt::Debug for Context<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Context")
-            .field("session", &self.session())
-            .field("device", &self.device())
-            .field("supported_interfaces", &self.supported_interfaces())
-            .field("private_play", &self.private_play())
-            .finish()
-    }
-}
-
 /// `context.session`.
 ///
 /// ```
@@ -111,43 +39,8 @@ impl fmt::Debug for Context<'_> {
 /// ```
 #[derive(Clone, Copy)]
 pub struct Session<'a> {
-    src: &'a ByteString,
-    fields: &'a SessionFields,
-}
-
-impl<'a> Session<'a> {
-    /// The conversation's id (`id`).
-    pub fn id(self) -> Option<&'a str> {
-        text(self.src, self.fields.id)
-    }
-
-    /// Whether this is the first request of the conversation (`isNew`).
-    pub fn is_new(self) -> bool {
-        self.fields.is_new
-    }
-
-    /// The OAuth 2 access token of an account-linked play (`accessToken`). A credential: never
-    /// log it.
-    pub fn access_token(self) -> Option<&'a str> {
-        text(self.src, self.fields.access_token)
-    }
-
-    /// Whether Play Builder sent this request as a test call (`isPlayBuilderRequest`). It is the
-    /// body's own claim: see [`PrivatePlayLayer`](crate::PrivatePlayLayer) for how it is trusted.
-    pub fn is_play_builder_request(self) -> bool {
-        self.fields.is_play_builder_request
-    }
-}
-
-impl fmt::Debug for Session<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Session")
-            .field("id", &self.id())
-            .field("is_new", &self.is_new())
-            .field("access_token", &self.access_token().map(|_| Redacted))
-            .field("is_play_builder_request", &self.is_play_builder_request())
-            .finish()
-    }
+    pub(super) src: &'a ByteString,
+    pub(super) fields: &'a SessionFields,
 }
 
 /// `context.device`.
@@ -161,29 +54,8 @@ impl fmt::Debug for Session<'_> {
 /// ```
 #[derive(Clone, Copy)]
 pub struct Device<'a> {
-    src: &'a ByteString,
-    fields: &'a DeviceFields,
-}
-
-impl<'a> Device<'a> {
-    /// The kind of device (`type`).
-    pub fn device_type(self) -> Option<&'a str> {
-        text(self.src, self.fields.device_type)
-    }
-
-    /// The device's state (`state`), raw: NUGU keeps adding to it.
-    pub fn state(self) -> Option<RawJson<'a>> {
-        raw(self.src, self.fields.state)
-    }
-}
-
-impl fmt::Debug for Device<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Device")
-            .field("device_type", &self.device_type())
-            .field("state", &self.state())
-            .finish()
-    }
+    pub(super) src: &'a ByteString,
+    pub(super) fields: &'a DeviceFields,
 }
 
 /// `context.supportedInterfaces`, parsed on demand from [`Context::supported_interfaces`].
@@ -240,27 +112,49 @@ pub struct DisplayContext {
 }
 
 /// The `event` object (for example `AudioPlayer.PlaybackStarted`), parsed on demand from
-/// [`ActionRequest::event`](crate::ActionRequest::event).
+/// [`ActionRequest::event`](crate::ActionRequest::event), as the AudioPlayer interface documents
+/// it. Every field but `type` is optional, and `null` is absent; the raw JSON stays reachable
+/// through `event()` for anything else. It owns a copy of the event's strings.
 ///
 /// ```
-/// # let request = nugu_proxy::ActionRequest::from_slice(br#"{"version":"2.0","action":{"actionName":"a"},"event":{"type":"AudioPlayer.PlaybackFinished","token":"t1","offsetInMilliseconds":180000},"context":{}}"#).unwrap();
+/// # let request = nugu_proxy::ActionRequest::from_slice(br#"{"version":"2.0","action":{"actionName":"a"},"event":{"type":"AudioPlayer.PlaybackFailed","requestId":"r1","token":"t1","offsetInMilliseconds":180000,"error":{"type":"MEDIA_ERROR_UNKNOWN","message":"decoder"},"currentPlaybackState":{"token":"t0","offsetInMilliseconds":5000,"playerActivity":"PLAYING"}},"context":{}}"#).unwrap();
 /// use nugu_proxy::request::Event;
 ///
-/// let event: Event = request.event().unwrap().parse().unwrap();
-/// assert_eq!(event.event_type, "AudioPlayer.PlaybackFinished");
-/// assert_eq!(event.offset_in_milliseconds, Some(180_000));
+/// let raw = request.event().unwrap();
+/// let event: Event = raw.parse().unwrap();
+/// assert_eq!(event.event_type(), "AudioPlayer.PlaybackFailed");
+/// assert_eq!((event.request_id(), event.offset_in_milliseconds()), (Some("r1"), Some(180_000)));
+/// assert_eq!(event.error().unwrap().error_type(), Some("MEDIA_ERROR_UNKNOWN"));
+/// assert_eq!(event.current_playback_state().unwrap().player_activity(), Some("PLAYING"));
+/// // The raw JSON stays reachable, for what the type does not cover.
+/// assert!(raw.get().starts_with(r#"{"type":"AudioPlayer.PlaybackFailed""#));
 /// ```
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-#[non_exhaustive]
+#[derive(Clone)]
 pub struct Event {
-    /// The event's type, e.g. `AudioPlayer.PlaybackStarted`.
-    #[serde(rename = "type")]
-    pub event_type: String,
-    /// The stream token the event is about, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
-    /// The stream position, in milliseconds, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub offset_in_milliseconds: Option<i64>,
+    pub(super) src: ByteString,
+    pub(super) fields: EventFields,
+}
+
+impl Event {
+    pub(super) fn new(src: &ByteString, fields: EventFields) -> Self {
+        Self {
+            src: src.clone(),
+            fields,
+        }
+    }
+}
+
+/// `event.error` of `AudioPlayer.PlaybackFailed`, from [`Event::error`].
+#[derive(Clone, Copy)]
+pub struct PlaybackError<'a> {
+    pub(super) src: &'a ByteString,
+    pub(super) fields: &'a PlaybackErrorFields,
+}
+
+/// `event.currentPlaybackState` of `AudioPlayer.PlaybackFailed`, from
+/// [`Event::current_playback_state`].
+#[derive(Clone, Copy)]
+pub struct CurrentPlaybackState<'a> {
+    pub(super) src: &'a ByteString,
+    pub(super) fields: &'a PlaybackStateFields,
 }

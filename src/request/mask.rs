@@ -27,9 +27,27 @@ pub struct MaskedPhone<'a>(pub &'a str);
 #[derive(Clone, Copy)]
 pub struct MaskedEmail<'a>(pub &'a str);
 
-/// A credential: nothing of it is shown.
+/// A credential or a free-form personal value (`tag`): nothing of it is shown.
 #[derive(Clone, Copy)]
 pub struct Redacted;
+
+/// An identifier shown as a short prefix and its length (`user.0…(72 chars)`): enough to tell
+/// two apart in a log, not enough to use or look one up. The prefix is at most
+/// [`Truncated::MAX_PREFIX`] characters and at most a quarter of the value.
+///
+/// ```
+/// use nugu_proxy::request::mask::Truncated;
+///
+/// assert_eq!(Truncated("user.0.A3JFAD5YQ59L4WYJ146BMJG5Q49I").to_string(), "user.0…(35 chars)");
+/// assert_eq!(Truncated("NU200_XXXXXX").to_string(), "NU2…(12 chars)");
+/// ```
+#[derive(Clone, Copy)]
+pub struct Truncated<'a>(pub &'a str);
+
+impl Truncated<'_> {
+    /// The most characters of the value ever shown.
+    pub const MAX_PREFIX: usize = 6;
+}
 
 fn stars(f: &mut fmt::Formatter<'_>, n: usize) -> fmt::Result {
     (0..n).try_for_each(|_| f.write_char('*'))
@@ -86,6 +104,18 @@ impl fmt::Display for MaskedEmail<'_> {
     }
 }
 
+impl fmt::Display for Truncated<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let len = self.0.chars().count();
+        let shown = (len / 4).min(Self::MAX_PREFIX);
+        self.0
+            .chars()
+            .take(shown)
+            .try_for_each(|c| f.write_char(c))?;
+        write!(f, "…({len} chars)")
+    }
+}
+
 impl fmt::Display for Redacted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("<redacted>")
@@ -101,7 +131,13 @@ macro_rules! debug_as_display {
         }
     )*};
 }
-debug_as_display!(MaskedName<'_>, MaskedPhone<'_>, MaskedEmail<'_>, Redacted);
+debug_as_display!(
+    MaskedName<'_>,
+    MaskedPhone<'_>,
+    MaskedEmail<'_>,
+    Redacted,
+    Truncated<'_>
+);
 
 #[cfg(test)]
 mod tests {
@@ -122,6 +158,17 @@ mod tests {
         assert_eq!(MaskedPhone("12345").to_string(), "***45");
         assert_eq!(MaskedPhone("1234").to_string(), "****");
         assert_eq!(MaskedPhone("").to_string(), "");
+    }
+
+    #[test]
+    fn truncated() {
+        assert_eq!(Truncated("").to_string(), "…(0 chars)");
+        assert_eq!(Truncated("abc").to_string(), "…(3 chars)");
+        assert_eq!(Truncated("12345678").to_string(), "12…(8 chars)");
+        assert_eq!(
+            Truncated(&"x".repeat(100)).to_string(),
+            "xxxxxx…(100 chars)"
+        );
     }
 
     #[test]

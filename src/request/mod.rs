@@ -17,23 +17,22 @@ mod action;
 mod context;
 mod error;
 pub mod mask;
+mod model;
 mod profile;
 mod scan;
 mod span;
 mod text;
-mod wire;
 
 use bytes::Bytes;
 use bytestring::ByteString;
-use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::value::RawValue;
 use std::fmt;
 use std::sync::Arc;
 
 pub use action::{Action, Parameter, Parameters};
 pub use context::{
-    AudioPlayerContext, Context, Device, DisplayContext, Event, Session, SupportedInterfaces,
+    AudioPlayerContext, Context, CurrentPlaybackState, Device, DisplayContext, Event,
+    PlaybackError, Session, SupportedInterfaces,
 };
 pub use error::{ParseError, ParseErrorKind};
 pub use profile::{EnrolledUser, PrivatePlay, ServiceType};
@@ -42,14 +41,8 @@ pub use text::RawJson;
 pub(crate) use span::Span;
 pub(crate) use text::Text;
 
-use action::{ActionFields, ParameterFields};
-use context::{ContextFields, DeviceFields, SessionFields};
-use profile::{PrivatePlayFields, Profile};
-use span::{SourceBuilder, MAX_SOURCE};
-use wire::{
-    RawText, WireAction, WireContext, WireDevice, WireParameter, WireParameters, WireProfile,
-    WireRequest, WireSession,
-};
+use model::{Parts, RequestModel, Ser};
+use span::MAX_SOURCE;
 
 /// A NUGU backend-proxy action request (`version` 2.0).
 ///
@@ -83,57 +76,40 @@ pub struct ActionRequest(Arc<RequestFields>);
 struct RequestFields {
     /// The body, followed by the decoded form of its escaped strings: every span lies here.
     src: ByteString,
-    version: Span,
-    action: ActionFields,
-    event: Option<Span>,
-    context: ContextFields,
-    profile: Option<Profile>,
-}
-
-/// What a parser found: the request's spans, before the source is final.
-#[derive(Default)]
-struct Found {
-    version: Span,
-    action: ActionFields,
-    event: Option<Span>,
-    context: ContextFields,
-    profile: Option<Option<PrivatePlayFields>>,
+    fields: RequestModel,
+    /// `profile.privatePlay`, sharing `src`: handed out by reference, and on its own to the
+    /// handler through the extensions.
+    private_play: Option<PrivatePlay>,
 }
 
 impl RequestFields {
-    fn new(src: ByteString, found: Found) -> Self {
-        let profile = found.profile.map(|private_play| Profile {
-            private_play: private_play.map(|fields| PrivatePlay::new(&src, fields)),
-        });
+    fn new(src: ByteString, fields: RequestModel) -> Self {
+        let private_play = fields
+            .profile
+            .as_ref()
+            .and_then(|profile| profile.private_play.clone())
+            .map(|play| PrivatePlay::new(&src, play));
         Self {
             src,
-            version: found.version,
-            action: found.action,
-            event: found.event,
-            context: found.context,
-            profile,
+            fields,
+            private_play,
         }
     }
 }
 
-impl fmt::Debug for ActionRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ActionRequest")
-            .field("version", &self.version())
-            .field("action", &self.action())
-            .field("event", &self.event())
-            .field("context", &self.context())
-            .field("profile", &self.0.profile.as_ref().map(ProfileDebug))
-            .finish()
+impl<'a> Parts<'a> for &'a ActionRequest {
+    type Fields = RequestModel;
+    fn parts(self) -> (&'a ByteString, &'a RequestModel) {
+        (&self.0.src, &self.0.fields)
     }
 }
 
-struct ProfileDebug<'a>(&'a Profile);
+struct ProfileDebug<'a>(&'a ActionRequest);
 
 impl fmt::Debug for ProfileDebug<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Profile")
-            .field("private_play", &self.0.private_play)
+            .field("private_play", &self.0.private_play())
             .finish()
     }
 }
@@ -157,7 +133,7 @@ impl ActionRequest {
         }
         let text = ByteString::try_from(body).map_err(|e| ParseError::not_utf8(e.valid_up_to()))?;
         let text = match scan::action_request(text) {
-            Ok((src, found)) => return Ok(Self(Arc::new(RequestFields::new(src, found)))),
+            Ok((src, fields)) => return Ok(Self(Arc::new(RequestFields::new(src, fields)))),
             Err(text) => text,
         };
         // The scanner left it to serde: either a form it does not handle, or an error, which
@@ -170,25 +146,12 @@ impl ActionRequest {
     /// ```
     /// use nugu_proxy::{request::ParseErrorKind, ActionRequest};
     ///
-    /// let err = ActionRequest::from_slice(br#"{"action":{"actionName":"a"}}"#).unwrap_err();
+    /// let err = ActionRequest::from_slice(br#"{"action":{"parameters":{}}}"#).unwrap_err();
     /// assert_eq!(err.kind(), ParseErrorKind::Data);
-    /// assert_eq!(err.path(), Some("version"));
+    /// assert_eq!(err.path(), Some("action.actionName"));
     /// ```
     pub fn from_slice(body: impl AsRef<[u8]>) -> Result<Self, ParseError> {
         Self::from_bytes(Bytes::copy_from_slice(body.as_ref()))
-    }
-
-    /// The API version (`version`), `"2.0"` today.
-    pub fn version(&self) -> &str {
-        self.0.version.get(&self.0.src)
-    }
-
-    /// The `action` object.
-    pub fn action(&self) -> Action<'_> {
-        Action {
-            src: &self.0.src,
-            fields: &self.0.action,
-        }
     }
 
     /// The action's name (`action.actionName`).
@@ -201,141 +164,36 @@ impl ActionRequest {
         self.action().parameters()
     }
 
-    /// The device event that caused this request (`event`), raw. Parse it into
-    /// [`Event`] with [`RawJson::parse`].
-    pub fn event(&self) -> Option<RawJson<'_>> {
-        self.0.event.map(|s| RawJson::new(s.get(&self.0.src)))
-    }
-
-    /// The `context` object.
-    pub fn context(&self) -> Context<'_> {
-        Context {
-            src: &self.0.src,
-            fields: &self.0.context,
-        }
-    }
-
     /// `context.session`.
     pub fn session(&self) -> Session<'_> {
         self.context().session()
     }
 
+    /// `profile`, for `Debug`.
+    fn profile(&self) -> Option<ProfileDebug<'_>> {
+        self.0.fields.profile.as_ref().map(|_| ProfileDebug(self))
+    }
+
     /// `profile.privatePlay`, sent to Private Plays only.
     pub fn private_play(&self) -> Option<&PrivatePlay> {
-        self.0.profile.as_ref()?.private_play.as_ref()
+        self.0.private_play.as_ref()
     }
 
     /// `profile.privatePlay.enrolledUser`: the invited, enrolled Biz user, if any.
     pub fn enrolled_user(&self) -> Option<&EnrolledUser> {
         self.private_play()?.enrolled_user()
     }
-
-    fn to_wire(&self) -> WireRequest<&str, RawText<'_>> {
-        let raw = |span: Option<Span>| span.map(|s| RawText(s.get(&self.0.src)));
-        let text = |span: Option<Span>| span.map(|s| s.get(&self.0.src));
-        let context = &self.0.context;
-        WireRequest {
-            version: self.version(),
-            action: WireAction {
-                action_name: self.action_name(),
-                parameters: WireParameters(
-                    self.parameters()
-                        .iter()
-                        .map(|(name, p)| {
-                            let parameter = WireParameter {
-                                entity_type: p.entity_type(),
-                                value: p.value(),
-                            };
-                            (name, parameter)
-                        })
-                        .collect(),
-                ),
-            },
-            event: raw(self.0.event),
-            context: WireContext {
-                session: WireSession {
-                    id: text(context.session.id),
-                    is_new: context.session.is_new,
-                    access_token: text(context.session.access_token),
-                    is_play_builder_request: context.session.is_play_builder_request,
-                },
-                device: WireDevice {
-                    device_type: text(context.device.device_type),
-                    state: raw(context.device.state),
-                },
-                supported_interfaces: raw(context.supported_interfaces),
-                private_play: raw(context.private_play),
-            },
-            profile: self.0.profile.as_ref().map(|profile| WireProfile {
-                private_play: profile.private_play.as_ref().map(PrivatePlay::to_wire),
-            }),
-        }
-    }
-
-    /// The request `wire` describes, its strings copied into one source.
-    fn from_wire(wire: &WireRequest<String, Box<RawValue>>) -> Option<Self> {
-        SourceBuilder::build(
-            |s| Self::found_in(wire, s),
-            |src, found| Self(Arc::new(RequestFields::new(src.clone(), found))),
-        )
-    }
-
-    /// The spans of `wire`'s strings, appended to `s`.
-    fn found_in(wire: &WireRequest<String, Box<RawValue>>, s: &mut SourceBuilder) -> Found {
-        let raw = |s: &mut SourceBuilder, raw: &Option<Box<RawValue>>| {
-            raw.as_ref().map(|r| s.push(r.get()))
-        };
-        let context = &wire.context;
-        Found {
-            version: s.push(&wire.version),
-            action: ActionFields {
-                name: s.push(&wire.action.action_name),
-                parameters: wire
-                    .action
-                    .parameters
-                    .0
-                    .iter()
-                    .map(|(name, p)| ParameterFields {
-                        name: s.push(name),
-                        entity_type: s.opt(p.entity_type.as_deref()),
-                        value: s.opt(p.value.as_deref()),
-                    })
-                    .collect(),
-            },
-            event: raw(s, &wire.event),
-            context: ContextFields {
-                session: SessionFields {
-                    id: s.opt(context.session.id.as_deref()),
-                    is_new: context.session.is_new,
-                    access_token: s.opt(context.session.access_token.as_deref()),
-                    is_play_builder_request: context.session.is_play_builder_request,
-                },
-                device: DeviceFields {
-                    device_type: s.opt(context.device.device_type.as_deref()),
-                    state: raw(s, &context.device.state),
-                },
-                supported_interfaces: raw(s, &context.supported_interfaces),
-                private_play: raw(s, &context.private_play),
-            },
-            profile: wire.profile.as_ref().map(|profile| {
-                profile
-                    .private_play
-                    .as_ref()
-                    .map(|play| PrivatePlay::fields_of(play, s))
-            }),
-        }
-    }
 }
 
 impl Serialize for ActionRequest {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.to_wire().serialize(serializer)
+        Ser(&self.0.src, &self.0.fields).serialize(serializer)
     }
 }
 
 impl<'de> Deserialize<'de> for ActionRequest {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let wire = WireRequest::<String, Box<RawValue>>::deserialize(deserializer)?;
-        Self::from_wire(&wire).ok_or_else(|| D::Error::custom(span::TOO_LARGE))
+        let (src, fields) = model::deserialize_owned(deserializer)?;
+        Ok(Self(Arc::new(RequestFields::new(src, fields))))
     }
 }

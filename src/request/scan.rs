@@ -13,23 +13,22 @@
 
 use bytestring::ByteString;
 
-use super::action::{has_duplicate, ActionFields, ParameterFields};
-use super::context::{ContextFields, DeviceFields, SessionFields};
-use super::profile::{EnrolledUserFields, PrivatePlayFields, ServiceType};
+use super::action::has_duplicate;
+use super::model::{flag_word, Model, RequestModel};
+use super::profile::ServiceType;
 use super::span::Span;
-use super::Found;
 
 /// The scanner gave up; the serde path decides.
 pub(super) struct Bail;
 
-type R<T> = Result<T, Bail>;
+pub(super) type R<T> = Result<T, Bail>;
 
 /// serde_json's own recursion limit: deeper input is left to it to reject.
 const MAX_DEPTH: u32 = 128;
 
 /// Parses `body` into the spans of a request and its source (the body, followed by the decoded
 /// form of any escaped string), or hands `body` back when the serde path must decide.
-pub(super) fn action_request(body: ByteString) -> Result<(ByteString, Found), ByteString> {
+pub(super) fn action_request(body: ByteString) -> Result<(ByteString, RequestModel), ByteString> {
     let mut scanner = Scanner {
         src: &body,
         bytes: body.as_bytes(),
@@ -38,9 +37,9 @@ pub(super) fn action_request(body: ByteString) -> Result<(ByteString, Found), By
         decoded: String::new(),
     };
     // Filled in place: returning each part by value up the stack costs copies.
-    let mut found = Found::default();
+    let mut found = RequestModel::default();
     scanner.ws();
-    let scanned = scanner.action_request(&mut found).is_ok() && {
+    let scanned = RequestModel::scan(&mut scanner, &mut found).is_ok() && {
         scanner.ws();
         scanner.pos == scanner.bytes.len()
     };
@@ -66,12 +65,16 @@ pub(super) fn action_request(body: ByteString) -> Result<(ByteString, Found), By
 
 fn parameter_names<'a>(
     src: &'a str,
-    found: &'a Found,
+    found: &'a RequestModel,
 ) -> impl ExactSizeIterator<Item = &'a str> + Clone {
-    found.action.parameters.iter().map(move |p| p.name.get(src))
+    found
+        .action
+        .parameters
+        .iter()
+        .map(move |(name, _)| name.get(src))
 }
 
-struct Scanner<'a> {
+pub(super) struct Scanner<'a> {
     src: &'a str,
     bytes: &'a [u8],
     pos: usize,
@@ -81,24 +84,23 @@ struct Scanner<'a> {
 }
 
 /// A field key: the span between the quotes, and whether it holds escapes.
-struct Key<'a> {
+pub(super) struct Key<'a> {
     raw: &'a str,
     start: usize,
     escaped: bool,
 }
 
-/// Marks a struct field as seen, rejecting a field seen twice as serde's derive does.
-fn once(seen: &mut u8, bit: u8) -> R<()> {
-    let mask = 1 << bit;
-    if *seen & mask != 0 {
+/// Marks a struct field (its bit) as seen, rejecting a field seen twice as serde does.
+pub(super) fn once(seen: &mut u32, bit: u32) -> R<()> {
+    if *seen & bit != 0 {
         return Err(Bail);
     }
-    *seen |= mask;
+    *seen |= bit;
     Ok(())
 }
 
 /// Whether every field in `required` (a bit mask) was seen.
-fn has(seen: u8, required: u8) -> R<()> {
+pub(super) fn has(seen: u32, required: u32) -> R<()> {
     if seen & required == required {
         Ok(())
     } else {
@@ -107,272 +109,9 @@ fn has(seen: u8, required: u8) -> R<()> {
 }
 
 impl<'a> Scanner<'a> {
-    // ---- the model: each part is filled in place -------------------------------------------
+    // ---- the model's kinds of value (see `model.rs`) --------------------------------------
 
-    fn action_request(&mut self, out: &mut Found) -> R<()> {
-        let mut seen = 0;
-        self.fields(
-            &["version", "action", "event", "context", "profile"],
-            |s, key| match key {
-                "version" => {
-                    once(&mut seen, 0)?;
-                    s.text_into(&mut out.version)?;
-                    Ok(())
-                }
-                "action" => {
-                    once(&mut seen, 1)?;
-                    s.action(&mut out.action)
-                }
-                "event" => {
-                    once(&mut seen, 2)?;
-                    out.event = s.opt_raw()?;
-                    Ok(())
-                }
-                "context" => {
-                    once(&mut seen, 3)?;
-                    s.context(&mut out.context)
-                }
-                "profile" => {
-                    once(&mut seen, 4)?;
-                    if s.null()? {
-                        out.profile = None;
-                        return Ok(());
-                    }
-                    s.profile(out.profile.insert(None))
-                }
-                _ => s.skip(),
-            },
-        )?;
-        has(seen, 0b11)
-    }
-
-    fn action(&mut self, out: &mut ActionFields) -> R<()> {
-        let mut seen = 0;
-        self.fields(&["actionName", "parameters"], |s, key| match key {
-            "actionName" => {
-                once(&mut seen, 0)?;
-                s.text_into(&mut out.name)?;
-                Ok(())
-            }
-            "parameters" => {
-                once(&mut seen, 1)?;
-                s.parameters(&mut out.parameters)
-            }
-            _ => s.skip(),
-        })?;
-        has(seen, 0b1)
-    }
-
-    fn parameters(&mut self, entries: &mut Vec<ParameterFields>) -> R<()> {
-        if self.null()? {
-            return Ok(());
-        }
-        entries.reserve(8);
-        self.object(|s, key| {
-            let name = s.key_span(key)?;
-            let mut parameter = ParameterFields {
-                name,
-                entity_type: None,
-                value: None,
-            };
-            if !s.null()? {
-                s.parameter(&mut parameter)?;
-            }
-            entries.push(parameter);
-            Ok(())
-        })
-    }
-
-    fn parameter(&mut self, out: &mut ParameterFields) -> R<()> {
-        let mut seen = 0;
-        self.fields(&["type", "value"], |s, key| match key {
-            "type" => {
-                once(&mut seen, 0)?;
-                s.opt_text_into(&mut out.entity_type)?;
-                Ok(())
-            }
-            "value" => {
-                once(&mut seen, 1)?;
-                s.opt_text_into(&mut out.value)?;
-                Ok(())
-            }
-            _ => s.skip(),
-        })
-    }
-
-    fn context(&mut self, out: &mut ContextFields) -> R<()> {
-        let mut seen = 0;
-        self.fields(
-            &["session", "device", "supportedInterfaces", "privatePlay"],
-            |s, key| match key {
-                "session" => {
-                    once(&mut seen, 0)?;
-                    s.session(&mut out.session)
-                }
-                "device" => {
-                    once(&mut seen, 1)?;
-                    s.device(&mut out.device)
-                }
-                "supportedInterfaces" => {
-                    once(&mut seen, 2)?;
-                    out.supported_interfaces = s.opt_raw()?;
-                    Ok(())
-                }
-                "privatePlay" => {
-                    once(&mut seen, 3)?;
-                    out.private_play = s.opt_raw()?;
-                    Ok(())
-                }
-                _ => s.skip(),
-            },
-        )
-    }
-
-    fn session(&mut self, out: &mut SessionFields) -> R<()> {
-        let mut seen = 0;
-        self.fields(
-            &["id", "isNew", "accessToken", "isPlayBuilderRequest"],
-            |s, key| match key {
-                "id" => {
-                    once(&mut seen, 0)?;
-                    s.opt_text_into(&mut out.id)?;
-                    Ok(())
-                }
-                "isNew" => {
-                    once(&mut seen, 1)?;
-                    out.is_new = s.boolean()?;
-                    Ok(())
-                }
-                "accessToken" => {
-                    once(&mut seen, 2)?;
-                    s.opt_text_into(&mut out.access_token)?;
-                    Ok(())
-                }
-                "isPlayBuilderRequest" => {
-                    once(&mut seen, 3)?;
-                    out.is_play_builder_request = s.boolean()?;
-                    Ok(())
-                }
-                _ => s.skip(),
-            },
-        )
-    }
-
-    fn device(&mut self, out: &mut DeviceFields) -> R<()> {
-        let mut seen = 0;
-        self.fields(&["type", "state"], |s, key| match key {
-            "type" => {
-                once(&mut seen, 0)?;
-                s.opt_text_into(&mut out.device_type)?;
-                Ok(())
-            }
-            "state" => {
-                once(&mut seen, 1)?;
-                out.state = s.opt_raw()?;
-                Ok(())
-            }
-            _ => s.skip(),
-        })
-    }
-
-    fn profile(&mut self, out: &mut Option<PrivatePlayFields>) -> R<()> {
-        let mut seen = 0;
-        self.fields(&["privatePlay"], |s, key| match key {
-            "privatePlay" => {
-                once(&mut seen, 0)?;
-                if s.null()? {
-                    *out = None;
-                    return Ok(());
-                }
-                s.private_play(out.insert(PrivatePlayFields::default()))
-            }
-            _ => s.skip(),
-        })
-    }
-
-    fn private_play(&mut self, out: &mut PrivatePlayFields) -> R<()> {
-        let mut seen = 0;
-        self.fields(
-            &["deviceUniqueId", "userKey", "deviceKey", "enrolledUser"],
-            |s, key| match key {
-                "deviceUniqueId" => {
-                    once(&mut seen, 0)?;
-                    s.opt_text_into(&mut out.device_unique_id)?;
-                    Ok(())
-                }
-                "userKey" => {
-                    once(&mut seen, 1)?;
-                    s.text_into(&mut out.user_key)?;
-                    Ok(())
-                }
-                "deviceKey" => {
-                    once(&mut seen, 2)?;
-                    s.text_into(&mut out.device_key)?;
-                    Ok(())
-                }
-                "enrolledUser" => {
-                    once(&mut seen, 3)?;
-                    if s.null()? {
-                        out.enrolled_user = None;
-                        return Ok(());
-                    }
-                    s.enrolled_user(out.enrolled_user.insert(EnrolledUserFields::default()))
-                }
-                _ => s.skip(),
-            },
-        )?;
-        has(seen, 0b110)
-    }
-
-    fn enrolled_user(&mut self, out: &mut EnrolledUserFields) -> R<()> {
-        let mut seen = 0;
-        self.fields(
-            &[
-                "name",
-                "phoneNo",
-                "email",
-                "tag",
-                "userToken",
-                "serviceType",
-            ],
-            |s, key| match key {
-                "name" => {
-                    once(&mut seen, 0)?;
-                    s.text_into(&mut out.name)?;
-                    Ok(())
-                }
-                "phoneNo" => {
-                    once(&mut seen, 1)?;
-                    s.text_into(&mut out.phone_no)?;
-                    Ok(())
-                }
-                "email" => {
-                    once(&mut seen, 2)?;
-                    s.text_into(&mut out.email)?;
-                    Ok(())
-                }
-                "tag" => {
-                    once(&mut seen, 3)?;
-                    s.opt_text_into(&mut out.tag)?;
-                    Ok(())
-                }
-                "userToken" => {
-                    once(&mut seen, 4)?;
-                    s.opt_text_into(&mut out.user_token)?;
-                    Ok(())
-                }
-                "serviceType" => {
-                    once(&mut seen, 5)?;
-                    out.service_type = s.opt(Self::service_type)?;
-                    Ok(())
-                }
-                _ => s.skip(),
-            },
-        )?;
-        has(seen, 0b111)
-    }
-
-    fn service_type(&mut self) -> R<ServiceType> {
+    pub(super) fn service_type(&mut self) -> R<ServiceType> {
         let (start, end, escaped) = self.string()?;
         let raw = &self.src[start..end];
         if escaped {
@@ -387,7 +126,7 @@ impl<'a> Scanner<'a> {
     // ---- values ----------------------------------------------------------------------------
 
     /// `null` or `f`'s value.
-    fn opt<T>(&mut self, f: impl FnOnce(&mut Self) -> R<T>) -> R<Option<T>> {
+    pub(super) fn opt<T>(&mut self, f: impl FnOnce(&mut Self) -> R<T>) -> R<Option<T>> {
         if self.null()? {
             Ok(None)
         } else {
@@ -395,36 +134,49 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// `null`, or a string written into `out` in place (see [`Self::text_into`]).
-    fn opt_text_into(&mut self, out: &mut Option<Span>) -> R<()> {
-        if self.null()? {
-            *out = None;
-            return Ok(());
-        }
-        self.text_into(out.insert(Span::default()))
-    }
-
     /// A JSON string, written into the model in place: its span in the body, or of its
     /// decoded form when it has escapes. (In place rather than returned: measured ~2% faster on
     /// the typical body, as the returned span went through memory.)
-    fn text_into(&mut self, out: &mut Span) -> R<()> {
+    pub(super) fn text_into(&mut self, out: &mut Span) -> R<()> {
         let (start, end, escaped) = self.string()?;
         *out = self.span(start, end, escaped)?;
         Ok(())
     }
 
-    /// A value kept as raw JSON (`null` is "absent", as serde's `Option` reads it).
-    fn opt_raw(&mut self) -> R<Option<Span>> {
-        if self.null()? {
-            return Ok(None);
+    /// An object kept as raw JSON: its span.
+    pub(super) fn raw_object_into(&mut self, out: &mut Span) -> R<()> {
+        if self.bytes.get(self.pos) != Some(&b'{') {
+            return Err(Bail);
         }
         let start = self.pos;
         self.skip()?;
-        Ok(Some(Span::new(start, self.pos)))
+        *out = Span::new(start, self.pos);
+        Ok(())
+    }
+
+    /// A string, or a number or boolean as its JSON text.
+    pub(super) fn scalar_into(&mut self, out: &mut Span) -> R<()> {
+        match self.bytes.get(self.pos) {
+            Some(b'"') => self.text_into(out),
+            Some(b't' | b'f' | b'-' | b'0'..=b'9') => {
+                let start = self.pos;
+                self.skip()?;
+                *out = Span::new(start, self.pos);
+                Ok(())
+            }
+            _ => Err(Bail),
+        }
+    }
+
+    /// An integer that fits an `i64`.
+    pub(super) fn integer(&mut self) -> R<i64> {
+        let start = self.pos;
+        self.number()?;
+        self.src[start..self.pos].parse().map_err(|_| Bail)
     }
 
     /// Consumes `null` if it is next.
-    fn null(&mut self) -> R<bool> {
+    pub(super) fn null(&mut self) -> R<bool> {
         if self.bytes.get(self.pos) == Some(&b'n') {
             self.literal(b"null")?;
             return Ok(true);
@@ -432,10 +184,19 @@ impl<'a> Scanner<'a> {
         Ok(false)
     }
 
-    fn boolean(&mut self) -> R<bool> {
+    /// A flag: a boolean, `null` (false), or `"true"`/`"false"` in any letter case.
+    pub(super) fn flag(&mut self) -> R<bool> {
         match self.bytes.get(self.pos) {
             Some(b't') => self.literal(b"true").map(|()| true),
             Some(b'f') => self.literal(b"false").map(|()| false),
+            Some(b'n') => self.literal(b"null").map(|()| false),
+            Some(b'"') => {
+                let (start, end, escaped) = self.string()?;
+                if escaped {
+                    return Err(Bail);
+                }
+                flag_word(&self.src[start..end]).ok_or(Bail)
+            }
             _ => Err(Bail),
         }
     }
@@ -449,7 +210,7 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn key_span(&mut self, key: Key<'_>) -> R<Span> {
+    pub(super) fn key_span(&mut self, key: Key<'_>) -> R<Span> {
         self.span(key.start, key.start + key.raw.len(), key.escaped)
     }
 
@@ -493,7 +254,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Skips any JSON value, checking it as strictly as serde_json does (or more).
-    fn skip(&mut self) -> R<()> {
+    pub(super) fn skip(&mut self) -> R<()> {
         match self.bytes.get(self.pos) {
             Some(b'"') => self.string().map(drop),
             Some(b'{') => self.object(|s, _| s.skip()),
@@ -566,13 +327,17 @@ impl<'a> Scanner<'a> {
 
     /// Walks an object, handing each key to `field` with the cursor on its value; `field`
     /// must consume the value.
-    fn object(&mut self, field: impl FnMut(&mut Self, Key<'a>) -> R<()>) -> R<()> {
+    pub(super) fn object(&mut self, field: impl FnMut(&mut Self, Key<'a>) -> R<()>) -> R<()> {
         self.members(Self::any_key, field)
     }
 
     /// An object of a model struct, whose field names are `known`: field names with escapes
     /// are left to serde, which decodes them before matching.
-    fn fields(&mut self, known: &[&str], field: impl FnMut(&mut Self, &'a str) -> R<()>) -> R<()> {
+    pub(super) fn fields(
+        &mut self,
+        known: &[&str],
+        field: impl FnMut(&mut Self, &'a str) -> R<()>,
+    ) -> R<()> {
         self.members(|s| s.known_key(known), field)
     }
 
@@ -808,6 +573,13 @@ mod tests {
             include_str!("../../tests/fixtures/play_builder_forged.json"),
             include_str!("../../tests/fixtures/null_parameters.json"),
             include_str!("../../tests/fixtures/audio_event.json"),
+            include_str!("../../tests/fixtures/nugu_docs/api_reference_request.json"),
+            include_str!("../../tests/fixtures/nugu_docs/backend_parameters.json"),
+            include_str!("../../tests/fixtures/nugu_docs/enrolled_user_basic.json"),
+            include_str!("../../tests/fixtures/nugu_docs/playback_failed.json"),
+            include_str!("../../tests/fixtures/tolerance/string_booleans.json"),
+            include_str!("../../tests/fixtures/tolerance/nulls_everywhere.json"),
+            include_str!("../../tests/fixtures/tolerance/scalar_values.json"),
         ]
     }
 
@@ -877,12 +649,28 @@ mod tests {
             r#"{"p":{"extra":[1,2.5e-3,-0,{"x":true}],"value":"v"}}"#,
             r#"{"p":{"value":"v",}}"#,
             r#"[]"#,
+            r#"{"p":{"value":-0.5e+2},"q":{"value":true},"r":{"value":false,"type":"B"}}"#,
+            r#"{"p":{"value":01}}"#,
+            r#"{"p":{"value":[1]}}"#,
+            r#"{"p":{"value":{}}}"#,
+            r#"{"p":[]}"#,
+            r#"{"p":"v"}"#,
         ];
         let contexts = [
             "{}",
             "null",
             r#"{"session":null}"#,
             r#"{"session":{"isNew":null}}"#,
+            r#"{"session":{"isNew":"TRUE","isPlayBuilderRequest":"false"}}"#,
+            r#"{"session":{"isNew":"tru\u0065"}}"#,
+            r#"{"session":{"isNew":"yes"}}"#,
+            r#"{"session":{"isNew":0}}"#,
+            r#"{"session":[]}"#,
+            r#"{"device":null,"session":null}"#,
+            r#"{"device":{"state":[]}}"#,
+            r#"{"supportedInterfaces":"x"}"#,
+            "[]",
+            r#""context""#,
             r#"{"session":{"isNew":true,"id":"\"quoted\""}}"#,
             r#"{"device":{"state":null,"type":"x"},"supportedInterfaces":null}"#,
             r#"{"supportedInterfaces":{"AudioPlayer":{"offsetInMilliseconds":01}}}"#,
@@ -905,6 +693,15 @@ mod tests {
         );
         agree(&deep);
         agree(r#"{"version":"2.0","action":{"actionName":"a"}} x"#);
+        agree(r#"[{"version":"2.0","action":{"actionName":"a"}}]"#);
+        agree(r#"["2.0",{"actionName":"a"}]"#);
+        agree(r#"{"action":{"actionName":"a"},"profile":[]}"#);
+        agree(r#"{"action":{"actionName":"a"},"profile":{"privatePlay":null}}"#);
+        agree(
+            r#"{"action":{"actionName":"a"},"profile":{"privatePlay":{"userKey":"u","deviceKey":"d","enrolledUser":null}}}"#,
+        );
+        agree(r#"{"action":{"actionName":"a"},"event":null,"version":null}"#);
+        agree(r#"{"action":{"actionName":"a"},"event":1}"#);
         agree(r#"  {"version":"2.0","action":{"actionName":"a"}}  "#);
     }
 }

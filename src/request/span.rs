@@ -37,10 +37,6 @@ impl Span {
         src.get(self.start as usize..self.end as usize)
             .unwrap_or_default()
     }
-
-    pub(crate) fn len(self) -> usize {
-        self.end.saturating_sub(self.start) as usize
-    }
 }
 
 /// Builds a source from strings that are not slices of a body (the serde path): each string is
@@ -57,20 +53,14 @@ impl SourceBuilder {
         Span::new(start, self.buf.len())
     }
 
-    pub(crate) fn opt(&mut self, s: Option<&str>) -> Option<Span> {
-        s.map(|s| self.push(s))
+    /// The text of `span`, pushed earlier.
+    pub(crate) fn get(&self, span: Span) -> &str {
+        span.get(&self.buf)
     }
 
-    /// Copies the strings that `spans` pushes into a new source, then makes a `T` of the
-    /// source and the spans; `None` when the source outgrew [`MAX_SOURCE`].
-    pub(crate) fn build<F, T>(
-        spans: impl FnOnce(&mut Self) -> F,
-        make: impl FnOnce(&ByteString, F) -> T,
-    ) -> Option<T> {
-        let mut source = Self::default();
-        let spans = spans(&mut source);
-        let src = (source.buf.len() <= MAX_SOURCE).then(|| ByteString::from(source.buf))?;
-        Some(make(&src, spans))
+    /// The source; `None` when it outgrew [`MAX_SOURCE`].
+    pub(crate) fn finish(self) -> Option<ByteString> {
+        (self.buf.len() <= MAX_SOURCE).then(|| ByteString::from(self.buf))
     }
 }
 

@@ -110,11 +110,15 @@ pub struct AudioStream {
     expected_previous_token: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// `progressReport`: the delay and the interval are each optional (the AudioPlayer page marks
+/// both `N`).
+#[derive(Clone, Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ProgressReport {
-    progress_report_delay_in_milliseconds: u64,
-    progress_report_interval_in_milliseconds: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    progress_report_delay_in_milliseconds: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    progress_report_interval_in_milliseconds: Option<u64>,
 }
 
 impl AudioStream {
@@ -138,11 +142,42 @@ impl AudioStream {
 
     /// Ask for `ProgressReportDelayElapsed` once at `delay` ms and
     /// `ProgressReportIntervalElapsed` every `interval` ms, both from the content's start.
-    pub fn progress_report(mut self, delay: u64, interval: u64) -> Self {
-        self.progress_report = Some(ProgressReport {
-            progress_report_delay_in_milliseconds: delay,
-            progress_report_interval_in_milliseconds: interval,
-        });
+    pub fn progress_report(self, delay: u64, interval: u64) -> Self {
+        self.progress_report_delay(delay)
+            .progress_report_interval(interval)
+    }
+
+    /// Ask for `ProgressReportDelayElapsed` once, at `delay` ms from the content's start.
+    ///
+    /// ```
+    /// use nugu_proxy::response::{AudioStream, Directive};
+    ///
+    /// let play = Directive::audio_play(AudioStream::new("https://cdn.example.com/a.m4a", "a").progress_report_delay(30_000));
+    /// let json = serde_json::to_value(&play).unwrap();
+    /// let report = &json["audioItem"]["stream"]["progressReport"];
+    /// assert_eq!(*report, serde_json::json!({"progressReportDelayInMilliseconds": 30_000}));
+    /// ```
+    pub fn progress_report_delay(mut self, delay: u64) -> Self {
+        self.progress_report
+            .get_or_insert_with(ProgressReport::default)
+            .progress_report_delay_in_milliseconds = Some(delay);
+        self
+    }
+
+    /// Ask for `ProgressReportIntervalElapsed` every `interval` ms from the content's start.
+    ///
+    /// ```
+    /// use nugu_proxy::response::{AudioStream, Directive};
+    ///
+    /// let play = Directive::audio_play(AudioStream::new("https://cdn.example.com/a.m4a", "a").progress_report_interval(60_000));
+    /// let json = serde_json::to_value(&play).unwrap();
+    /// let report = &json["audioItem"]["stream"]["progressReport"];
+    /// assert_eq!(*report, serde_json::json!({"progressReportIntervalInMilliseconds": 60_000}));
+    /// ```
+    pub fn progress_report_interval(mut self, interval: u64) -> Self {
+        self.progress_report
+            .get_or_insert_with(ProgressReport::default)
+            .progress_report_interval_in_milliseconds = Some(interval);
         self
     }
 

@@ -203,9 +203,10 @@ impl ServerBuilder {
     }
 
     /// The Web URL registered in Play Builder. Its path prefix places the health check at
-    /// `{prefix}/health`; without one the health check is at `/health`.
+    /// `{prefix}/health`, and the server answers it on the host root's `/health` as well (where
+    /// the NUGU docs show it polled).
     ///
-    /// NUGU calls nothing outside the prefix, so a request whose path is not under it is
+    /// NUGU calls nothing else outside the prefix, so a request whose path is not under it is
     /// answered `404 {"error":"not_found"}` by the server and never reaches the service.
     pub fn public_url(mut self, url: PublicUrl) -> Self {
         self.config.health_path = url.health_path();

@@ -15,8 +15,9 @@
 //!   empty trusted-proxy list.
 //! * Every request carries a [`ConnectionInfo`](crate::transport::ConnectionInfo) in its
 //!   extensions: the proof of HTTPS that `PrivatePlayLayer` demands.
-//! * `GET {prefix}/health` is answered by the server itself (`200 OK`, or `503` while the
-//!   [readiness check](ServerBuilder::readiness) fails), without authentication.
+//! * `GET {prefix}/health` and `GET /health` are answered by the server itself (`200 OK`, or
+//!   `503` while the [readiness check](ServerBuilder::readiness) fails), without
+//!   authentication.
 //! * Production limits: TLS handshake timeout, header read timeout, per-request timeout,
 //!   idle-connection timeout, send timeout (a client that does not read its response),
 //!   connection limit, HTTP/2 flow-control windows (see

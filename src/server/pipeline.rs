@@ -240,6 +240,10 @@ fn refuse_head<B>(req: &Request<B>, config: &Config) -> Option<Response<Response
             &format!("the request's target and headers are larger than {limit} bytes"),
         ));
     }
+    if health::is_health_check(req, &config.health_path) {
+        // `/health` is outside a path prefix, yet NUGU polls it.
+        return None;
+    }
     match path::check(req.uri().path(), &config.path_prefix) {
         Ok(()) => None,
         Err(path::Refusal::Malformed) => {

@@ -28,6 +28,23 @@ pub fn fixture(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// The fixtures of every request shape that must be accepted (`nugu_docs/...`,
+/// `tolerance/...`), by name for [`fixture`].
+pub fn accepted_shapes() -> Vec<String> {
+    let mut names = Vec::new();
+    for dir in ["nugu_docs", "tolerance"] {
+        let path = format!("{}/tests/fixtures/{dir}", env!("CARGO_MANIFEST_DIR"));
+        for entry in std::fs::read_dir(&path).unwrap_or_else(|e| panic!("{path}: {e}")) {
+            let file = entry.unwrap().file_name().into_string().unwrap();
+            if let Some(name) = file.strip_suffix(".json") {
+                names.push(format!("{dir}/{name}"));
+            }
+        }
+    }
+    names.sort();
+    names
+}
+
 /// The proof of HTTPS the crate's server would attach (the testing kit's).
 pub fn tls_info() -> ConnectionInfo {
     nugu_proxy::testing::dangerous_test_transport()
