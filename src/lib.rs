@@ -14,14 +14,35 @@
 //!
 //! # A handler
 //!
-//! The enrolled user is in the request's extensions:
+//! With axum (feature `axum`), a handler takes what the layer parsed ([`extract`]):
+//!
+//! ```
+//! use axum::{routing::post, Router};
+//! use nugu_proxy::{ActionRequest, ActionResponse, ApiKey, EnrolledUser, PrivatePlayLayer};
+//!
+//! async fn check_in(request: ActionRequest, user: Option<EnrolledUser>) -> ActionResponse {
+//!     match user {
+//!         Some(user) => ActionResponse::from_request(&request).output("userName", user.name()),
+//!         None => ActionResponse::from_request(&request).exception("NOT_ENROLLED"),
+//!     }
+//! }
+//!
+//! let layer = PrivatePlayLayer::new(ApiKey::new("my-nugu-api-key").unwrap());
+//! let app: Router = Router::new().route("/nugu/check_in", post(check_in)).layer(layer);
+//! # let _ = app;
+//! ```
+//!
+//! With plain tower, the same values are in the request's extensions. The request below is
+//! what NUGU sends; [`testing`] (feature `testing`) builds it, with the proof of HTTPS that the
+//! crate's server would attach after a real TLS handshake:
 //!
 //! ```
 //! use bytes::Bytes;
 //! use http::{Request, Response};
-//! use http_body_util::{BodyExt, Full};
-//! use nugu_proxy::{layer::ApiKey, transport, ActionRequest, ActionResponse, EnrolledUser, PrivatePlayLayer};
-//! use tower::{ServiceBuilder, ServiceExt};
+//! use http_body_util::Full;
+//! use nugu_proxy::testing::{call, NuguRequest};
+//! use nugu_proxy::{ActionRequest, ActionResponse, ApiKey, EnrolledUser, PrivatePlayLayer};
+//! use tower::ServiceBuilder;
 //!
 //! async fn check_in(req: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
 //!     let action = req.extensions().get::<ActionRequest>().expect("set by PrivatePlayLayer");
@@ -38,31 +59,15 @@
 //!     .layer(PrivatePlayLayer::new(ApiKey::new("my-nugu-api-key").unwrap()))
 //!     .service_fn(check_in);
 //!
-//! // What NUGU sends (the crate's HTTPS server adds the ConnectionInfo itself).
-//! let body = r#"{"version":"2.0","action":{"actionName":"check_in","parameters":{}},"context":{},
-//!   "profile":{"privatePlay":{"userKey":"u","deviceKey":"d",
-//!   "enrolledUser":{"name":"홍길동","phoneNo":"01011112222","email":"gd@example.com"}}}}"#;
-//! let mut request = Request::post("/nugu/check_in")
-//!     .header("content-type", "application/json")
-//!     .header("authorization", "token my-nugu-api-key")
-//!     .body(Full::new(Bytes::from(body)))
-//!     .unwrap();
-//! # request.extensions_mut().insert(transport::ConnectionInfo::new(
-//! #     "127.0.0.1:1".parse().unwrap(),
-//! #     transport::Transport::Tls(transport::TlsInfo::new(transport::TlsVersion::Tls13, None, None)),
-//! # ));
-//! let response = play.oneshot(request).await.unwrap();
-//! let json: serde_json::Value =
-//!     serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
-//! assert_eq!(json["output"]["userName"], "홍길동");
+//! let request = NuguRequest::action("check_in").path_prefix("/nugu").api_key("my-nugu-api-key");
+//! let answer = call(play, request.to_http_request()).await.nugu();
+//! assert_eq!(answer.output["userName"].as_deref(), Some("홍길동"));
 //! # }
 //! ```
-//!
-//! With axum, add the layer to the router (`Router::new().route(...).layer(layer)`) and take
-//! `Extension<EnrolledUser>` in the handler.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+// `doc_auto_cfg` was merged into `doc_cfg` (Rust 1.92); docs.rs builds with `--cfg docsrs`.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod layer;
 pub mod rejection;
@@ -76,6 +81,12 @@ pub mod server;
 #[cfg(feature = "biz")]
 pub mod biz;
 
-pub use layer::PrivatePlayLayer;
+#[cfg(feature = "axum")]
+pub mod extract;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use layer::{ApiKey, Authentication, PrivatePlayLayer};
 pub use request::{ActionRequest, EnrolledUser, PrivatePlay, ServiceType};
 pub use response::ActionResponse;

@@ -1,5 +1,6 @@
-//! The README's run command: `examples/https_proxy.rs`, run as a process, answering the `curl`
-//! command it prints over real HTTPS on 127.0.0.1.
+//! The README's run commands: `examples/https_proxy.rs` and `examples/axum_play.rs`, run as
+//! processes, answering the `curl` command they print over real HTTPS on 127.0.0.1, keeping
+//! their check-ins across a restart, and keeping their self-signed certificate private.
 //!
 //! `cargo test` builds examples before it runs tests; these tests run that binary.
 
@@ -23,18 +24,27 @@ use serde_json::Value;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
-fn example() -> Command {
+/// The `https_proxy` example, its database in `db`'s directory.
+fn example(db: &tempfile::TempDir) -> Command {
+    example_named("https_proxy", db)
+}
+
+fn example_named(name: &str, db: &tempfile::TempDir) -> Command {
     // target/debug/deps/example-<hash> -> target/debug/examples/https_proxy
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let path: PathBuf = dir.join("examples").join("https_proxy");
+    let path: PathBuf = dir.join("examples").join(name);
     let built = std::fs::metadata(&path).and_then(|m| m.modified());
-    let source = std::fs::metadata(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/examples/https_proxy.rs"
-    ))
-    .and_then(|m| m.modified())
-    .unwrap();
+    // The example's own file and the support module the examples share.
+    let examples = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/examples"));
+    let support = std::fs::read_dir(examples.join("support"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path());
+    let source = std::iter::once(examples.join(format!("{name}.rs")))
+        .chain(support)
+        .map(|file| std::fs::metadata(file).and_then(|m| m.modified()).unwrap())
+        .max()
+        .unwrap();
     assert!(
         built.is_ok_and(|built| built >= source),
         "{} is missing or older than its source: run `cargo test` without `--test`, which \
@@ -49,14 +59,19 @@ fn example() -> Command {
         "API_KEY",
         "PUBLIC_URL",
         "TRUSTED_PROXY",
+        "DB",
     ] {
         command.env_remove(format!("NUGU_{var}"));
     }
     command
+        .arg("--db")
+        .arg(db.path().join("attendance.sqlite3"));
+    command
 }
 
 fn refused(args: &[&str]) -> Output {
-    let output = example().args(args).output().unwrap();
+    let db = tempfile::tempdir().unwrap();
+    let output = example(&db).args(args).output().unwrap();
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     output
 }
@@ -158,8 +173,21 @@ async fn health(sender: &mut Sender, authority: &str) -> http::StatusCode {
     sender.send_request(request).await.unwrap().status()
 }
 
+/// A running example, killed if the test fails before it is terminated.
+struct Running(Option<Child>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// Sends SIGTERM and expects a graceful exit (status 0).
-async fn terminate(mut child: Child) {
+async fn terminate(mut running: Running) {
+    let mut child = running.0.take().expect("still running");
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -172,26 +200,28 @@ async fn terminate(mut child: Child) {
     assert!(status.success(), "{status:?}");
 }
 
-#[tokio::test]
-async fn runs_with_one_command_and_answers_the_curl_it_prints() {
-    let mut child = example()
-        .args(["--listen", "127.0.0.1:0"])
+/// Starts the example `name` with `args` and reads the `curl` command it prints.
+async fn start(name: &str, db: &tempfile::TempDir, args: &[&str]) -> (Running, TryIt) {
+    let mut child = example_named(name, db)
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
+    let running = Running(Some(child));
     let try_it = tokio::time::timeout(
         Duration::from_secs(30),
         tokio::task::spawn_blocking(move || read_try_it(stdout)),
     )
-    .await;
-    let Ok(try_it) = try_it else {
-        let _ = child.kill();
-        panic!("the example printed no curl command within 30 s");
-    };
-    let try_it = try_it.unwrap();
+    .await
+    .unwrap_or_else(|_| panic!("{name} printed no curl command within 30 s"));
+    (running, try_it.unwrap())
+}
 
+/// Runs the printed `curl` command (over one connection, then checks the health endpoint on
+/// it): the NUGU answer.
+async fn run_try_it(try_it: &TryIt) -> Value {
     let uri: http::Uri = try_it.url.parse().unwrap();
     let authority = uri.authority().unwrap().as_str().to_owned();
     let roots: Vec<_> = CertificateDer::pem_file_iter(&try_it.cacert)
@@ -210,16 +240,160 @@ async fn runs_with_one_command_and_answers_the_curl_it_prints() {
     assert_eq!(response.status(), 200);
     let body = response.into_body().collect().await.unwrap().to_bytes();
     let json: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(json["resultCode"], "OK", "{json}");
-    assert_eq!(json["output"]["userName"], "홍길동");
-    let time = json["output"]["checkInTime"].as_str().unwrap();
-    assert!(
-        time.len() == 5 && time.as_bytes()[2] == b':',
-        "checkInTime {time:?}"
-    );
+    // The health check under the same prefix as the action.
+    let prefix = uri.path().rsplit_once('/').map_or("", |(prefix, _)| prefix);
+    let request = Request::get(format!("{prefix}/health"))
+        .header("host", &authority)
+        .body(Full::default())
+        .unwrap();
+    assert_eq!(sender.send_request(request).await.unwrap().status(), 200);
+    json
+}
 
-    assert_eq!(health(&mut sender, &authority).await, 200);
+#[tokio::test]
+async fn runs_with_one_command_and_answers_the_curl_it_prints() {
+    for name in ["https_proxy", "axum_play"] {
+        let db = tempfile::tempdir().unwrap();
+        let (child, try_it) = start(name, &db, &["--listen", "127.0.0.1:0"]).await;
+        let json = run_try_it(&try_it).await;
+        assert_eq!(json["resultCode"], "OK", "{name}: {json}");
+        assert_eq!(json["output"]["userName"], "홍길동");
+        let time = json["output"]["checkInTime"].as_str().unwrap();
+        assert!(
+            time.len() == 5 && time.as_bytes()[2] == b':',
+            "checkInTime {time:?}"
+        );
+        terminate(child).await;
+    }
+}
+
+#[tokio::test]
+async fn the_plays_answer_under_the_public_url_s_path() {
+    for name in ["https_proxy", "axum_play"] {
+        let db = tempfile::tempdir().unwrap();
+        let args = [
+            "--listen",
+            "127.0.0.1:0",
+            "--public-url",
+            "https://localhost/nugu",
+        ];
+        let (child, try_it) = start(name, &db, &args).await;
+        assert!(try_it.url.ends_with("/nugu/check_in"), "{}", try_it.url);
+        let json = run_try_it(&try_it).await;
+        assert_eq!(json["resultCode"], "OK", "{name}: {json}");
+
+        let other = TryIt {
+            url: try_it.url.replace("/check_in", "/other"),
+            body: try_it
+                .body
+                .replace(r#""actionName":"check_in""#, r#""actionName":"other""#),
+            ..try_it
+        };
+        let json = run_try_it(&other).await;
+        assert_eq!(json["resultCode"], "UNKNOWN_ACTION", "{name}: {json}");
+        terminate(child).await;
+    }
+}
+
+#[tokio::test]
+async fn a_restart_keeps_the_check_ins() {
+    let db = tempfile::tempdir().unwrap();
+    let file = db.path().join("attendance.sqlite3");
+    let (child, try_it) = start("https_proxy", &db, &["--listen", "127.0.0.1:0"]).await;
+    let first = run_try_it(&try_it).await;
+    assert_eq!(first["resultCode"], "OK", "{first}");
     terminate(child).await;
+
+    // The check-in is on disk, under the sample user's employee number. Move it to a time no
+    // clock shows now, so that the answer after the restart can only come from the file.
+    let stored = rusqlite::Connection::open(&file).unwrap();
+    let time: String = stored
+        .query_row(
+            "SELECT time FROM check_ins WHERE who = 'E1234'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(first["output"]["checkInTime"], time.as_str());
+    stored
+        .execute(
+            "UPDATE check_ins SET time = '99:99' WHERE who = 'E1234'",
+            [],
+        )
+        .unwrap();
+    drop(stored);
+
+    for name in ["https_proxy", "axum_play"] {
+        let (child, try_it) = start(name, &db, &["--listen", "127.0.0.1:0"]).await;
+        let again = run_try_it(&try_it).await;
+        assert_eq!(again["resultCode"], "OK", "{again}");
+        assert_eq!(
+            again["output"]["checkInTime"], "99:99",
+            "{name} did not find the earlier check-in"
+        );
+        terminate(child).await;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the database holds employee numbers");
+    }
+}
+
+/// Finding 9 of the security review: the self-signed certificate went to a predictable path in
+/// the shared temporary directory, through any symlink planted there.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_self_signed_certificate_is_saved_privately_and_never_through_a_symlink() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    // What an attacker would plant at the old predictable path of this port.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let attacker = tempfile::tempdir().unwrap();
+    let target = attacker.path().join("written-through-the-symlink");
+    let planted = std::env::temp_dir().join(format!("nugu-proxy-localhost-{port}.pem"));
+    let _ = std::fs::remove_file(&planted);
+    std::os::unix::fs::symlink(&target, &planted).unwrap();
+
+    let db = tempfile::tempdir().unwrap();
+    let listen = format!("127.0.0.1:{port}");
+    let (child, try_it) = start("https_proxy", &db, &["--listen", &listen]).await;
+    let cacert = PathBuf::from(&try_it.cacert);
+    let written_through = target.exists();
+    let _ = std::fs::remove_file(&planted);
+    assert!(
+        !written_through,
+        "the certificate was written through a symlink"
+    );
+    let file = std::fs::symlink_metadata(&cacert).unwrap();
+    assert!(file.file_type().is_file());
+    assert_eq!(
+        file.permissions().mode() & 0o777,
+        0o600,
+        "{}",
+        cacert.display()
+    );
+    let dir = cacert.parent().unwrap();
+    let meta = std::fs::symlink_metadata(dir).unwrap();
+    assert!(meta.file_type().is_dir(), "{}", dir.display());
+    assert_eq!(
+        meta.permissions().mode() & 0o777,
+        0o700,
+        "{}",
+        dir.display()
+    );
+    assert_eq!(meta.uid(), file.uid());
+    assert_eq!(run_try_it(&try_it).await["resultCode"], "OK");
+    terminate(child).await;
+    assert!(
+        !cacert.parent().unwrap().exists(),
+        "the certificate's directory outlived the example"
+    );
 }
 
 #[tokio::test]
@@ -233,16 +407,16 @@ async fn sighup_reloads_the_certificate_files_and_keeps_open_connections() {
         )
     };
     let (old, new) = (make(), make());
-    let dir = std::env::temp_dir().join(format!("nugu-proxy-sighup-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let dir = tempfile::tempdir().unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     let install = |(cert, key, _): &(String, String, CertificateDer<'static>)| {
         std::fs::write(&cert_path, cert).unwrap();
         std::fs::write(&key_path, key).unwrap();
     };
     install(&old);
 
-    let mut child = example()
+    let db = tempfile::tempdir().unwrap();
+    let mut child = example(&db)
         .args(["--listen", "127.0.0.1:0", "--api-key", "k", "--cert"])
         .arg(&cert_path)
         .arg("--key")
@@ -252,6 +426,8 @@ async fn sighup_reloads_the_certificate_files_and_keeps_open_connections() {
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
+    let pid = child.id();
+    let child = Running(Some(child));
     let listening = tokio::time::timeout(
         Duration::from_secs(30),
         tokio::task::spawn_blocking(move || {
@@ -266,7 +442,6 @@ async fn sighup_reloads_the_certificate_files_and_keeps_open_connections() {
     )
     .await;
     let Ok(Ok(Some(authority))) = listening else {
-        let _ = child.kill();
         panic!("the example did not say where it listens");
     };
     let trusted = [old.2.clone(), new.2.clone()];
@@ -277,7 +452,7 @@ async fn sighup_reloads_the_certificate_files_and_keeps_open_connections() {
 
     install(&new);
     let hup = Command::new("kill")
-        .args(["-HUP", &child.id().to_string()])
+        .args(["-HUP", &pid.to_string()])
         .status()
         .unwrap();
     assert!(hup.success());
@@ -297,5 +472,4 @@ async fn sighup_reloads_the_certificate_files_and_keeps_open_connections() {
     );
 
     terminate(child).await;
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -21,17 +21,17 @@ fn layer() -> PrivatePlayLayer {
 }
 
 async fn check_in(
-    Extension(request): Extension<ActionRequest>,
-    Extension(auth): Extension<Authentication>,
-    user: Option<Extension<EnrolledUser>>,
-    Json(raw): Json<Value>, // the handler can still read the body itself
+    request: ActionRequest,
+    auth: Authentication,
+    user: Option<EnrolledUser>,
+    Extension(same): Extension<ActionRequest>, // what the extractors read, as axum's Extension
+    Json(raw): Json<Value>,                    // the handler can still read the body itself
 ) -> ActionResponse {
     assert_eq!(auth, Authentication::ApiKey);
     assert_eq!(raw["action"]["actionName"], request.action_name());
+    assert_eq!(same.action_name(), request.action_name());
     match user {
-        Some(Extension(user)) => {
-            ActionResponse::from_request(&request).output("userName", user.name())
-        }
+        Some(user) => ActionResponse::from_request(&request).output("userName", user.name()),
         None => ActionResponse::from_request(&request).exception("NOT_ENROLLED"),
     }
 }

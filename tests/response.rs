@@ -5,7 +5,8 @@ mod common;
 use common::fixture;
 use http_body_util::BodyExt;
 use nugu_proxy::response::{AudioStream, Directive};
-use nugu_proxy::{ActionRequest, ActionResponse};
+use nugu_proxy::testing::{call, NuguRequest, TEST_API_KEY};
+use nugu_proxy::{ActionRequest, ActionResponse, ApiKey, PrivatePlayLayer};
 use serde_json::{json, Value};
 
 fn body(response: &ActionResponse) -> Value {
@@ -61,12 +62,13 @@ fn set_values_replace_or_add_and_null_backend_parameters_are_named() {
 
 #[test]
 fn echoed_values_outlive_the_request_and_escapes_are_kept() {
-    let request = ActionRequest::from_slice(
-        r#"{"version":"2.0","context":{},"action":{"actionName":"a","parameters":{
-            "memo":{"type":null,"value":"say \"hi\"\n"},
-            "long":{"type":null,"value":"a value longer than the twenty-three bytes kept inline"}}}}"#,
-    )
-    .unwrap();
+    let request = NuguRequest::action("a")
+        .parameter("memo", "say \"hi\"\n")
+        .parameter(
+            "long",
+            "a value longer than the twenty-three bytes kept inline",
+        )
+        .to_action_request();
     let response = ActionResponse::from_request(&request);
     drop(request);
     let output = &body(&response)["output"];
@@ -170,4 +172,40 @@ fn progress_report_delay_and_interval_are_each_optional() {
     assert!(stream(AudioStream::new(url, "a"))
         .get("progressReport")
         .is_none());
+}
+
+/// An AudioPlayer play end to end: the speaker reports the end of a track (event and player
+/// context); the handler answers the next track as a directive, through the layer.
+#[tokio::test]
+async fn an_audio_player_event_answered_with_the_next_track() {
+    let play = tower::ServiceBuilder::new()
+        .layer(PrivatePlayLayer::new(ApiKey::new(TEST_API_KEY).unwrap()))
+        .service_fn(|request: http::Request<_>| async move {
+            let action = request.extensions().get::<ActionRequest>().unwrap();
+            let event: nugu_proxy::request::Event = action.event().unwrap().parse().unwrap();
+            let next = match event.token() {
+                Some("track-7") => "track-8",
+                _ => "track-1",
+            };
+            let response = ActionResponse::from_request(action)
+                .output("nextTrack", next)
+                .directive(Directive::audio_play(
+                    AudioStream::new(format!("https://cdn.example.com/{next}.m4a"), next)
+                        .expected_previous_token(event.token().unwrap_or_default()),
+                ));
+            Ok::<_, std::convert::Infallible>(response.into_http())
+        });
+
+    let request = NuguRequest::action("next_track")
+        .parameter("album", "demo")
+        .audio_player("FINISHED", Some("track-7"), 183_000)
+        .event("AudioPlayer.PlaybackFinished", Some("track-7"), 183_000);
+    let answer = call(play, request.to_http_request()).await.nugu();
+    assert_eq!(answer.result_code, "OK");
+    assert_eq!(answer.output["album"].as_deref(), Some("demo"));
+    assert_eq!(answer.output["nextTrack"].as_deref(), Some("track-8"));
+    assert_eq!(answer.directive_types(), ["AudioPlayer.Play"]);
+    let stream = &answer.directives[0]["audioItem"]["stream"];
+    assert_eq!(stream["token"], "track-8");
+    assert_eq!(stream["expectedPreviousToken"], "track-7");
 }

@@ -7,13 +7,15 @@ mod common;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{client_config, fixture, start, Reporter, Running, API_KEY};
+use common::https::{
+    cert_for_localhost, cert_valid_between, h1_over, nugu_post, tls_connect, Sender,
+};
+use common::{client_config, fixture, start, Reporter, Running, API_KEY, PATIENCE};
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -25,96 +27,14 @@ use nugu_proxy::server::{
 };
 use nugu_proxy::transport::{ConnectionInfo, TlsVersion, Transport};
 use nugu_proxy::PrivatePlayLayer;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::CertificateDer;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_rustls::client::TlsStream;
-use tokio_rustls::TlsConnector;
 use tower::ServiceBuilder;
 
-// ---- certificates -------------------------------------------------------------------------
-
-struct TestCert {
-    cert_pem: String,
-    key_pem: String,
-    der: CertificateDer<'static>,
-}
-
-fn cert_for_localhost() -> TestCert {
-    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    TestCert {
-        cert_pem: made.cert.pem(),
-        key_pem: made.signing_key.serialize_pem(),
-        der: made.cert.der().clone(),
-    }
-}
-
-fn cert_valid_between(not_before: (i32, u8, u8), not_after: (i32, u8, u8)) -> TestCert {
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-    params.not_before = rcgen::date_time_ymd(not_before.0, not_before.1, not_before.2);
-    params.not_after = rcgen::date_time_ymd(not_after.0, not_after.1, not_after.2);
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = params.self_signed(&key).unwrap();
-    TestCert {
-        cert_pem: cert.pem(),
-        key_pem: key.serialize_pem(),
-        der: cert.der().clone(),
-    }
-}
-
-impl TestCert {
-    fn tls(&self) -> TlsConfig {
-        TlsConfig::from_pem(self.cert_pem.as_bytes(), self.key_pem.as_bytes()).unwrap()
-    }
-
-    /// Writes the PEM files into a fresh directory; returns (cert path, key path).
-    fn write(&self, dir: &TempDir) -> (PathBuf, PathBuf) {
-        let cert = dir.0.join("cert.pem");
-        let key = dir.0.join("key.pem");
-        std::fs::write(&cert, &self.cert_pem).unwrap();
-        std::fs::write(&key, &self.key_pem).unwrap();
-        (cert, key)
-    }
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("nugu-proxy-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-// ---- server and clients -------------------------------------------------------------------
-
-async fn tls_connect(addr: SocketAddr, config: Arc<rustls::ClientConfig>) -> TlsStream<TcpStream> {
-    let tcp = TcpStream::connect(addr).await.unwrap();
-    TlsConnector::from(config)
-        .connect(ServerName::try_from("localhost").unwrap(), tcp)
-        .await
-        .unwrap()
-}
-
-type Sender = http1::SendRequest<Full<Bytes>>;
-
-async fn h1_over<I>(io: I) -> Sender
-where
-    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let (sender, conn) = http1::handshake(TokioIo::new(io)).await.unwrap();
-    tokio::spawn(conn);
-    sender
-}
+// ---- server and clients (the certificates, TLS and HTTP clients are common::https's) ----
 
 /// Sends a request and reads the whole answer: (status, body text).
 async fn send(sender: &mut Sender, request: Request<Full<Bytes>>) -> (StatusCode, String) {
@@ -127,15 +47,6 @@ async fn read(response: Response<Incoming>) -> (StatusCode, String) {
     let status = response.status();
     let body = response.into_body().collect().await.unwrap().to_bytes();
     (status, String::from_utf8(body.to_vec()).unwrap())
-}
-
-fn nugu_post(path: &str, body: String) -> Request<Full<Bytes>> {
-    Request::post(path)
-        .header("host", "localhost")
-        .header("content-type", "application/json")
-        .header("authorization", format!("token {API_KEY}"))
-        .body(Full::new(Bytes::from(body)))
-        .unwrap()
 }
 
 fn get(path: &str) -> Request<Full<Bytes>> {
@@ -183,11 +94,12 @@ fn connection_reporter() -> impl nugu_proxy::server::ProxyService {
     })
 }
 
-/// Reads from a raw socket until the peer closes it (or 5 s pass, which fails the test).
+/// Reads from a raw socket until the peer closes it (or `PATIENCE` passes, which fails the
+/// test).
 async fn read_until_closed(stream: &mut (impl tokio::io::AsyncRead + Unpin)) -> Vec<u8> {
     let mut seen = Vec::new();
     let mut buf = [0u8; 1024];
-    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+    let closed = tokio::time::timeout(PATIENCE, async {
         loop {
             match stream.read(&mut buf).await {
                 Ok(0) | Err(_) => break,
@@ -519,11 +431,11 @@ async fn read_head(
 
 #[test]
 fn refuses_missing_certificate_or_key_files() {
-    let dir = TempDir::new("missing");
+    let dir = tempfile::tempdir().unwrap();
     let cert = cert_for_localhost();
-    let (cert_path, key_path) = cert.write(&dir);
+    let (cert_path, key_path) = cert.write(dir.path());
 
-    let err = TlsConfig::from_pem_files(dir.0.join("nope.pem"), &key_path).unwrap_err();
+    let err = TlsConfig::from_pem_files(dir.path().join("nope.pem"), &key_path).unwrap_err();
     assert!(
         matches!(
             err,
@@ -536,7 +448,7 @@ fn refuses_missing_certificate_or_key_files() {
     );
     assert!(err.to_string().contains("nope.pem"), "{err}");
 
-    let err = TlsConfig::from_pem_files(&cert_path, dir.0.join("nokey.pem")).unwrap_err();
+    let err = TlsConfig::from_pem_files(&cert_path, dir.path().join("nokey.pem")).unwrap_err();
     assert!(
         matches!(
             err,
@@ -794,9 +706,10 @@ async fn slow_clients_are_timed_out() {
     let reporter = Reporter::default();
     let builder = Server::builder()
         .tls(cert.tls())
-        .handshake_timeout(Duration::from_millis(300))
-        .header_read_timeout(Duration::from_millis(300))
-        .request_timeout(Duration::from_millis(300));
+        // Long enough for the test's own clients to finish a handshake on a loaded machine.
+        .handshake_timeout(Duration::from_secs(1))
+        .header_read_timeout(Duration::from_secs(1))
+        .request_timeout(Duration::from_secs(1));
     let server = start(builder, private_play(&reporter)).await;
 
     // Opens TCP and never starts the handshake.
@@ -837,7 +750,7 @@ async fn slow_clients_are_timed_out() {
     assert_eq!(send(&mut sender, get("/health")).await.0, StatusCode::OK);
     // Ended by the server (hyper drops it without a TLS close_notify, so the client may report
     // an unexpected EOF: either way the connection is gone).
-    tokio::time::timeout(Duration::from_secs(5), conn)
+    tokio::time::timeout(PATIENCE, conn)
         .await
         .expect("the server closed the idle connection")
         .unwrap()
@@ -851,7 +764,7 @@ async fn an_idle_http2_connection_is_closed_after_the_idle_timeout() {
     let cert = cert_for_localhost();
     let builder = Server::builder()
         .tls(cert.tls())
-        .idle_timeout(Duration::from_millis(300));
+        .idle_timeout(Duration::from_secs(1)); // the request below comes before it, even on a loaded machine
     let server = start(builder, connection_reporter()).await;
     let stream = tls_connect(server.addr, client_config(&[&cert.der], &[b"h2"])).await;
     let (mut sender, conn) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
@@ -865,7 +778,7 @@ async fn an_idle_http2_connection_is_closed_after_the_idle_timeout() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["alpn"], "h2");
     // No header read timeout applies to HTTP/2: the idle timeout ends the connection (GOAWAY).
-    tokio::time::timeout(Duration::from_secs(5), conn)
+    tokio::time::timeout(PATIENCE, conn)
         .await
         .expect("the server closed the idle HTTP/2 connection")
         .unwrap()
@@ -923,7 +836,7 @@ async fn a_full_server_holds_new_connections_until_a_slot_frees() {
     );
     // ...until the first one closes.
     drop(first);
-    let second = tokio::time::timeout(Duration::from_secs(5), second)
+    let second = tokio::time::timeout(PATIENCE, second)
         .await
         .expect("the held connection was served once a slot freed")
         .unwrap();
@@ -994,7 +907,7 @@ async fn graceful_shutdown_completes_every_request_in_flight() {
             "a request in flight was lost"
         );
     }
-    tokio::time::timeout(Duration::from_secs(5), task)
+    tokio::time::timeout(PATIENCE, task)
         .await
         .expect("the server finished after its last request")
         .unwrap();
@@ -1004,10 +917,10 @@ async fn graceful_shutdown_completes_every_request_in_flight() {
 
 #[tokio::test]
 async fn certificate_reload_keeps_open_connections() {
-    let dir = TempDir::new("reload");
+    let dir = tempfile::tempdir().unwrap();
     let old = cert_for_localhost();
     let new = cert_for_localhost();
-    let (cert_path, key_path) = old.write(&dir);
+    let (cert_path, key_path) = old.write(dir.path());
     let tls = TlsConfig::from_pem_files(&cert_path, &key_path).unwrap();
     let reload = tls.reload_handle();
     let server = start(Server::builder().tls(tls), connection_reporter()).await;
@@ -1025,7 +938,7 @@ async fn certificate_reload_keeps_open_connections() {
     assert_eq!(peer_cert(&check), old.der);
 
     // The good renewal: new handshakes get it, the open connection keeps working.
-    new.write(&dir);
+    new.write(dir.path());
     reload.reload().unwrap();
     let fresh = tls_connect(server.addr, trust_both).await;
     assert_eq!(peer_cert(&fresh), new.der);

@@ -335,7 +335,8 @@ impl fmt::Display for BizError {
                 host.as_deref().unwrap_or("an unreadable location")
             ),
             Self::Timeout(after) => write!(f, "Biz API did not answer within {after:?}"),
-            Self::Transport(err) => write!(f, "Biz API connection failed: {err}"),
+            // The reason is the source: printed once, by whoever walks the chain.
+            Self::Transport(_) => f.write_str("Biz API connection failed"),
             Self::Decode { path, reason } => {
                 write!(
                     f,

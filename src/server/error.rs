@@ -7,8 +7,11 @@ use std::path::{Path, PathBuf};
 
 /// A refusal to start (or to reload a certificate), returned before any socket is bound.
 ///
-/// Every message names what is wrong and what the operator should do about it. No message ever
-/// contains key material: a PEM error names the file and the kind of problem, never the bytes.
+/// Every message names what is wrong and what to do about it, in the library's terms (builder
+/// methods and values; an application maps them to its own flags). No message ever contains key
+/// material: a PEM error names the file and the kind of problem, never the bytes. The operating
+/// system's reason of [`ReadPem`](Self::ReadPem) and [`Bind`](Self::Bind) is their
+/// [`source`](std::error::Error::source), not repeated in the message: print the chain.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum StartupError {
@@ -94,9 +97,9 @@ pub enum StartupError {
 /// Which PEM input a [`StartupError`] is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PemKind {
-    /// The certificate chain (`--cert`).
+    /// The certificate chain (`cert` of [`TlsConfig::from_pem_files`](super::TlsConfig::from_pem_files)).
     Certificate,
-    /// The private key (`--key`).
+    /// The private key (`key` of [`TlsConfig::from_pem_files`](super::TlsConfig::from_pem_files)).
     PrivateKey,
 }
 
@@ -121,24 +124,35 @@ impl fmt::Display for StartupError {
             StartupError::MissingTlsMaterial { missing } => write!(
                 f,
                 "no TLS {missing} was given: the server only speaks HTTPS and needs both the \
-                 certificate chain (--cert) and its private key (--key)"
+                 certificate chain and its private key (TlsConfig::from_pem_files(cert, key))"
             ),
-            StartupError::ReadPem { what, path, source } => write!(
+            StartupError::ReadPem { what, path, .. } => write!(
                 f,
-                "cannot read the TLS {what} file {}: {source}; check the path and that this process may read it",
+                "cannot read the TLS {what} file {}; check the path and that this process may \
+                 read it",
                 path.display()
             ),
-            StartupError::MissingPem { what: PemKind::Certificate, origin } => write!(
+            StartupError::MissingPem {
+                what: PemKind::Certificate,
+                origin,
+            } => write!(
                 f,
                 "no certificate found in {origin}: give a PEM file with at least one \
                  `-----BEGIN CERTIFICATE-----` block (leaf first, then intermediates)"
             ),
-            StartupError::MissingPem { what: PemKind::PrivateKey, origin } => write!(
+            StartupError::MissingPem {
+                what: PemKind::PrivateKey,
+                origin,
+            } => write!(
                 f,
                 "no private key found in {origin}: give a PEM file with a `PRIVATE KEY`, \
                  `RSA PRIVATE KEY` or `EC PRIVATE KEY` block"
             ),
-            StartupError::MalformedPem { what, origin, reason } => write!(
+            StartupError::MalformedPem {
+                what,
+                origin,
+                reason,
+            } => write!(
                 f,
                 "the TLS {what} in {origin} is malformed ({reason}); give a PEM-encoded file \
                  as issued by your certificate authority"
@@ -147,12 +161,20 @@ impl fmt::Display for StartupError {
                 "the private key does not match the certificate; give the key the certificate \
                  was issued for (the first certificate in the file must be the server's own)",
             ),
-            StartupError::CertificateNotValidNow { not_before, not_after, expired: true } => write!(
+            StartupError::CertificateNotValidNow {
+                not_before,
+                not_after,
+                expired: true,
+            } => write!(
                 f,
                 "the TLS certificate expired on {not_after} (valid from {not_before}); renew it \
                  and restart or reload"
             ),
-            StartupError::CertificateNotValidNow { not_before, not_after, expired: false } => write!(
+            StartupError::CertificateNotValidNow {
+                not_before,
+                not_after,
+                expired: false,
+            } => write!(
                 f,
                 "the TLS certificate is not valid before {not_before} (valid until {not_after}); \
                  check the system clock or use a certificate that is valid now"
@@ -167,13 +189,19 @@ impl fmt::Display for StartupError {
                 "the public URL {url:?} is not a URL; give the Web URL registered in Play \
                  Builder, e.g. https://proxy.example.com/nugu"
             ),
-            StartupError::BadListenAddress { addr, plain_http: true } => write!(
+            StartupError::BadListenAddress {
+                addr,
+                plain_http: true,
+            } => write!(
                 f,
                 "the listen address {addr:?} asks for plain HTTP, which this server never \
                  speaks: give an address such as 0.0.0.0:8443 (TLS), or run behind a \
-                 TLS-terminating load balancer with --trusted-proxy"
+                 TLS-terminating load balancer (ServerBuilder::behind_tls_terminator)"
             ),
-            StartupError::BadListenAddress { addr, plain_http: false } => write!(
+            StartupError::BadListenAddress {
+                addr,
+                plain_http: false,
+            } => write!(
                 f,
                 "the listen address {addr:?} is not an IP address and port, e.g. 127.0.0.1:8443"
             ),
@@ -191,9 +219,9 @@ impl fmt::Display for StartupError {
                  use ReloadHandle::replace_pem, or build it with TlsConfig::from_pem_files",
             ),
             StartupError::Tls(reason) => write!(f, "the TLS configuration was refused: {reason}"),
-            StartupError::Bind { addr, source } => write!(
+            StartupError::Bind { addr, .. } => write!(
                 f,
-                "cannot listen on {addr}: {source}; pick a free port or an address of this host"
+                "cannot listen on {addr}; pick a free port or an address of this host"
             ),
         }
     }

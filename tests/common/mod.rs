@@ -9,9 +9,17 @@ use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
 use nugu_proxy::layer::Authentication;
-use nugu_proxy::transport::{ConnectionInfo, TlsInfo, TlsVersion, Transport};
+use nugu_proxy::transport::ConnectionInfo;
 use nugu_proxy::{ActionRequest, EnrolledUser, PrivatePlay};
 use serde_json::{json, Value};
+
+#[cfg(feature = "server")]
+pub mod https;
+
+/// How long a test waits for what must happen (an answer, a close, a handshake) before it
+/// fails: long enough for a loaded 2-core machine. A bound on hangs, never a performance claim;
+/// a test that passes waits only as long as the server takes.
+pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
 
 pub const API_KEY: &str = "test-nugu-api-key-0123456789";
 
@@ -37,15 +45,13 @@ pub fn accepted_shapes() -> Vec<String> {
     names
 }
 
-/// The proof of HTTPS the crate's server would attach.
+/// The proof of HTTPS the crate's server would attach (the testing kit's).
 pub fn tls_info() -> ConnectionInfo {
-    ConnectionInfo::new(
-        "127.0.0.1:40000".parse().unwrap(),
-        Transport::Tls(TlsInfo::new(TlsVersion::Tls13, Some(b"h2".to_vec()), None)),
-    )
+    nugu_proxy::testing::dangerous_test_transport()
 }
 
-/// A NUGU-style POST over "HTTPS" with the right key.
+/// A NUGU-style POST over "HTTPS" with the right key, for a service called in process (it
+/// carries the transport proof; over the network, see `https::nugu_post`).
 pub fn nugu_post(path: &str) -> http::request::Builder {
     Request::post(path)
         .header("content-type", "application/json")

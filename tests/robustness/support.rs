@@ -11,46 +11,25 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
-use hyper::client::conn::{http1, http2};
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use nugu_proxy::layer::ApiKey;
-use nugu_proxy::server::{ProxyService, Server, ServerBuilder, TlsConfig};
+use nugu_proxy::server::{ProxyService, Server, ServerBuilder};
 use nugu_proxy::{ActionRequest, ActionResponse, EnrolledUser, PrivatePlayLayer};
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::CertificateDer;
 use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
 pub use crate::common::{start, Running};
-use tokio_rustls::TlsConnector;
 use tower::ServiceBuilder;
 
-pub use crate::common::{client_config, fixture, API_KEY};
+pub use crate::common::https::{
+    cert_for_localhost as cert, h1_client, h2_client, nugu_post, H2Sender, Sender, TestCert,
+};
+pub use crate::common::{client_config, fixture, API_KEY, PATIENCE};
 
 /// The action whose handler panics, with personal data in the panic message.
 pub const PANIC_ACTION: &str = "explode";
-
-pub struct TestCert {
-    cert_pem: String,
-    key_pem: String,
-    pub der: CertificateDer<'static>,
-}
-
-impl TestCert {
-    pub fn tls(&self) -> TlsConfig {
-        TlsConfig::from_pem(self.cert_pem.as_bytes(), self.key_pem.as_bytes()).unwrap()
-    }
-}
-
-pub fn cert() -> TestCert {
-    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    TestCert {
-        cert_pem: made.cert.pem(),
-        key_pem: made.signing_key.serialize_pem(),
-        der: made.cert.der().clone(),
-    }
-}
 
 /// Counts what the play's handler saw.
 #[derive(Clone, Default)]
@@ -105,42 +84,13 @@ pub fn builder(cert: &TestCert) -> ServerBuilder {
         .public_url("https://localhost/nugu".parse().unwrap())
 }
 
+/// A TLS connection that trusts `der` and offers `alpn`.
 pub async fn tls_connect(
     addr: SocketAddr,
     der: &CertificateDer<'static>,
     alpn: &[&[u8]],
 ) -> TlsStream<TcpStream> {
-    let tcp = TcpStream::connect(addr).await.unwrap();
-    tokio::time::timeout(
-        Duration::from_secs(5),
-        TlsConnector::from(client_config(&[der], alpn))
-            .connect(ServerName::try_from("localhost").unwrap(), tcp),
-    )
-    .await
-    .expect("the TLS handshake finished in time")
-    .unwrap()
-}
-
-pub type Sender = http1::SendRequest<Full<Bytes>>;
-
-/// An HTTP/1.1 client (hyper) on a fresh TLS connection.
-pub async fn h1_client(addr: SocketAddr, der: &CertificateDer<'static>) -> Sender {
-    let stream = tls_connect(addr, der, &[b"http/1.1"]).await;
-    let (sender, conn) = http1::handshake(TokioIo::new(stream)).await.unwrap();
-    tokio::spawn(conn);
-    sender
-}
-
-pub type H2Sender = http2::SendRequest<Full<Bytes>>;
-
-/// An HTTP/2 client (hyper) on a fresh TLS connection; clone it for more streams.
-pub async fn h2_client(addr: SocketAddr, der: &CertificateDer<'static>) -> H2Sender {
-    let stream = tls_connect(addr, der, &[b"h2"]).await;
-    let (sender, conn) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    sender
+    crate::common::https::tls_connect(addr, client_config(&[der], alpn)).await
 }
 
 /// Status, headers and body bytes of an answer.
@@ -188,7 +138,7 @@ impl Answer {
 
 /// Sends a request on a hyper client and reads the whole answer.
 pub async fn send(sender: &mut Sender, request: Request<Full<Bytes>>) -> Answer {
-    tokio::time::timeout(Duration::from_secs(10), async {
+    tokio::time::timeout(PATIENCE, async {
         sender.ready().await.unwrap();
         answer_of(sender.send_request(request).await.unwrap()).await
     })
@@ -198,7 +148,7 @@ pub async fn send(sender: &mut Sender, request: Request<Full<Bytes>>) -> Answer 
 
 /// Sends a request on an HTTP/2 client and reads the whole answer.
 pub async fn send_h2(sender: &mut H2Sender, request: Request<Full<Bytes>>) -> Answer {
-    tokio::time::timeout(Duration::from_secs(10), async {
+    tokio::time::timeout(PATIENCE, async {
         answer_of(sender.send_request(request).await.unwrap()).await
     })
     .await
@@ -218,16 +168,6 @@ async fn answer_of(response: Response<hyper::body::Incoming>) -> Answer {
         headers,
         body: body.to_vec(),
     }
-}
-
-/// A NUGU-style POST with the right key.
-pub fn nugu_post(path: &str, body: impl Into<Bytes>) -> Request<Full<Bytes>> {
-    Request::post(path)
-        .header("host", "localhost")
-        .header("content-type", "application/json")
-        .header("authorization", format!("token {API_KEY}"))
-        .body(Full::new(body.into()))
-        .unwrap()
 }
 
 /// The typical Private Play request, for action `check_in`.
@@ -266,7 +206,7 @@ pub fn raw_post(path: &str, extra_headers: &str, body: &[u8]) -> Vec<u8> {
 /// Reads one HTTP/1.1 response from a raw stream (`None` if the server closed the connection
 /// first). Bodies are read by `Content-Length`, or to the end of the stream without one.
 pub async fn read_answer(stream: &mut (impl AsyncRead + Unpin)) -> Option<Answer> {
-    tokio::time::timeout(Duration::from_secs(10), read_answer_inner(stream))
+    tokio::time::timeout(PATIENCE, read_answer_inner(stream))
         .await
         .expect("the server answered or closed in time")
 }
@@ -343,7 +283,7 @@ pub async fn raw_exchange(
 /// Waits until the peer closes `stream` (at most 5 s, which fails the test).
 pub async fn assert_closed(stream: &mut (impl AsyncRead + Unpin)) {
     let mut buf = [0u8; 1024];
-    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+    let closed = tokio::time::timeout(PATIENCE, async {
         loop {
             match stream.read(&mut buf).await {
                 Ok(0) | Err(_) => break,
@@ -399,7 +339,7 @@ pub async fn raw_h2_request(
     out.extend(frame(0x4, 0, 0, &[]));
     out.extend(frame(0x1, 0x4 | 0x1, 1, &block));
     stream.write_all(&out).await.unwrap();
-    tokio::time::timeout(Duration::from_secs(10), async {
+    tokio::time::timeout(PATIENCE, async {
         let (mut status, mut body) = (0, Vec::new());
         loop {
             let mut head = [0u8; 9];
@@ -491,7 +431,7 @@ pub async fn h2_client_that_never_reads(
         .body(())
         .unwrap();
     let (response, _) = client.send_request(request, true).unwrap();
-    let response = tokio::time::timeout(Duration::from_secs(5), response)
+    let response = tokio::time::timeout(PATIENCE, response)
         .await
         .expect("the response head came (it needs no window)")
         .unwrap();

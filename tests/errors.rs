@@ -1,0 +1,170 @@
+//! Library errors in library terms: messages name builder methods and values (never an
+//! example's command-line flags), and an error with a source leaves the source's text to the
+//! source, so a printed chain (`anyhow`'s `{:#}`, a logger walking `source()`) says each thing
+//! once.
+
+#![cfg(feature = "server")]
+
+use std::error::Error;
+use std::path::PathBuf;
+
+use nugu_proxy::server::{PemKind, Server, StartupError, TlsConfig};
+
+/// Each level of the chain, as `Display` prints it.
+fn chain(error: &dyn Error) -> Vec<String> {
+    let mut levels = vec![error.to_string()];
+    let mut next = error.source();
+    while let Some(source) = next {
+        levels.push(source.to_string());
+        next = source.source();
+    }
+    levels
+}
+
+/// No level repeats the text of a level below it.
+fn assert_said_once(error: &dyn Error) {
+    let levels = chain(error);
+    assert!(levels.len() > 1, "{levels:?} has no source to check");
+    for (i, upper) in levels.iter().enumerate() {
+        for lower in &levels[i + 1..] {
+            assert!(
+                !upper.contains(lower.as_str()),
+                "{upper:?} repeats its source {lower:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_unreadable_certificate_names_the_file_once_and_leaves_the_reason_to_its_source() {
+    let missing = PathBuf::from("/nonexistent/nugu-proxy/cert.pem");
+    let Err(error) = TlsConfig::from_pem_files(&missing, "/nonexistent/nugu-proxy/key.pem") else {
+        panic!("no such file");
+    };
+    assert!(matches!(error, StartupError::ReadPem { .. }), "{error:?}");
+    assert!(error
+        .to_string()
+        .contains("/nonexistent/nugu-proxy/cert.pem"));
+    assert_said_once(&error);
+    let reason = error.source().unwrap().to_string();
+    assert!(reason.contains("No such file"), "{reason}");
+}
+
+#[tokio::test]
+async fn a_taken_port_says_so_once() {
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let tls = TlsConfig::from_pem(
+        made.cert.pem().as_bytes(),
+        made.signing_key.serialize_pem().as_bytes(),
+    )
+    .unwrap();
+    let Err(error) = Server::builder()
+        .tls(tls)
+        .bind(held.local_addr().unwrap())
+        .await
+    else {
+        panic!("the port is taken");
+    };
+    assert!(matches!(error, StartupError::Bind { .. }), "{error:?}");
+    assert_said_once(&error);
+}
+
+#[cfg(feature = "biz")]
+#[tokio::test]
+async fn a_biz_connection_failure_says_so_once() {
+    use nugu_proxy::biz::{BizClient, Page, PublisherToken, RetryPolicy};
+
+    // A port nothing listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = BizClient::builder(PublisherToken::new("token"))
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let error = client.list_groups(Page::first()).await.unwrap_err();
+    assert_said_once(&error);
+}
+
+#[test]
+fn startup_errors_speak_of_the_library_not_of_an_example_s_flags() {
+    let io = || std::io::Error::from(std::io::ErrorKind::NotFound);
+    let every = [
+        StartupError::MissingTlsMaterial {
+            missing: PemKind::PrivateKey,
+        },
+        StartupError::MissingTlsMaterial {
+            missing: PemKind::Certificate,
+        },
+        StartupError::ReadPem {
+            what: PemKind::Certificate,
+            path: "/etc/nugu/cert.pem".into(),
+            source: io(),
+        },
+        StartupError::MissingPem {
+            what: PemKind::Certificate,
+            origin: "<memory>".into(),
+        },
+        StartupError::MissingPem {
+            what: PemKind::PrivateKey,
+            origin: "<memory>".into(),
+        },
+        StartupError::MalformedPem {
+            what: PemKind::PrivateKey,
+            origin: "<memory>".into(),
+            reason: "bad base64".into(),
+        },
+        StartupError::KeyMismatch,
+        StartupError::CertificateNotValidNow {
+            not_before: "a".into(),
+            not_after: "b".into(),
+            expired: true,
+        },
+        StartupError::CertificateNotValidNow {
+            not_before: "a".into(),
+            not_after: "b".into(),
+            expired: false,
+        },
+        StartupError::PublicUrlNotHttps {
+            url: "http://x".into(),
+        },
+        StartupError::MalformedPublicUrl { url: "x".into() },
+        StartupError::BadListenAddress {
+            addr: "http://0.0.0.0:80".into(),
+            plain_http: true,
+        },
+        StartupError::BadListenAddress {
+            addr: "x".into(),
+            plain_http: false,
+        },
+        StartupError::NoTrustedProxies,
+        StartupError::BadTrustedProxy { entry: "x".into() },
+        StartupError::NoFilesToReload,
+        StartupError::Tls("refused".into()),
+        StartupError::Bind {
+            addr: "127.0.0.1:1".parse().unwrap(),
+            source: io(),
+        },
+    ];
+    for error in every {
+        let message = error.to_string();
+        // `--cert`, `--trusted-proxy`...; PEM's `-----BEGIN` is not a flag.
+        let flag = message
+            .match_indices("--")
+            .any(|(at, _)| message[at + 2..].starts_with(|c: char| c.is_ascii_lowercase()));
+        assert!(!flag, "{message:?} names a command-line flag");
+        if error.source().is_some() {
+            assert_said_once(&error);
+        }
+    }
+    let message = StartupError::BadListenAddress {
+        addr: "http://0.0.0.0:80".into(),
+        plain_http: true,
+    }
+    .to_string();
+    assert!(message.contains("behind_tls_terminator"), "{message}");
+}

@@ -1,0 +1,146 @@
+//! The axum extractors: what a handler gets with the layer in front, and the typed 500 it gets
+//! without (instead of axum's plain-text one). Requests come from the testing kit.
+
+use axum::routing::post;
+use axum::Router;
+use nugu_proxy::testing::{call, NuguRequest, TestUser, TEST_API_KEY};
+use nugu_proxy::{
+    ActionRequest, ActionResponse, ApiKey, Authentication, EnrolledUser, PrivatePlay,
+    PrivatePlayLayer,
+};
+
+/// The README's handler.
+async fn check_in(request: ActionRequest, user: Option<EnrolledUser>) -> ActionResponse {
+    match user {
+        Some(user) => ActionResponse::from_request(&request).output("userName", user.name()),
+        None => ActionResponse::from_request(&request).exception("NOT_ENROLLED"),
+    }
+}
+
+/// Reports every extractor's value in `output`.
+async fn report(
+    request: ActionRequest,
+    auth: Authentication,
+    user: Option<EnrolledUser>,
+    play: Option<PrivatePlay>,
+) -> ActionResponse {
+    ActionResponse::from_request(&request)
+        .output("auth", format!("{auth:?}"))
+        .output(
+            "user",
+            user.map(|u| u.name().to_owned()).unwrap_or_default(),
+        )
+        .output(
+            "userKey",
+            play.map(|p| p.user_key().to_owned()).unwrap_or_default(),
+        )
+}
+
+async fn requires_user(request: ActionRequest, user: EnrolledUser) -> ActionResponse {
+    ActionResponse::from_request(&request).output("userName", user.name())
+}
+
+async fn requires_play(request: ActionRequest, play: PrivatePlay) -> ActionResponse {
+    ActionResponse::from_request(&request).output("userKey", play.user_key())
+}
+
+fn routes() -> Router {
+    Router::new()
+        .route("/check_in", post(check_in))
+        .route("/report", post(report))
+        .route("/requires_user", post(requires_user))
+        .route("/requires_play", post(requires_play))
+}
+
+fn app() -> Router {
+    routes().layer(
+        PrivatePlayLayer::new(ApiKey::new(TEST_API_KEY).unwrap()).allow_play_builder_test_calls(),
+    )
+}
+
+#[tokio::test]
+async fn the_readme_handler_gets_the_request_and_the_user() {
+    let user = TestUser::new("김철수", "01098765432", "cs@example.com");
+    let request = NuguRequest::action("check_in")
+        .parameter("place", "HQ")
+        .enrolled_user(user);
+    let answer = call(app(), request.to_http_request()).await.nugu();
+    assert_eq!(answer.result_code, "OK");
+    assert_eq!(answer.output["userName"].as_deref(), Some("김철수"));
+    assert_eq!(answer.output["place"].as_deref(), Some("HQ"));
+
+    let request = NuguRequest::action("check_in").without_enrolled_user();
+    let answer = call(app(), request.to_http_request()).await.nugu();
+    assert_eq!(answer.result_code, "NOT_ENROLLED");
+}
+
+#[tokio::test]
+async fn every_extractor_reads_what_the_layer_inserted() {
+    let answer = call(app(), NuguRequest::action("report").to_http_request())
+        .await
+        .nugu();
+    assert_eq!(answer.output["auth"].as_deref(), Some("ApiKey"));
+    assert_eq!(answer.output["user"].as_deref(), Some("홍길동"));
+    assert_eq!(answer.output["userKey"].as_deref(), Some("test-user-key"));
+
+    // A Play Builder test call: let through, but its profile is not trusted.
+    let request = NuguRequest::action("report").play_builder_call();
+    let answer = call(app(), request.to_http_request()).await.nugu();
+    assert_eq!(
+        answer.output["auth"].as_deref(),
+        Some("PlayBuilderTestCall")
+    );
+    assert_eq!(answer.output["user"].as_deref(), Some(""));
+    assert_eq!(answer.output["userKey"].as_deref(), Some(""));
+}
+
+#[tokio::test]
+async fn a_required_profile_that_is_absent_is_a_typed_500() {
+    for (action, wanted) in [
+        ("requires_user", "EnrolledUser"),
+        ("requires_play", "PrivatePlay"),
+    ] {
+        let answer = call(app(), NuguRequest::action(action).to_http_request()).await;
+        assert_eq!(answer.status, 200, "{action} with a profile");
+
+        let request = NuguRequest::action(action).without_profile();
+        let answer = call(app(), request.to_http_request()).await;
+        assert_eq!(answer.status, 500);
+        assert_eq!(answer.headers["content-type"], "application/json");
+        let rejection = answer.rejection().unwrap();
+        assert_eq!(rejection.error, "missing_profile");
+        assert!(
+            rejection.message.contains(&format!("Option<{wanted}>")),
+            "{rejection:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn without_the_layer_every_extractor_answers_a_500_naming_it() {
+    for action in ["check_in", "report", "requires_user", "requires_play"] {
+        let answer = call(routes(), NuguRequest::action(action).to_http_request()).await;
+        assert_eq!(answer.status, 500, "{action}");
+        assert_eq!(answer.headers["content-type"], "application/json");
+        let rejection = answer.rejection().unwrap();
+        assert_eq!(rejection.error, "missing_private_play_layer", "{action}");
+        assert!(
+            rejection.message.contains("PrivatePlayLayer"),
+            "{rejection:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_optional_extractor_still_refuses_without_the_layer() {
+    // `Option<EnrolledUser>` alone must not read "no layer" as "no user".
+    async fn only_user(user: Option<EnrolledUser>) -> String {
+        user.map(|u| u.name().to_owned()).unwrap_or_default()
+    }
+    let bare = Router::new().route("/check_in", post(only_user));
+    let answer = call(bare, NuguRequest::action("check_in").to_http_request()).await;
+    assert_eq!(answer.status, 500);
+    let message = answer.rejection().unwrap().message;
+    assert!(message.contains("Option<EnrolledUser>"), "{message}");
+    assert!(message.contains("PrivatePlayLayer"), "{message}");
+}
