@@ -355,6 +355,11 @@ impl NuguRequest {
     /// assert_eq!(request.headers()["authorization"], "token nugu-proxy-test-api-key");
     /// assert!(request.extensions().get::<ConnectionInfo>().is_some());
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// When the action name or [`path_prefix`](Self::path_prefix) makes a path that is not a
+    /// valid URI (a space, for instance): a mistake in the test, not in the code under test.
     pub fn to_http_request(&self) -> Request<Full<Bytes>> {
         let mut builder = Request::post(self.path())
             .header(http::header::CONTENT_TYPE, "application/json")
