@@ -221,7 +221,13 @@ impl ServerBuilder {
     }
 
     /// How long an HTTP/1.1 client may take to send a request's headers, counted from when the
-    /// server starts waiting for them, idle keep-alive time included (default 10 s).
+    /// server starts waiting for them, idle keep-alive time included (default 10 s). Past it
+    /// the connection is closed.
+    ///
+    /// This timeout, the [idle](Self::idle_timeout), [send](Self::send_timeout) and
+    /// [shutdown grace](Self::shutdown_grace) are checked by each connection's watchdog every
+    /// quarter of the shortest of them (at most every second), so each fires up to that much
+    /// after it has passed; the request path itself reads no clock and arms no timer.
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.config.header_read_timeout = timeout;
         self
@@ -235,9 +241,9 @@ impl ServerBuilder {
     }
 
     /// How long a connection may have no request in flight (a request is in flight from its
-    /// head until its response is sent) before the server closes it gracefully (default 60 s). It matters for HTTP/2, whose clients send no headers the
-    /// header read timeout could wait for; HTTP/1.1 connections are closed by that one first
-    /// when it is shorter.
+    /// head until its response is sent) before the server closes it gracefully (default 60 s).
+    /// It matters for HTTP/2, whose clients send no headers the header read timeout could wait
+    /// for; HTTP/1.1 connections are closed by that one first when it is shorter.
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.config.idle_timeout = timeout;
         self

@@ -4,7 +4,7 @@
 use http::{Method, Request, Response, StatusCode};
 
 use super::builder::Readiness;
-use super::pipeline::{text, ResponseBody};
+use super::pipeline::{text, OwnBody};
 
 /// The health check on the host root, as the NUGU docs show it polled, whatever the Web URL's
 /// path prefix: a long run of non-200 answers there gets the play suspended.
@@ -18,7 +18,7 @@ pub(crate) fn is_health_check<B>(req: &Request<B>, health_path: &str) -> bool {
 }
 
 /// `200 OK` with body `OK`, or `503` while the readiness check says not ready.
-pub(crate) fn answer(readiness: Option<&Readiness>) -> Response<ResponseBody> {
+pub(crate) fn answer(readiness: Option<&Readiness>) -> Response<OwnBody> {
     if readiness.is_none_or(|ready| ready()) {
         text(StatusCode::OK, "OK")
     } else {

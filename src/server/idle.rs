@@ -1,121 +1,138 @@
-//! A count of things in progress and the time of the last sign of life: the clock of the idle
-//! timeout (a connection's requests) and of the send timeout (a response's body).
+//! Counts of work in progress and their signs of life: what the idle timeout (a connection's
+//! requests) and the send timeout (a response's body) are measured on.
 //!
-//! HTTP/1.1's header read timeout already closes an idle keep-alive connection, but HTTP/2 has
-//! nothing alike, so an idle HTTP/2 client could hold a connection slot forever. Every
+//! HTTP/1.1 and HTTP/2 alike, an idle connection could hold a connection slot forever. Every
 //! connection therefore counts its requests in flight, from the request head until its response
-//! body is sent or dropped, and past the idle timeout without any is shut down gracefully.
-//!
+//! body is sent or dropped, and is shut down once none has been in flight for the idle timeout.
 //! A request in flight is no proof of life either: a client that never reads its response (an
 //! HTTP/2 window of 0, a full TCP window) holds it forever. So the responses being sent are
 //! counted too, each body's progress is a sign of life, and past the send timeout without any
 //! the response is reset (see [`stall`](super::stall)).
+//!
+//! Nothing here reads a clock: the request path only bumps counters (a clock read and a timer
+//! per request cost a tenth of the server's own work per request). Whoever enforces a timeout
+//! wakes every tick, reads the counters, and notes the time it last saw them move
+//! ([`Quiet`]), so a timeout fires within a tick after it has passed.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
 use tokio::time::Instant;
 
-/// Shared by whatever waits on the clock and the work it counts.
-pub(crate) struct Activity {
-    opened: Instant,
+/// Things in progress and every sign of life they give.
+#[derive(Debug, Default)]
+pub(crate) struct Clock {
     in_progress: AtomicUsize,
-    /// Milliseconds from `opened` to the last sign of life.
-    last_ms: AtomicU64,
-    /// Set once [`stalled_for`](Self::stalled_for) has completed.
+    /// Bumped by every start, end and sign of life.
+    events: AtomicU64,
+    /// Set once this clock's work was abandoned for want of progress.
     stalled: AtomicBool,
-    /// Asks the connection to close (see [`close`](Self::close)).
-    close: Notify,
 }
 
-impl Activity {
-    pub(crate) fn new() -> Arc<Self> {
-        Arc::new(Self {
-            opened: Instant::now(),
-            in_progress: AtomicUsize::new(0),
-            last_ms: AtomicU64::new(0),
-            stalled: AtomicBool::new(false),
-            close: Notify::new(),
-        })
-    }
-
-    /// Records a sign of life now.
-    pub(crate) fn touch(&self) {
-        let ms = u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.last_ms.store(ms, Ordering::Relaxed);
-    }
-
-    /// Counts one more thing in progress until the guard is dropped (done or cancelled).
-    pub(crate) fn begin(self: &Arc<Self>) -> InFlight {
+impl Clock {
+    /// Counts one more thing in progress; [`end`](Self::end) it when done or cancelled.
+    pub(crate) fn start(&self) {
         self.in_progress.fetch_add(1, Ordering::Relaxed);
         self.touch();
-        InFlight(self.clone())
     }
 
-    /// Completes once nothing has been in progress for `timeout`.
-    ///
-    /// A request that starts just as this completes is not lost: the connection is then shut
-    /// down gracefully, which finishes the requests it has received.
-    pub(crate) async fn idle_for(&self, timeout: Duration) {
-        self.quiet_for(timeout, false).await;
+    /// Records a sign of life.
+    pub(crate) fn touch(&self) {
+        self.events.fetch_add(1, Ordering::Release);
     }
 
-    /// Completes once something has been in progress without a sign of life for `timeout`;
-    /// [`was_stalled`](Self::was_stalled) is `true` from then on.
-    pub(crate) async fn stalled_for(&self, timeout: Duration) {
-        self.quiet_for(timeout, true).await;
+    /// Ends one thing counted by [`start`](Self::start).
+    pub(crate) fn end(&self) {
+        self.touch();
+        self.in_progress.fetch_sub(1, Ordering::Release);
+    }
+
+    pub(crate) fn busy(&self) -> bool {
+        self.in_progress.load(Ordering::Acquire) > 0
+    }
+
+    /// Whether anything is in progress, and the count of events so far.
+    fn read(&self) -> (bool, u64) {
+        let events = self.events.load(Ordering::Acquire);
+        (self.in_progress.load(Ordering::Acquire) > 0, events)
+    }
+
+    pub(crate) fn mark_stalled(&self) {
         self.stalled.store(true, Ordering::Release);
     }
 
     pub(crate) fn was_stalled(&self) -> bool {
         self.stalled.load(Ordering::Acquire)
     }
+}
 
-    /// Asks the connection's task to close it gracefully (HTTP/2: `GOAWAY`); see
-    /// [`close_requested`](Self::close_requested).
-    pub(crate) fn close(&self) {
-        self.close.notify_one();
-    }
+/// The view of one [`Clock`] from whoever enforces its timeout: since when it has not moved.
+#[derive(Debug)]
+pub(crate) struct Quiet {
+    seen: u64,
+    since: Instant,
+}
 
-    /// Completes once [`close`](Self::close) has been called.
-    pub(crate) async fn close_requested(&self) {
-        self.close.notified().await;
-    }
-
-    /// Completes once `timeout` has passed since the last sign of life while something was in
-    /// progress (`busy`) or while nothing was.
-    async fn quiet_for(&self, timeout: Duration, busy: bool) {
-        loop {
-            if (self.in_progress.load(Ordering::Acquire) > 0) != busy {
-                tokio::time::sleep(timeout).await;
-                continue;
-            }
-            let last = Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
-            let deadline = self.opened + last + timeout;
-            if deadline <= Instant::now() {
-                return;
-            }
-            tokio::time::sleep_until(deadline).await;
+impl Quiet {
+    pub(crate) fn new(clock: &Clock, now: Instant) -> Self {
+        Self {
+            seen: clock.read().1,
+            since: now,
         }
     }
-}
 
-/// Something in progress; see [`Activity::begin`].
-pub(crate) struct InFlight(Arc<Activity>);
-
-impl InFlight {
-    /// The clock this counts on.
-    pub(crate) fn activity(&self) -> &Activity {
-        &self.0
+    /// Whether `clock` has something in progress, and for how long, as of `now`, it has given
+    /// no sign of life (at least; at most a tick longer).
+    pub(crate) fn observe(&mut self, clock: &Clock, now: Instant) -> (bool, Duration) {
+        let (busy, events) = clock.read();
+        if events != self.seen {
+            self.seen = events;
+            self.since = now;
+        }
+        (busy, now.saturating_duration_since(self.since))
     }
 }
 
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.touch();
-        // Release: whoever sees the count drop also sees the time just stored.
-        self.0.in_progress.fetch_sub(1, Ordering::Release);
+/// How often a timeout of `timeout` is checked: a quarter of it (so it fires at most 25% late),
+/// between 1 ms and 1 s.
+pub(crate) fn tick_for(timeout: Duration) -> Duration {
+    (timeout / 4).clamp(Duration::from_millis(1), Duration::from_secs(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quiet_measures_from_the_last_event_it_saw() {
+        let clock = Clock::default();
+        let start = Instant::now();
+        let mut quiet = Quiet::new(&clock, start);
+        let later = start + Duration::from_secs(5);
+        assert_eq!(
+            quiet.observe(&clock, later),
+            (false, Duration::from_secs(5))
+        );
+        clock.start();
+        assert_eq!(quiet.observe(&clock, later), (true, Duration::ZERO));
+        clock.touch();
+        let even_later = later + Duration::from_secs(2);
+        assert_eq!(quiet.observe(&clock, even_later), (true, Duration::ZERO));
+        assert_eq!(
+            quiet.observe(&clock, even_later + Duration::from_secs(1)),
+            (true, Duration::from_secs(1))
+        );
+        clock.end();
+        assert_eq!(quiet.observe(&clock, even_later), (false, Duration::ZERO));
+    }
+
+    #[test]
+    fn ticks_are_a_quarter_of_the_timeout_within_bounds() {
+        assert_eq!(
+            tick_for(Duration::from_millis(500)),
+            Duration::from_millis(125)
+        );
+        assert_eq!(tick_for(Duration::from_secs(60)), Duration::from_secs(1));
+        assert_eq!(tick_for(Duration::ZERO), Duration::from_millis(1));
     }
 }

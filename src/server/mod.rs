@@ -65,9 +65,11 @@
 //! ```
 
 mod addr;
+mod body;
 mod builder;
 mod error;
 mod forwarded;
+mod future;
 mod health;
 mod idle;
 mod log_summary;
@@ -77,6 +79,7 @@ mod pipeline;
 mod serve;
 mod stall;
 mod tls;
+mod watchdog;
 
 pub use addr::{parse_listen_addr, PublicUrl, TrustedProxies};
 pub use builder::{

@@ -7,7 +7,6 @@
 //! the message to stderr. An application that wants no request data there either installs its
 //! own hook, see `SECURITY.md`.)
 
-use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -29,37 +28,6 @@ impl std::fmt::Display for Panicked {
 }
 
 impl std::error::Error for Panicked {}
-
-pin_project! {
-    /// Resolves to `Err(Panicked)` if polling the inner future panics.
-    pub(crate) struct CatchUnwind<F> {
-        #[pin]
-        inner: F,
-    }
-}
-
-impl<F> CatchUnwind<F> {
-    pub(crate) fn new(inner: F) -> Self {
-        Self { inner }
-    }
-}
-
-impl<F: Future> Future for CatchUnwind<F> {
-    type Output = Result<F::Output, Panicked>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = self.project().inner;
-        // Sound to assert: after a panic the inner future is never polled again (this one
-        // completes, and is dropped by its owner).
-        match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
-            Ok(poll) => poll.map(Ok),
-            Err(payload) => {
-                drop(payload);
-                Poll::Ready(Err(Panicked))
-            }
-        }
-    }
-}
 
 pin_project! {
     /// A response body whose panic becomes a body error: hyper then ends that response (HTTP/1.1

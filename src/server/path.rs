@@ -23,7 +23,7 @@ pub(crate) fn check(path: &str, prefix: &str) -> Result<(), Refusal> {
     let Some(rest) = path.strip_prefix('/') else {
         return Err(Refusal::Malformed);
     };
-    if !rest.is_empty() && rest.split('/').any(is_malformed_segment) {
+    if !rest.is_empty() && has_malformed_segment(rest.as_bytes()) {
         return Err(Refusal::Malformed);
     }
     if !prefix.is_empty() {
@@ -37,33 +37,102 @@ pub(crate) fn check(path: &str, prefix: &str) -> Result<(), Refusal> {
     Ok(())
 }
 
-fn is_malformed_segment(segment: &str) -> bool {
-    if segment.is_empty() || segment.contains('\\') {
-        return true;
-    }
-    let bytes = segment.as_bytes();
-    let mut only_dots = true;
+/// Whether a segment of `path` (without its leading `/`) is empty or only dots (plain or
+/// `%2e`), or has a `\` or an encoded `/`, `\` or NUL. One pass over the bytes: this runs
+/// on every request.
+fn has_malformed_segment(path: &[u8]) -> bool {
+    // The segment being read: no byte yet, and only dots so far.
+    let (mut empty, mut only_dots) = (true, true);
     let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let code = bytes.get(i + 1..i + 3).map(<[u8]>::to_ascii_lowercase);
-            match code.as_deref() {
-                Some(b"2f" | b"5c" | b"00") => return true,
-                Some(b"2e") => {}
-                _ => only_dots = false,
+    while i < path.len() {
+        match path[i] {
+            b'/' => {
+                if empty || only_dots {
+                    return true;
+                }
+                (empty, only_dots) = (true, true);
+                i += 1;
+                continue;
             }
-            i += 3;
-        } else {
-            only_dots &= bytes[i] == b'.';
-            i += 1;
+            b'\\' => return true,
+            b'%' => {
+                // An escape's two digits are read within the segment only.
+                let code = path
+                    .get(i + 1..i + 3)
+                    .filter(|code| !code.contains(&b'/') && !code.contains(&b'\\'));
+                match code.map(|c| [c[0].to_ascii_lowercase(), c[1].to_ascii_lowercase()]) {
+                    Some([b'2', b'f'] | [b'5', b'c'] | [b'0', b'0']) => return true,
+                    Some([b'2', b'e']) => i += 3,
+                    Some(_) => {
+                        only_dots = false;
+                        i += 3;
+                    }
+                    None => {
+                        only_dots = false;
+                        i += 1;
+                    }
+                }
+            }
+            b'.' => i += 1,
+            _ => {
+                only_dots = false;
+                i += 1;
+            }
         }
+        empty = false;
     }
-    only_dots
+    empty || only_dots
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The rule as first written, one segment at a time: the oracle of the one-pass scan.
+    fn is_malformed_segment_by_split(segment: &str) -> bool {
+        if segment.is_empty() || segment.contains('\\') {
+            return true;
+        }
+        let bytes = segment.as_bytes();
+        let mut only_dots = true;
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%' {
+                let code = bytes.get(i + 1..i + 3).map(<[u8]>::to_ascii_lowercase);
+                match code.as_deref() {
+                    Some(b"2f" | b"5c" | b"00") => return true,
+                    Some(b"2e") => {}
+                    _ => only_dots = false,
+                }
+                i += 3;
+            } else {
+                only_dots &= bytes[i] == b'.';
+                i += 1;
+            }
+        }
+        only_dots
+    }
+
+    #[test]
+    fn the_one_pass_scan_agrees_with_the_rule_segment_by_segment() {
+        // Every path of up to 5 bytes made of the bytes that matter.
+        let alphabet: &[u8] = b"/.%2eEfF5c0\\a";
+        let mut paths: Vec<Vec<u8>> = vec![Vec::new()];
+        let mut all = Vec::new();
+        for _ in 0..5 {
+            paths = paths
+                .iter()
+                .flat_map(|p| alphabet.iter().map(move |&b| [p.as_slice(), &[b]].concat()))
+                .collect();
+            all.extend(paths.iter().cloned());
+        }
+        for rest in all {
+            let rest = String::from_utf8(rest).unwrap();
+            let expected = !rest.is_empty() && rest.split('/').any(is_malformed_segment_by_split);
+            let found = !rest.is_empty() && has_malformed_segment(rest.as_bytes());
+            assert_eq!(found, expected, "{rest:?}");
+        }
+    }
 
     #[test]
     fn refuses_traversal_and_paths_outside_the_prefix() {

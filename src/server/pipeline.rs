@@ -3,54 +3,47 @@
 //! body for a `HEAD`.
 
 use std::convert::Infallible;
-use std::future::{poll_fn, Future};
-use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body;
-use http_body_util::combinators::UnsyncBoxBody;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use tower_service::Service;
 
+use super::body::ServerBody;
 use super::builder::Config;
-use super::idle::Activity;
+use super::future::PipelineFuture;
 use super::log_summary::{Reason, RefusalLog};
-use super::panic::{CatchUnwind, CatchUnwindBody, Panicked};
-use super::stall::Tracked;
+use super::stall::{InFlight, Tracked};
+use super::watchdog::Watched;
 use super::{forwarded, health, path};
 use crate::transport::ConnectionInfo;
 
 /// The error type the server accepts from a service or a body.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// The body of every response the server sends: the service's, boxed, or the server's own.
-pub(crate) type ResponseBody = UnsyncBoxBody<Bytes, BoxError>;
+/// The body of a response the server writes itself.
+pub(crate) type OwnBody = Full<Bytes>;
 
 /// A response the server writes itself.
-pub(crate) fn text(status: StatusCode, body: &'static str) -> Response<ResponseBody> {
+pub(crate) fn text(status: StatusCode, body: &'static str) -> Response<OwnBody> {
     respond(status, "text/plain; charset=utf-8", body)
 }
 
 /// A JSON error the server writes itself: `{"error": code, "message": message}`, as the
 /// layer's rejections.
-pub(crate) fn json_error(status: StatusCode, code: &str, message: &str) -> Response<ResponseBody> {
+pub(crate) fn json_error(status: StatusCode, code: &str, message: &str) -> Response<OwnBody> {
     crate::rejection::error_response(status, code, message)
-        .map(|body| body.map_err(|never| match never {}).boxed_unsync())
 }
 
 fn respond(
     status: StatusCode,
     content_type: &'static str,
     body: &'static str,
-) -> Response<ResponseBody> {
-    let mut response = Response::new(
-        Full::new(Bytes::from_static(body.as_bytes()))
-            .map_err(|never| match never {})
-            .boxed_unsync(),
-    );
+) -> Response<OwnBody> {
+    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
     *response.status_mut() = status;
     response
         .headers_mut()
@@ -67,14 +60,12 @@ pub(crate) struct Pipeline<S> {
     /// Terminator mode: the request itself must say it arrived over HTTPS.
     pub(crate) require_forwarded_https: bool,
     /// Counts this connection's requests in flight (until their response is sent), for the
-    /// idle timeout.
-    pub(crate) activity: Arc<Activity>,
+    /// idle timeout, and the progress of their responses, for the send timeout.
+    pub(crate) watched: Arc<Watched>,
     /// Where refusals before authentication are counted.
     pub(crate) refusals: Arc<RefusalLog>,
     pub(crate) inner: S,
 }
-
-type PipelineFuture = Pin<Box<dyn Future<Output = Result<Response<Tracked>, Infallible>> + Send>>;
 
 /// A tower service the server can run: it takes `Request<hyper::body::Incoming>`, answers
 /// `Response<B>` for any `Send` body of [`Bytes`], and is `Clone + Send` (one clone per request).
@@ -107,45 +98,44 @@ where
 }
 
 impl<S: ProxyService> hyper::service::Service<Request<Incoming>> for Pipeline<S> {
-    type Response = Response<Tracked>;
+    type Response = Response<Tracked<S::ResponseBody>>;
     type Error = Infallible;
-    type Future = PipelineFuture;
+    type Future = PipelineFuture<S>;
 
     fn call(&self, req: Request<Incoming>) -> Self::Future {
         // In flight from the head until the response body is sent or dropped.
-        let in_flight = self.activity.begin();
+        let in_flight = InFlight::new(self.watched.clone());
         let head = req.method() == Method::HEAD;
-        let answer = self.answer(req);
-        Box::pin(async move {
-            let mut response = match answer {
-                Answer::Now(response) => response,
-                Answer::Serve(serving) => serving.await,
-            };
-            if head {
-                response = without_body(response);
-            }
-            Ok(response.map(|body| Tracked::new(body, in_flight)))
-        })
+        match self.admit(req) {
+            Admission::Serve(req) => PipelineFuture::serve(
+                self.inner.clone(),
+                req,
+                self.config.request_timeout,
+                self.refusals.clone(),
+                in_flight,
+                head,
+            ),
+            Admission::Answer(response) => PipelineFuture::now(response, in_flight, head),
+        }
     }
 }
 
-/// The server's answer to a request: its own, at once, or the service's.
-enum Answer<F> {
-    Now(Response<ResponseBody>),
-    Serve(F),
+/// What the server does with a request: hands it to the service, or answers it itself.
+enum Admission {
+    Serve(Request<Incoming>),
+    Answer(Response<OwnBody>),
 }
 
 impl<S: ProxyService> Pipeline<S> {
-    fn answer(
-        &self,
-        mut req: Request<Incoming>,
-    ) -> Answer<impl Future<Output = Response<ResponseBody>> + Send + 'static> {
-        if let Some(refusal) = refuse_head(&req, &self.config) {
-            return Answer::Now(refusal);
+    /// The request for the service, with its connection's facts; or the server's own answer.
+    fn admit(&self, mut req: Request<Incoming>) -> Admission {
+        let health = health::is_health_check(&req, &self.config.health_path);
+        if let Some(refusal) = refuse_head(&req, health, &self.config) {
+            return Admission::Answer(refusal);
         }
-        if health::is_health_check(&req, &self.config.health_path) {
+        if health {
             // Carries no personal data and must also answer a load balancer's own probe.
-            return Answer::Now(health::answer(self.config.readiness.as_ref()));
+            return Admission::Answer(health::answer(self.config.readiness.as_ref()));
         }
         if self.require_forwarded_https && !forwarded::says_https(req.headers()) {
             self.refusals.record(Reason::HttpsRequired);
@@ -153,51 +143,14 @@ impl<S: ProxyService> Pipeline<S> {
                 peer = %self.info.peer_addr(),
                 "refused a request from the trusted proxy without X-Forwarded-Proto: https"
             );
-            return Answer::Now(json_error(
+            return Admission::Answer(json_error(
                 StatusCode::FORBIDDEN,
                 "https_required",
                 "refused: the load balancer did not say the request arrived over HTTPS",
             ));
         }
         req.extensions_mut().insert(self.info.clone());
-        let mut service = self.inner.clone();
-        let timeout = self.config.request_timeout;
-        let refusals = self.refusals.clone();
-        Answer::Serve(async move {
-            // A panic in `poll_ready`, `call` or the future is caught: the client gets a 500
-            // and the connection (with its other HTTP/2 streams) goes on.
-            let run = CatchUnwind::new(async {
-                poll_fn(|cx| service.poll_ready(cx)).await?;
-                service.call(req).await
-            });
-            match tokio::time::timeout(timeout, run).await {
-                Ok(Ok(Ok(response))) => {
-                    response.map(|body| CatchUnwindBody::new(body).boxed_unsync())
-                }
-                Ok(Ok(Err(_))) => {
-                    // The error text is the service's own and may quote request data: not logged.
-                    tracing::error!("the service failed a request; answered 500");
-                    internal_error()
-                }
-                Ok(Err(Panicked)) => {
-                    // Neither is the panic message, for the same reason.
-                    tracing::error!("the service panicked on a request; answered 500");
-                    internal_error()
-                }
-                Err(_) => {
-                    refusals.record(Reason::RequestTimeout);
-                    tracing::debug!(
-                        ?timeout,
-                        "a request exceeded the request timeout; answered 504"
-                    );
-                    json_error(
-                        StatusCode::GATEWAY_TIMEOUT,
-                        "timeout",
-                        "the request took longer than the server's request timeout",
-                    )
-                }
-            }
-        })
+        Admission::Serve(req)
     }
 }
 
@@ -207,20 +160,20 @@ impl<S: ProxyService> Pipeline<S> {
 /// frames, which the client must treat as malformed (RFC 9113 8.1.1): `h2` resets the stream with
 /// `PROTOCOL_ERROR`. The `Content-Length` hyper would derive from the body is kept, as over
 /// HTTP/1.1.
-fn without_body(response: Response<ResponseBody>) -> Response<ResponseBody> {
+pub(crate) fn without_body<B>(response: Response<ServerBody<B>>) -> Response<ServerBody<B>>
+where
+    B: Body<Data = Bytes, Error: Into<BoxError>>,
+{
     let (mut head, body) = response.into_parts();
     if let Some(len) = body.size_hint().exact().filter(|_| !body.is_end_stream()) {
         head.headers
             .entry(header::CONTENT_LENGTH)
             .or_insert_with(|| HeaderValue::from(len));
     }
-    let empty = http_body_util::Empty::new()
-        .map_err(|never| match never {})
-        .boxed_unsync();
-    Response::from_parts(head, empty)
+    Response::from_parts(head, ServerBody::own(OwnBody::default()))
 }
 
-fn internal_error() -> Response<ResponseBody> {
+pub(crate) fn internal_error() -> Response<OwnBody> {
     json_error(
         StatusCode::INTERNAL_SERVER_ERROR,
         "internal_error",
@@ -229,8 +182,8 @@ fn internal_error() -> Response<ResponseBody> {
 }
 
 /// The server's own checks of the request head, before the health check and the service: the
-/// size of the head, then the path.
-fn refuse_head<B>(req: &Request<B>, config: &Config) -> Option<Response<ResponseBody>> {
+/// size of the head, then the path (but for the `health` check's).
+fn refuse_head<B>(req: &Request<B>, health: bool, config: &Config) -> Option<Response<OwnBody>> {
     let limit = config.max_header_bytes;
     if head_size(req) > limit {
         tracing::debug!(limit, "refused a request head over the limit; answered 431");
@@ -240,7 +193,7 @@ fn refuse_head<B>(req: &Request<B>, config: &Config) -> Option<Response<Response
             &format!("the request's target and headers are larger than {limit} bytes"),
         ));
     }
-    if health::is_health_check(req, &config.health_path) {
+    if health {
         // `/health` is outside a path prefix, yet NUGU polls it.
         return None;
     }

@@ -7,9 +7,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use hyper::rt::{Read, Write};
+use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
+use pin_project_lite::pin_project;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -17,10 +22,10 @@ use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 
 use super::builder::{Config, Mode};
-use super::idle::Activity;
 use super::log_summary::{Reason, RefusalLog};
 use super::pipeline::{Pipeline, ProxyService};
-use super::stall::{self, StreamExecutor};
+use super::stall::StreamExecutor;
+use super::watchdog::{self, Limits, Order, Watched};
 use crate::transport::{ConnectionInfo, TlsInfo, TlsVersion, Transport};
 
 /// A bound HTTPS server; [`serve`](Self::serve) or
@@ -44,26 +49,25 @@ impl fmt::Debug for Server {
 
 /// The per-connection HTTP machinery, shared by every connection task.
 struct Http {
-    h1: auto::Builder<StreamExecutor>,
-    h2: auto::Builder<StreamExecutor>,
+    h1: http1::Builder,
+    h2: http2::Builder<StreamExecutor>,
 }
 
 impl Http {
     fn new(config: &Config) -> Self {
-        let mut base = auto::Builder::new(StreamExecutor {
-            send_timeout: config.send_timeout,
-        });
         // Past the hard limit hyper answers a bare 431 itself; below it the pipeline answers the
         // typed one. It also bounds what one connection can make the server buffer.
         let hard_limit = config.hard_head_limit();
-        base.http1()
-            .timer(TokioTimer::new())
-            .header_read_timeout(config.header_read_timeout)
-            .max_buf_size(hard_limit);
+        let mut h1 = http1::Builder::new();
+        // The header read timeout is the watchdog's (a connection waiting for a head has nothing
+        // in flight): hyper's own would arm a timer for every request.
+        h1.header_read_timeout(None).max_buf_size(hard_limit);
         // Every limit on what a client can make the server hold is set here, not left to
         // hyper's defaults (see `ServerBuilder::request_memory_bound`).
-        base.http2()
-            .timer(TokioTimer::new())
+        let mut h2 = http2::Builder::new(StreamExecutor {
+            send_timeout: config.send_timeout,
+        });
+        h2.timer(TokioTimer::new())
             .max_header_list_size(u32::try_from(hard_limit).unwrap_or(u32::MAX))
             .max_concurrent_streams(config.max_concurrent_streams)
             .initial_stream_window_size(config.http2_stream_window)
@@ -72,10 +76,52 @@ impl Http {
             .keep_alive_interval(Some(Duration::from_secs(30)))
             .keep_alive_timeout(Duration::from_secs(10));
         // The version is fixed per connection (by ALPN, or HTTP/1.1 behind a terminator), so
-        // hyper-util never waits, without a deadline, for the bytes that would tell them apart.
-        Self {
-            h1: base.clone().http1_only(),
-            h2: base.http2_only(),
+        // nothing waits, without a deadline, for the bytes that would tell them apart.
+        Self { h1, h2 }
+    }
+}
+
+pin_project! {
+    /// One connection's HTTP, of the version its ALPN chose.
+    #[project = HttpConnectionProj]
+    enum HttpConnection<I, S>
+    where
+        I: Read,
+        I: Write,
+        I: Unpin,
+        I: Send,
+        I: 'static,
+        S: ProxyService,
+    {
+        H1 { #[pin] conn: http1::Connection<I, Pipeline<S>> },
+        H2 { #[pin] conn: http2::Connection<I, Pipeline<S>, StreamExecutor> },
+    }
+}
+
+impl<I, S> HttpConnection<I, S>
+where
+    I: Read + Write + Unpin + Send + 'static,
+    S: ProxyService,
+{
+    fn graceful_shutdown(self: Pin<&mut Self>) {
+        match self.project() {
+            HttpConnectionProj::H1 { conn } => conn.graceful_shutdown(),
+            HttpConnectionProj::H2 { conn } => conn.graceful_shutdown(),
+        }
+    }
+}
+
+impl<I, S> Future for HttpConnection<I, S>
+where
+    I: Read + Write + Unpin + Send + 'static,
+    S: ProxyService,
+{
+    type Output = hyper::Result<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            HttpConnectionProj::H1 { conn } => conn.poll(cx),
+            HttpConnectionProj::H2 { conn } => conn.poll(cx),
         }
     }
 }
@@ -266,65 +312,61 @@ impl Connection {
         let Connection {
             config,
             http,
-            mut stop,
+            stop,
             refusals,
             peer,
         } = self;
-        let Config {
-            idle_timeout,
-            send_timeout,
-            shutdown_grace,
-            ..
-        } = *config;
-        let activity = Activity::new();
+        let limits = Limits {
+            idle: if h2 {
+                config.idle_timeout
+            } else {
+                config.idle_timeout.min(config.header_read_timeout)
+            },
+            http1_send: (!h2).then_some(config.send_timeout),
+            grace: config.shutdown_grace,
+        };
+        let watched = Arc::new(Watched::default());
         let pipeline = Pipeline {
             config,
             info,
             require_forwarded_https,
-            activity: activity.clone(),
+            watched: watched.clone(),
             refusals,
             inner: service,
         };
-        let builder = if h2 { &http.h2 } else { &http.h1 };
-        let mut connection = std::pin::pin!(builder.serve_connection(io, pipeline));
-        // The clock of this connection's HTTP/1.1 responses (one at a time); an HTTP/2
-        // connection's responses each have their own, in their stream's task.
-        let sending = Activity::new();
-        // Once asked to close, the connection finishes the requests it has received (HTTP/2:
-        // sends GOAWAY), then ends, or is closed when the shutdown grace has passed.
-        let mut close_by: Option<Instant> = None;
-        let serving = async {
-            loop {
-                tokio::select! {
-                    ended = connection.as_mut() => {
-                        if let Err(e) = ended {
-                            tracing::debug!(peer = %peer, error = %e, "connection ended with an error");
-                        }
-                        return;
-                    }
-                    _ = stop.wait_for(|stopping| *stopping), if close_by.is_none() => {}
-                    () = activity.idle_for(idle_timeout), if close_by.is_none() => {
-                        tracing::debug!(peer = %peer, "closing an idle connection");
-                    }
-                    () = activity.close_requested(), if close_by.is_none() => {
-                        tracing::debug!(peer = %peer, "closing a connection that does not read its responses");
-                    }
-                    () = sending.stalled_for(send_timeout), if !h2 => {
-                        tracing::debug!(peer = %peer, "closed a connection whose response made no progress");
-                        return;
-                    }
-                    () = tokio::time::sleep_until(close_by.unwrap_or_else(Instant::now)), if close_by.is_some() => {
-                        tracing::debug!(peer = %peer, "closed a connection still open at the end of its shutdown grace");
-                        return;
-                    }
-                }
-                if close_by.is_none() {
-                    connection.as_mut().graceful_shutdown();
-                    close_by = Some(Instant::now() + shutdown_grace);
-                }
+        let mut connection = std::pin::pin!(if h2 {
+            HttpConnection::H2 {
+                conn: http.h2.serve_connection(io, pipeline),
             }
-        };
-        stall::watched(sending.clone(), serving).await;
+        } else {
+            HttpConnection::H1 {
+                conn: http.h1.serve_connection(io, pipeline),
+            }
+        });
+        let _watchdog = watchdog::spawn(watched.clone(), limits, stop, peer);
+        // Once asked to close, the connection finishes the requests it has received (HTTP/2:
+        // sends GOAWAY), then ends, or is dropped when the watchdog says so.
+        let mut closing = false;
+        let ended = poll_fn(|cx| {
+            if let Poll::Ready(ended) = connection.as_mut().poll(cx) {
+                return Poll::Ready(Some(ended));
+            }
+            match watched.signal.poll(cx) {
+                Poll::Ready(Order::Abort) => Poll::Ready(None),
+                Poll::Ready(Order::Close) if !closing => {
+                    closing = true;
+                    connection.as_mut().graceful_shutdown();
+                    // Polled again: a connection with nothing in flight ends at once.
+                    cx.waker().wake_by_ref();
+                    Poll::Pending
+                }
+                _ => Poll::Pending,
+            }
+        })
+        .await;
+        if let Some(Err(e)) = ended {
+            tracing::debug!(peer = %peer, error = %e, "connection ended with an error");
+        }
     }
 }
 

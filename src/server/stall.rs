@@ -5,14 +5,13 @@
 //! connection, forever. Progress is the body handing hyper its next frame, which hyper asks for
 //! only once the previous one is on its way; the clock starts when the response head is ready.
 //!
-//! Each response is watched by whoever owns it: an HTTP/2 response by its stream's task, which
-//! [`StreamExecutor`] spawns (dropping that task resets the stream), an HTTP/1.1 response by its
-//! connection's task, which closes the connection (the only way to end an HTTP/1.1 response
-//! early). Either way the connection is closed: a client that does not read its answers gets
-//! no more of them.
+//! An HTTP/2 response is watched by its stream's task, which [`StreamExecutor`] spawns (dropping
+//! that task resets the stream); an HTTP/1.1 response by its connection's watchdog, which closes
+//! the connection (the only way to end an HTTP/1.1 response early). Either way the connection
+//! is closed: a client that does not read its answers gets no more of them.
 
-use std::future::Future;
-use std::pin::Pin;
+use std::future::{poll_fn, Future};
+use std::pin::{pin, Pin};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -20,23 +19,16 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
+use tokio::time::{Instant, MissedTickBehavior};
 
-use super::idle::{Activity, InFlight};
-use super::pipeline::{BoxError, ResponseBody};
+use super::body::ServerBody;
+use super::idle::{tick_for, Clock, Quiet};
+use super::pipeline::BoxError;
+use super::watchdog::{Order, Watched};
 
 tokio::task_local! {
-    /// The clock of the responses being sent by the current task: one HTTP/2 stream's, or one
-    /// HTTP/1.1 connection's.
-    static SENDING: Arc<Activity>;
-}
-
-/// Runs `task` (an HTTP/2 stream or an HTTP/1.1 connection) with `sending` as the clock of the
-/// responses it sends.
-pub(crate) fn watched<F: Future>(
-    sending: Arc<Activity>,
-    task: F,
-) -> impl Future<Output = F::Output> {
-    SENDING.scope(sending, task)
+    /// The clock of the response the current HTTP/2 stream's task sends.
+    static STREAM: Arc<Clock>;
 }
 
 /// hyper's executor for HTTP/2 streams: each runs in its own task, dropped (which resets the
@@ -53,58 +45,111 @@ where
     fn execute(&self, stream: F) {
         let send_timeout = self.send_timeout;
         tokio::spawn(async move {
-            let sending = Activity::new();
-            tokio::select! {
-                () = watched(sending.clone(), stream) => {}
-                () = sending.stalled_for(send_timeout) => {
-                    tracing::debug!("reset an HTTP/2 response that made no progress");
+            let clock = Arc::new(Clock::default());
+            let mut stream = pin!(STREAM.scope(clock.clone(), stream));
+            // A timer only for a stream that waits with its response under way; most send
+            // their whole response the first time they are polled.
+            let mut watch = None;
+            poll_fn(|cx| {
+                if stream.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(());
                 }
-            }
+                if watch.is_none() && !clock.busy() {
+                    return Poll::Pending;
+                }
+                let (ticks, quiet) = watch.get_or_insert_with(|| {
+                    let tick = tick_for(send_timeout);
+                    let mut ticks = tokio::time::interval_at(Instant::now() + tick, tick);
+                    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+                    (ticks, Quiet::new(&clock, Instant::now()))
+                });
+                while ticks.poll_tick(cx).is_ready() {
+                    let (busy, quiet) = quiet.observe(&clock, Instant::now());
+                    if busy && quiet >= send_timeout {
+                        clock.mark_stalled();
+                        tracing::debug!("reset an HTTP/2 response that made no progress");
+                        return Poll::Ready(());
+                    }
+                }
+                Poll::Pending
+            })
+            .await;
         });
+    }
+}
+
+/// A request in flight, from its head until its response body is sent or dropped: it keeps
+/// its connection from being idle.
+pub(crate) struct InFlight(Arc<Watched>);
+
+impl InFlight {
+    pub(crate) fn new(watched: Arc<Watched>) -> Self {
+        watched.requests.start();
+        Self(watched)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.requests.end();
     }
 }
 
 pin_project! {
     /// Every response body the server sends: it keeps its request in flight (the idle
     /// timeout's count) until it is sent or dropped, and shows the send timeout its progress.
-    pub(crate) struct Tracked {
+    pub(crate) struct Tracked<B> {
         #[pin]
-        inner: ResponseBody,
-        guards: Option<Guards>,
+        inner: ServerBody<B>,
+        sending: Option<Sending>,
     }
 }
 
-struct Guards {
+/// A response being sent.
+struct Sending {
     request: InFlight,
-    sending: Option<InFlight>,
+    /// HTTP/2: its stream's clock; HTTP/1.1: `None`, the connection's.
+    stream: Option<Arc<Clock>>,
 }
 
-impl Drop for Guards {
+impl Sending {
+    fn clock(&self) -> &Clock {
+        self.stream.as_deref().unwrap_or(&self.request.0.sending)
+    }
+}
+
+impl Drop for Sending {
     fn drop(&mut self) {
+        self.clock().end();
         // Reset for want of progress: the connection is closed too (see the module's doc).
-        if self
-            .sending
-            .as_ref()
-            .is_some_and(|s| s.activity().was_stalled())
-        {
-            self.request.activity().close();
+        if self.stream.as_ref().is_some_and(|s| s.was_stalled()) {
+            tracing::debug!("closing a connection that does not read its responses");
+            self.request.0.signal.raise(Order::Close);
         }
     }
 }
 
-impl Tracked {
+impl<B> Tracked<B> {
     /// Wraps a response body about to be handed to hyper. Call it from the task that sends
-    /// the response (in the response future), where that task's clock is found.
-    pub(crate) fn new(inner: ResponseBody, request: InFlight) -> Self {
-        let sending = SENDING.try_with(|sending| sending.begin()).ok();
+    /// the response (in the response future), where an HTTP/2 stream's clock is found.
+    pub(crate) fn new(inner: ServerBody<B>, request: InFlight) -> Self {
+        let sending = Sending {
+            request,
+            stream: STREAM.try_with(Arc::clone).ok(),
+        };
+        sending.clock().start();
         Self {
             inner,
-            guards: Some(Guards { request, sending }),
+            sending: Some(sending),
         }
     }
 }
 
-impl Body for Tracked {
+impl<B> Body for Tracked<B>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
     type Data = Bytes;
     type Error = BoxError;
 
@@ -116,11 +161,11 @@ impl Body for Tracked {
         let polled = this.inner.poll_frame(cx);
         match &polled {
             Poll::Ready(Some(Ok(_))) => {
-                if let Some(sending) = this.guards.as_ref().and_then(|g| g.sending.as_ref()) {
-                    sending.activity().touch();
+                if let Some(sending) = this.sending.as_ref() {
+                    sending.clock().touch();
                 }
             }
-            Poll::Ready(None | Some(Err(_))) => *this.guards = None,
+            Poll::Ready(None | Some(Err(_))) => *this.sending = None,
             Poll::Pending => {}
         }
         polled
