@@ -45,14 +45,26 @@ pin_project! {
         // The service's, once ready, called, and done.
         Serve {
             service: S,
-            req: Option<Request<Incoming>>,
             #[pin]
-            call: Option<S::Future>,
+            step: Step<S>,
             #[pin]
             deadline: Sleep,
             timeout: Duration,
             refusals: Arc<RefusalLog>,
         },
+    }
+}
+
+pin_project! {
+    // The request before the service is ready, then the service's future: one or the other,
+    // in the same bytes (the future is moved into its task and back out of it).
+    #[project = StepProj]
+    enum Step<S>
+    where
+        S: ProxyService,
+    {
+        Ready { req: Option<Request<Incoming>> },
+        Call { #[pin] future: S::Future },
     }
 }
 
@@ -80,8 +92,7 @@ impl<S: ProxyService> PipelineFuture<S> {
         Self {
             state: State::Serve {
                 service,
-                req: Some(req),
-                call: None,
+                step: Step::Ready { req: Some(req) },
                 deadline: tokio::time::sleep(timeout),
                 timeout,
                 refusals,
@@ -101,13 +112,12 @@ impl<S: ProxyService> Future for PipelineFuture<S> {
             StateProj::Now { response } => response.take().map(|r| r.map(ServerBody::own)),
             StateProj::Serve {
                 service,
-                req,
-                call,
+                step,
                 deadline,
                 timeout,
                 refusals,
             } => {
-                let served = ready!(poll_service(service, req, call, cx));
+                let served = ready!(poll_service(service, step, cx));
                 Some(match served {
                     Some(response) => response,
                     None if deadline.poll(cx).is_ready() => {
@@ -146,18 +156,22 @@ impl<S: ProxyService> Future for PipelineFuture<S> {
 /// connection (with its other HTTP/2 streams) goes on. Past a panic nothing is polled again.
 fn poll_service<S: ProxyService>(
     service: &mut S,
-    req: &mut Option<Request<Incoming>>,
-    mut call: Pin<&mut Option<S::Future>>,
+    mut step: Pin<&mut Step<S>>,
     cx: &mut Context<'_>,
 ) -> Poll<Option<Response<ServerBody<S::ResponseBody>>>> {
     let polled = catch_unwind(AssertUnwindSafe(|| -> Poll<Result<_, BoxError>> {
         loop {
-            if let Some(future) = call.as_mut().as_pin_mut() {
-                return future.poll(cx).map_err(Into::into);
-            }
-            ready!(service.poll_ready(cx)).map_err(Into::into)?;
-            match req.take() {
-                Some(req) => call.set(Some(service.call(req))),
+            let req = match step.as_mut().project() {
+                StepProj::Call { future } => return future.poll(cx).map_err(Into::into),
+                StepProj::Ready { req } => {
+                    ready!(service.poll_ready(cx)).map_err(Into::into)?;
+                    req.take()
+                }
+            };
+            match req {
+                Some(req) => step.set(Step::Call {
+                    future: service.call(req),
+                }),
                 None => return Poll::Ready(Err("polled after it completed".into())),
             }
         }
