@@ -17,8 +17,8 @@
 //! It prints `ready <pid>` once listening and serves until killed. With `NUGU_BENCH_STATS=1` it
 //! also prints, each second something changed, the connections accepted and how many TLS
 //! handshakes were full or resumed (to check what a load generator does). The TLS session
-//! resumption is the crate's; `NUGU_BENCH_RESUMPTION=tickets` (stateless tickets) or `off`
-//! changes it, to measure what it is worth.
+//! resumption is the crate's (stateless tickets); `NUGU_BENCH_RESUMPTION=cache` (rustls's
+//! default stateful cache) or `off` changes it, to measure what it is worth.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -80,11 +80,11 @@ fn tls_config() -> Result<ServerConfig, BoxError> {
             .with_no_client_auth()
             .with_single_cert(vec![CertificateDer::from(cert.cert.der().to_vec())], key)?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    // The crate keeps rustls's default resumption (a stateful cache of 256 sessions); the
-    // others are for measuring what resumption buys a client that reconnects.
+    // The crate's resumption is stateless tickets; the others measure what it is worth to a
+    // client that reconnects (`cache`: rustls's default, a stateful cache of 256 sessions).
     match std::env::var("NUGU_BENCH_RESUMPTION").as_deref() {
-        Err(_) | Ok("cache") => {}
-        Ok("tickets") => config.ticketer = rustls::crypto::ring::Ticketer::new()?,
+        Err(_) | Ok("tickets") => config.ticketer = rustls::crypto::ring::Ticketer::new()?,
+        Ok("cache") => {}
         Ok("off") => {
             config.session_storage = Arc::new(NoServerSessionStorage {});
             config.send_tls13_tickets = 0;

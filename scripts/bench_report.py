@@ -60,7 +60,7 @@ PROTOCOLS = {
             "wrk -t{BENCH_THREADS} -c{BENCH_CONNECTIONS} with `Connection: close`: the server closes "
             "after each response and wrk reconnects, so every request pays a TCP connect and a TLS "
             "handshake. wrk (OpenSSL) offers the session of its previous connection, so against a "
-            "server that resumes sessions (all four here: rustls's default in-memory session cache) "
+            "server that resumes sessions (all four here, with rustls's stateless tickets) "
             "each handshake is a resumed TLS 1.3 one (PSK with a fresh X25519 exchange, no "
             "certificate signature). wrk starts a request's clock after the handshake, so p50/p99 "
             "leave it out; requests/s and server CPU include it."),
