@@ -2,7 +2,7 @@
 """Writes BENCHMARKS.md (to stdout) from the outputs of scripts/bench.
 
 Reads criterion's estimates under target/criterion, the allocation counts printed by
-benches/layer.rs, and the wrk rounds in <out>/e2e.tsv.
+benches/layer.rs, and the load runs (wrk, h2load) in <out>/e2e.tsv.
 """
 import datetime
 import json
@@ -40,6 +40,114 @@ def machine():
     except OSError:
         pass
     return f"{os.cpu_count()} cores, {model}, {platform.system()} {platform.release()}"
+
+
+SIDES = {
+    "bare": "bare hyper 1 + tokio-rustls, fixed answer (ceiling; `bench_bare fixed`)",
+    "plain": "this crate's server without the layer (`bench_server plain`)",
+    "layer": "this crate's server + `PrivatePlayLayer` + check-in handler (`bench_server layer`)",
+    "axum": "axum 0.8 `Json<Value>` + pointer, on the bare serving (`bench_bare axum`)",
+}
+PROTOCOLS = {
+    "h1": ("HTTP/1.1 keep-alive",
+           "wrk -t{BENCH_THREADS} -c{BENCH_CONNECTIONS}: {BENCH_CONNECTIONS} connections kept alive, "
+           "one request in flight on each."),
+    "h2": ("HTTP/2",
+           "h2load -t{BENCH_THREADS} -c{BENCH_H2_CLIENTS} -m{BENCH_H2_STREAMS}: {BENCH_H2_CLIENTS} "
+           "connections with up to {BENCH_H2_STREAMS} concurrent streams each (as many requests in "
+           "flight as the HTTP/1.1 run by default); p50/p99 from its per-request log."),
+    "new": ("A new connection per request (TLS handshake included)",
+            "wrk -t{BENCH_THREADS} -c{BENCH_CONNECTIONS} with `Connection: close`: the server closes "
+            "after each response and wrk reconnects, so every request pays a TCP connect and a TLS "
+            "handshake. wrk (OpenSSL) offers the session of its previous connection, so against a "
+            "server that resumes sessions (all four here, with rustls's stateless tickets) "
+            "each handshake is a resumed TLS 1.3 one (PSK with a fresh X25519 exchange, no "
+            "certificate signature). wrk starts a request's clock after the handshake, so p50/p99 "
+            "leave it out; requests/s and server CPU include it."),
+}
+DEFAULTS = {"BENCH_THREADS": "2", "BENCH_CONNECTIONS": "64", "BENCH_H2_CLIENTS": "16",
+            "BENCH_H2_STREAMS": "4"}
+
+
+def read_rounds():
+    rows = []
+    with open(os.path.join(OUT, "e2e.tsv")) as f:
+        for line in f:
+            proto, side, rnd, req, dur, p50, p99, se, so, cpu, user = line.rstrip("\n").split("\t")
+            rows.append(dict(proto=proto, side=side, round=int(rnd), req=int(req), dur=int(dur),
+                             p50=int(p50), p99=int(p99), errors=int(se) + int(so),
+                             cpu=float(cpu), user=float(user)))
+    for r in rows:
+        r["rps"] = r["req"] / (r["dur"] / 1e6) if r["dur"] else 0.0
+    return rows
+
+
+def e2e(rows):
+    settings = {k: os.environ.get(k, v) for k, v in DEFAULTS.items()}
+    rounds = sorted({r["round"] for r in rows})
+    print("\n## End to end over loopback HTTPS (`scripts/bench`)\n")
+    print("Four servers on 127.0.0.1, each on its own self-signed certificate, TLS 1.3 (rustls, ring")
+    print("provider): *bare* hyper 1 + tokio-rustls answering a fixed JSON body after reading the")
+    print("request (no timeouts, no limits: the ceiling), the crate's server without the layer")
+    print("answering the same body (*plain*), the crate's server with `PrivatePlayLayer` and a")
+    print("check-in handler that reads the typed enrolled user and echoes the parameters (*layer*),")
+    print("and an axum 0.8 `Router` on the bare serving whose handler takes `Json<Value>`, compares")
+    print("the API key, reads the enrolled user by JSON pointer and echoes the parameters (*axum*).")
+    print("Each POSTs the typical request (`tests/fixtures/private_play_full.json`) to `/check_in`.")
+    print(f"Rounds: {len(rounds)}; in each, every protocol runs against every server in turn "
+          "(bare, plain, layer,")
+    print("axum), so a ratio compares runs of the same time window. *req/s* is the median over rounds; *of bare*")
+    print("is the median over rounds of the round's ratio to bare; *server CPU* is the server")
+    print("process's user + system time over its runs (`/proc/<pid>/stat`) per request; p50 and")
+    print("p99 are medians over rounds. *errors* counts responses other than 200 (wrk counts")
+    print("status >= 400) and socket errors; any error makes `scripts/bench` fail. The load")
+    print("generator shares the machine's cores with the server.")
+    for proto, (title, how) in PROTOCOLS.items():
+        mine = [r for r in rows if r["proto"] == proto]
+        if not mine:
+            continue
+        print(f"\n### {title}\n")
+        print(how.format(**settings) + "\n")
+        print("| server | req/s (median) | of bare | server CPU / request | of which user | "
+              "p50 | p99 | errors |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        summary = {}
+        for side, label in SIDES.items():
+            runs = [r for r in mine if r["side"] == side]
+            if not runs:
+                continue
+            ratios = []
+            for rnd in rounds:
+                this = [r for r in runs if r["round"] == rnd]
+                bare = [r for r in mine if r["side"] == "bare" and r["round"] == rnd]
+                if this and bare and bare[0]["rps"]:
+                    ratios.append(this[0]["rps"] / bare[0]["rps"])
+            requests = sum(r["req"] for r in runs) or 1
+            s = summary[side] = dict(
+                rps=statistics.median(r["rps"] for r in runs),
+                of_bare=statistics.median(ratios) if ratios else float("nan"),
+                cpu=sum(r["cpu"] for r in runs) / requests * 1e6,
+                user=sum(r["user"] for r in runs) / requests * 1e6,
+                p50=statistics.median(r["p50"] for r in runs) / 1000,
+                p99=statistics.median(r["p99"] for r in runs) / 1000,
+                errors=sum(r["errors"] for r in runs),
+            )
+            errors = f"**{s['errors']}**" if s["errors"] else "0"
+            print(f"| {label} | {s['rps']:,.0f} | {s['of_bare'] * 100:.0f}% | {s['cpu']:.1f} µs | "
+                  f"{s['user']:.1f} µs | {s['p50']:.2f} ms | {s['p99']:.2f} ms | {errors} |")
+        print("\n| round | " + " | ".join(f"{side} req/s" for side in SIDES) + " |")
+        print("|---:|" + "---:|" * len(SIDES))
+        for rnd in rounds:
+            cells = []
+            for side in SIDES:
+                this = [r for r in mine if r["side"] == side and r["round"] == rnd]
+                cells.append(f"{this[0]['rps']:,.0f}" if this else "")
+            print(f"| {rnd} | " + " | ".join(cells) + " |")
+        if "layer" in summary and "plain" in summary:
+            layer, plain = summary["layer"], summary["plain"]
+            print(f"\nThe layer and handler cost **{layer['cpu'] - plain['cpu']:.1f} µs of server "
+                  f"CPU per request** over the server alone ({layer['user'] - plain['user']:.1f} µs "
+                  "in user space).")
 
 
 def main():
@@ -88,52 +196,7 @@ def main():
           f"{allocs.get('without layer, fixed body', '?')} |")
     print(f"| **the layer's cost** | **{with_layer - without:,.0f} ns** | |")
 
-    rows = []
-    with open(os.path.join(OUT, "e2e.tsv")) as f:
-        for line in f:
-            side, rnd, req, dur, p50, p99, se, so, cpu, user = line.split("\t")
-            rows.append(dict(side=side, round=int(rnd), req=int(req), dur=int(dur), p50=int(p50),
-                             p99=int(p99), status_errors=int(se), socket_errors=int(so),
-                             cpu=float(cpu), user=float(user)))
-    print("\n## End to end over loopback HTTPS (`scripts/bench`, wrk)\n")
-    print("The crate's HTTPS server (TLS 1.3, HTTP/1.1 keep-alive) on 127.0.0.1, with")
-    print("`PrivatePlayLayer` and a check-in handler (*layer*), against the same server without")
-    print("the layer answering a fixed JSON body (*plain*). wrk with one thread and "
-          f"{os.environ.get('BENCH_CONNECTIONS', '16')} connections POSTs the typical request;")
-    print("rounds alternate layer, plain, layer, plain. CPU is the server process's user + system")
-    print("time over the round, from `/proc/<pid>/stat`; *user* is its user-space part (TLS,")
-    print("HTTP, the layer, the handler), the rest is the kernel's (sockets, epoll, scheduling).\n")
-    print("| round | side | requests/s | p50 | p99 | server CPU per request | of which user | errors |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|")
-    for r in rows:
-        rps = r["req"] / (r["dur"] / 1e6)
-        print(f"| {r['round']} | {r['side']} | {rps:,.0f} | {r['p50'] / 1000:.2f} ms | "
-              f"{r['p99'] / 1000:.2f} ms | {r['cpu'] / r['req'] * 1e6:.1f} µs | "
-              f"{r['user'] / r['req'] * 1e6:.1f} µs | "
-              f"{r['status_errors'] + r['socket_errors']} |")
-    summary = {}
-    for side in ("layer", "plain"):
-        mine = [r for r in rows if r["side"] == side]
-        summary[side] = dict(
-            rps=sum(r["req"] for r in mine) / (sum(r["dur"] for r in mine) / 1e6),
-            cpu=sum(r["cpu"] for r in mine) / sum(r["req"] for r in mine) * 1e6,
-            user=sum(r["user"] for r in mine) / sum(r["req"] for r in mine) * 1e6,
-            p50=statistics.median(r["p50"] for r in mine) / 1000,
-            p99=statistics.median(r["p99"] for r in mine) / 1000,
-            errors=sum(r["status_errors"] + r["socket_errors"] for r in mine),
-        )
-    layer, plain = summary["layer"], summary["plain"]
-    print("\n| | requests/s | p50 (median of rounds) | p99 (median of rounds) | "
-          "server CPU per request | of which user | errors |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for side in ("layer", "plain"):
-        s = summary[side]
-        print(f"| {side} | {s['rps']:,.0f} | {s['p50']:.2f} ms | {s['p99']:.2f} ms | "
-              f"{s['cpu']:.1f} µs | {s['user']:.1f} µs | {s['errors']} |")
-    print(f"\n**The layer keeps {layer['rps'] / plain['rps'] * 100:.1f}% of the throughput** and "
-          f"costs **{layer['cpu'] - plain['cpu']:.2f} µs of server CPU per request** "
-          "(the difference of the CPU-per-request figures), of which "
-          f"{layer['user'] - plain['user']:.2f} µs in user space.")
+    e2e(read_rounds())
     print()
     with open("scripts/bench_notes.md") as f:
         print(f.read().rstrip())

@@ -28,6 +28,7 @@ use nugu_proxy::server::{
 use nugu_proxy::transport::{ConnectionInfo, TlsVersion, Transport};
 use nugu_proxy::PrivatePlayLayer;
 use rustls::pki_types::CertificateDer;
+use rustls::HandshakeKind;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
@@ -950,4 +951,35 @@ fn peer_cert(stream: &TlsStream<TcpStream>) -> CertificateDer<'static> {
     stream.get_ref().1.peer_certificates().unwrap()[0]
         .clone()
         .into_owned()
+}
+
+// ---- TLS session resumption ---------------------------------------------------------------
+
+#[tokio::test]
+async fn a_returning_client_resumes_its_tls_session_after_many_other_clients() {
+    let cert = cert_for_localhost();
+    let server = start(Server::builder().tls(cert.tls()), connection_reporter()).await;
+    let addr = server.addr;
+    // A connection with one request, so that the client has read the session tickets the
+    // server sends after the handshake; answers how the handshake went.
+    let visit = |config: Arc<rustls::ClientConfig>| async move {
+        let stream = tls_connect(addr, config).await;
+        let kind = stream.get_ref().1.handshake_kind();
+        let mut sender = h1_over(stream).await;
+        send(&mut sender, get("/health")).await;
+        kind
+    };
+    let mut returning = (*client_config(&[&cert.der], &[b"http/1.1"])).clone();
+    returning.resumption = rustls::client::Resumption::in_memory_sessions(8);
+    let returning = Arc::new(returning);
+    assert_eq!(visit(returning.clone()).await, Some(HandshakeKind::Full));
+
+    // More clients than a server-side session cache of 256 remembers (TLS 1.3 issues two
+    // tickets per handshake) come in between: a stateless ticket still resumes.
+    let others = client_config(&[&cert.der], &[b"http/1.1"]);
+    for _ in 0..200 {
+        visit(others.clone()).await;
+    }
+    assert_eq!(visit(returning).await, Some(HandshakeKind::Resumed));
+    server.shut_down().await;
 }

@@ -83,6 +83,11 @@ impl TlsConfig {
             .with_no_client_auth()
             .with_cert_resolver(resolver.clone());
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        // Stateless session tickets (keys rotated every 6 h, in memory only): a client that
+        // reconnects resumes however many others came in between, where rustls's default cache
+        // of 256 sessions forgets it after ~128 other handshakes (BENCHMARKS.md, new connections).
+        config.ticketer =
+            rustls::crypto::ring::Ticketer::new().map_err(|e| StartupError::Tls(e.to_string()))?;
         Ok(Self {
             acceptor: TlsAcceptor::from(Arc::new(config)),
             reload: ReloadHandle { resolver, files },

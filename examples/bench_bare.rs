@@ -1,0 +1,216 @@
+//! The peers of the end-to-end load bench (`scripts/bench`), on bare hyper 1 + tokio-rustls with
+//! the rustls build and ring provider the crate uses, a self-signed certificate and ALPN `h2` +
+//! `http/1.1` (hyper's HTTP/1.1 or HTTP/2 connection chosen by ALPN). Nothing the crate adds: no
+//! timeouts, no limits, no connection bookkeeping.
+//!
+//! - `fixed`: reads the request body and answers the fixed JSON body `bench_server plain`
+//!   answers: the ceiling.
+//! - `axum`: an axum 0.8 `Router` served on the same connections, with what a play developer
+//!   writes by hand: the API key compared, `Json<serde_json::Value>`, JSON pointer reads of the
+//!   enrolled user and the parameters echoed in `output`.
+//!
+//! ```sh
+//! cargo run --release --example bench_bare -- fixed 127.0.0.1:9445
+//! cargo run --release --example bench_bare -- axum 127.0.0.1:9446
+//! ```
+//!
+//! It prints `ready <pid>` once listening and serves until killed. With `NUGU_BENCH_STATS=1` it
+//! also prints, each second something changed, the connections accepted and how many TLS
+//! handshakes were full or resumed (to check what a load generator does). The TLS session
+//! resumption is the crate's (stateless tickets); `NUGU_BENCH_RESUMPTION=cache` (rustls's
+//! default stateful cache) or `off` changes it, to measure what it is worth.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{header, HeaderMap, HeaderValue, Request, Response, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::post;
+use axum::{Json, Router};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::service::TowerToHyperService;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::NoServerSessionStorage;
+use rustls::{HandshakeKind, ServerConfig};
+use serde_json::{json, Map, Value};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+/// The API key the wrk script and h2load send.
+const AUTHORIZATION: &[u8] = b"token bench-api-key";
+
+/// What `bench_server plain` answers.
+const FIXED_BODY: &[u8] =
+    br#"{"version":"2.0","resultCode":"OK","output":{"userName":"x","checkInTime":"09:00"}}"#;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    let mut args = std::env::args().skip(1);
+    let mode = args.next().unwrap_or_else(|| "fixed".into());
+    let addr = args.next().unwrap_or_else(|| "127.0.0.1:9445".into());
+    let acceptor = TlsAcceptor::from(Arc::new(tls_config()?));
+    let listener = TcpListener::bind(&addr).await?;
+    let stats = std::env::var_os("NUGU_BENCH_STATS").map(|_| Stats::start());
+    println!("ready {}", std::process::id());
+    match mode.as_str() {
+        "fixed" => serve(listener, acceptor, stats, service_fn(fixed)).await,
+        "axum" => {
+            let router = Router::new().route("/check_in", post(check_in));
+            serve(listener, acceptor, stats, TowerToHyperService::new(router)).await
+        }
+        other => Err(format!("unknown mode {other:?}: fixed or axum").into()),
+    }
+}
+
+/// The crate's TLS setup (`src/server/tls.rs`): ring, TLS 1.3 and 1.2, ALPN `h2` then
+/// `http/1.1`, and the same session resumption.
+fn tls_config() -> Result<ServerConfig, BoxError> {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])?;
+    let key = PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
+    let mut config =
+        ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
+            .with_no_client_auth()
+            .with_single_cert(vec![CertificateDer::from(cert.cert.der().to_vec())], key)?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // The crate's resumption is stateless tickets; the others measure what it is worth to a
+    // client that reconnects (`cache`: rustls's default, a stateful cache of 256 sessions).
+    match std::env::var("NUGU_BENCH_RESUMPTION").as_deref() {
+        Err(_) | Ok("tickets") => config.ticketer = rustls::crypto::ring::Ticketer::new()?,
+        Ok("cache") => {}
+        Ok("off") => {
+            config.session_storage = Arc::new(NoServerSessionStorage {});
+            config.send_tls13_tickets = 0;
+        }
+        Ok(other) => {
+            return Err(format!("NUGU_BENCH_RESUMPTION={other:?}: cache, tickets or off").into())
+        }
+    }
+    Ok(config)
+}
+
+/// Accepts forever: one task per connection, HTTP/2 if the client chose `h2`, else HTTP/1.1.
+async fn serve<S, B>(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    stats: Option<Arc<Stats>>,
+    service: S,
+) -> Result<(), BoxError>
+where
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    loop {
+        let (tcp, _) = listener.accept().await?;
+        let (acceptor, stats, service) = (acceptor.clone(), stats.clone(), service.clone());
+        tokio::spawn(async move {
+            let _ = tcp.set_nodelay(true);
+            let Ok(tls) = acceptor.accept(tcp).await else {
+                return;
+            };
+            let session = tls.get_ref().1;
+            if let Some(stats) = &stats {
+                stats.count(session.handshake_kind());
+            }
+            let h2 = session.alpn_protocol() == Some(b"h2");
+            let io = TokioIo::new(tls);
+            let _ = if h2 {
+                hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                    .serve_connection(io, service)
+                    .await
+            } else {
+                hyper::server::conn::http1::Builder::new()
+                    .serve_connection(io, service)
+                    .await
+            };
+        });
+    }
+}
+
+/// The ceiling: read the body, answer a fixed JSON body.
+async fn fixed(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, hyper::Error> {
+    req.into_body().collect().await?;
+    let mut response = Response::new(Full::new(Bytes::from_static(FIXED_BODY)));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
+}
+
+/// A check-in handler as written by hand with axum: the key, the parsed `Value`, pointer reads.
+async fn check_in(headers: HeaderMap, Json(body): Json<Value>) -> axum::response::Response {
+    if headers
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes)
+        != Some(AUTHORIZATION)
+    {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let user = body.pointer("/profile/privatePlay/enrolledUser");
+    let Some(name) = user
+        .and_then(|u| u.pointer("/name"))
+        .and_then(Value::as_str)
+    else {
+        return Json(json!({"version": "2.0", "resultCode": "NOT_ENROLLED", "output": {}}))
+            .into_response();
+    };
+    let mut output = Map::new();
+    if let Some(parameters) = body
+        .pointer("/action/parameters")
+        .and_then(Value::as_object)
+    {
+        for (name, parameter) in parameters {
+            let value = parameter.pointer("/value").cloned().unwrap_or(Value::Null);
+            output.insert(name.clone(), value);
+        }
+    }
+    output.insert("userName".into(), name.into());
+    output.insert("checkInTime".into(), "09:00".into());
+    Json(json!({"version": "2.0", "resultCode": "OK", "output": output})).into_response()
+}
+
+/// Connections and TLS handshakes, counted only with `NUGU_BENCH_STATS`.
+#[derive(Default)]
+struct Stats {
+    full: AtomicU64,
+    resumed: AtomicU64,
+}
+
+impl Stats {
+    fn start() -> Arc<Self> {
+        let stats = Arc::new(Self::default());
+        let printed = stats.clone();
+        tokio::spawn(async move {
+            let mut last = (0, 0);
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                let now = (printed.full.load(Relaxed), printed.resumed.load(Relaxed));
+                if now != last {
+                    eprintln!("handshakes full {} resumed {}", now.0, now.1);
+                    last = now;
+                }
+            }
+        });
+        stats
+    }
+
+    fn count(&self, kind: Option<HandshakeKind>) {
+        match kind {
+            Some(HandshakeKind::Resumed) => &self.resumed,
+            _ => &self.full,
+        }
+        .fetch_add(1, Relaxed);
+    }
+}
