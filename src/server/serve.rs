@@ -73,8 +73,10 @@ impl Http {
             .initial_stream_window_size(config.http2_stream_window)
             .initial_connection_window_size(config.http2_connection_window)
             .adaptive_window(false)
-            .keep_alive_interval(Some(Duration::from_secs(30)))
-            .keep_alive_timeout(Duration::from_secs(10));
+            // No keep-alive PINGs: a peer that vanished is already bounded by the idle timeout
+            // (nothing in flight), the send timeout (a response it does not read) and the
+            // request timeout, and the pings cost a timer poll on every connection wake.
+            .keep_alive_interval(None);
         // The version is fixed per connection (by ALPN, or HTTP/1.1 behind a terminator), so
         // nothing waits, without a deadline, for the bytes that would tell them apart.
         Self { h1, h2 }
