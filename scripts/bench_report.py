@@ -150,6 +150,26 @@ def e2e(rows):
                   "in user space).")
 
 
+def instructions():
+    path = os.path.join(OUT, "instructions.tsv")
+    if not os.path.exists(path):
+        return
+    rows = [line.rstrip("\n").split("\t") for line in open(path) if line.strip()]
+    print("\n## Instructions and allocations per request (`scripts/instructions`)\n")
+    print("User-space instructions and heap allocations per request of each server process under")
+    print("valgrind's callgrind, counted from when the server is ready: HTTP/1.1 on 4 keep-alive")
+    print("connections, HTTP/2 on 4 connections of 10 streams, and one request per new connection")
+    print("(a full TLS handshake each: h2load's separate clients offer no session to resume).")
+    print("Deterministic to about 1% from run to run, unlike req/s here; the kernel's part is not")
+    print("counted.\n")
+    print("| protocol | server | requests | instructions / request | of bare | allocations / request |")
+    print("|---|---|---:|---:|---:|---:|")
+    bare = {r[1]: float(r[3]) for r in rows if r[0] == "bare"}
+    for name, protocol, n, ins, allocs in rows:
+        ratio = float(ins) / bare[protocol] if protocol in bare else float("nan")
+        print(f"| {protocol} | {name} | {int(n):,} | {float(ins):,.0f} | {ratio:.2f}x | {allocs} |")
+
+
 def main():
     # When the run ended (its last file), so that regenerating the report keeps the run's date.
     ended = os.path.getmtime(os.path.join(OUT, "e2e.tsv"))
@@ -197,6 +217,7 @@ def main():
     print(f"| **the layer's cost** | **{with_layer - without:,.0f} ns** | |")
 
     e2e(read_rounds())
+    instructions()
     print()
     with open("scripts/bench_notes.md") as f:
         print(f.read().rstrip())
