@@ -26,41 +26,41 @@ pub(super) type R<T> = Result<T, Bail>;
 /// serde_json's own recursion limit: deeper input is left to it to reject.
 const MAX_DEPTH: u32 = 128;
 
-/// Parses `body` into the spans of a request and its source (the body, followed by the decoded
-/// form of any escaped string), or hands `body` back when the serde path must decide.
-pub(super) fn action_request(body: ByteString) -> Result<(ByteString, RequestModel), ByteString> {
+/// Parses the body in `src` into `out`, in place (both lie in the request's one allocation:
+/// moving the model out of a return value, into `RequestFields` and into the `Arc` measured
+/// as the largest cost after the scan itself on the minimal body). On success `src` becomes the
+/// request's source: the body, followed by the decoded form of any escaped string. On `false`
+/// the serde path must decide; `src` is then still the body, and `out` holds no meaning.
+pub(super) fn action_request(src: &mut ByteString, out: &mut RequestModel) -> bool {
+    let body: &str = src;
     let mut scanner = Scanner {
-        src: &body,
+        src: body,
         bytes: body.as_bytes(),
         pos: 0,
         depth: 0,
         decoded: String::new(),
     };
-    // Filled in place: returning each part by value up the stack costs copies.
-    let mut found = RequestModel::default();
     scanner.ws();
-    let scanned = RequestModel::scan(&mut scanner, &mut found).is_ok() && {
+    let scanned = RequestModel::scan(&mut scanner, out).is_ok() && {
         scanner.ws();
         scanner.pos == scanner.bytes.len()
     };
     if !scanned {
-        return Err(body);
+        return false;
     }
     let decoded = scanner.decoded;
     if decoded.is_empty() {
-        if has_duplicate(parameter_names(&body, &found)) {
-            return Err(body);
-        }
-        return Ok((body, found));
+        return !has_duplicate(parameter_names(src, out));
     }
     // Escapes are rare: the body is copied once, with the decoded strings after it.
-    let mut joined = String::with_capacity(body.len() + decoded.len());
-    joined.push_str(&body);
+    let mut joined = String::with_capacity(src.len() + decoded.len());
+    joined.push_str(src);
     joined.push_str(&decoded);
-    if has_duplicate(parameter_names(&joined, &found)) {
-        return Err(body);
+    if has_duplicate(parameter_names(&joined, out)) {
+        return false;
     }
-    Ok((ByteString::from(joined), found))
+    *src = ByteString::from(joined);
+    true
 }
 
 fn parameter_names<'a>(
@@ -550,9 +550,10 @@ mod tests {
     /// and no answer where serde fails.
     fn agree(body: &str) {
         let slow = serde_json::from_str::<ActionRequest>(body);
-        let fast = action_request(ByteString::from(body.to_owned()))
-            .ok()
-            .map(|(src, found)| ActionRequest(Arc::new(RequestFields::new(src, found))));
+        let mut src = ByteString::from(body.to_owned());
+        let mut found = RequestModel::default();
+        let fast = action_request(&mut src, &mut found)
+            .then(|| ActionRequest(Arc::new(RequestFields::new(src, found))));
         match (fast, slow) {
             (Some(fast), Ok(slow)) => assert_eq!(
                 serde_json::to_value(&fast).unwrap(),
@@ -586,8 +587,9 @@ mod tests {
     #[test]
     fn fixtures_take_the_fast_path_and_agree() {
         for body in fixtures() {
+            let mut found = RequestModel::default();
             assert!(
-                action_request(ByteString::from(body.to_owned())).is_ok(),
+                action_request(&mut ByteString::from(body.to_owned()), &mut found),
                 "{body}"
             );
             agree(body);
