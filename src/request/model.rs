@@ -804,12 +804,14 @@ macro_rules! model {
         impl Model for $name {
             fn scan(s: &mut Scanner<'_>, out: &mut Self) -> R<()> {
                 let mut seen = 0;
-                s.fields(Self::NAMES, |s, key| match key {
-                    $($wire => {
-                        once(&mut seen, const { bit($name::NAMES, $wire) })?;
-                        <$kind as Kind>::scan(s, &mut out.$field)
-                    })*
-                    _ => s.skip(),
+                s.fields(Self::NAMES, |s, field| {
+                    $(
+                        if field == const { bit($name::NAMES, $wire) } {
+                            once(&mut seen, field)?;
+                            return <$kind as Kind>::scan(s, &mut out.$field);
+                        }
+                    )*
+                    s.skip()
                 })?;
                 has(seen, Self::REQUIRED)
             }
