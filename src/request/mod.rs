@@ -84,16 +84,23 @@ struct RequestFields {
 
 impl RequestFields {
     fn new(src: ByteString, fields: RequestModel) -> Self {
-        let private_play = fields
+        let mut request = Self {
+            src,
+            fields,
+            private_play: None,
+        };
+        request.attach_private_play();
+        request
+    }
+
+    /// Builds the `PrivatePlay` handle from the parsed `profile.privatePlay`.
+    fn attach_private_play(&mut self) {
+        self.private_play = self
+            .fields
             .profile
             .as_ref()
             .and_then(|profile| profile.private_play.clone())
-            .map(|play| PrivatePlay::new(&src, play));
-        Self {
-            src,
-            fields,
-            private_play,
-        }
+            .map(|play| PrivatePlay::new(&self.src, play));
     }
 }
 
@@ -132,10 +139,18 @@ impl ActionRequest {
             return Err(ParseError::too_large(body.len()));
         }
         let text = ByteString::try_from(body).map_err(|e| ParseError::not_utf8(e.valid_up_to()))?;
-        let text = match scan::action_request(text) {
-            Ok((src, fields)) => return Ok(Self(Arc::new(RequestFields::new(src, fields)))),
-            Err(text) => text,
-        };
+        // Scanned in place, in the request's own allocation: the model is never moved.
+        let mut request = Arc::new(RequestFields {
+            src: text,
+            ..RequestFields::default()
+        });
+        // Unique, so this is a borrow, never a clone.
+        let parts = Arc::make_mut(&mut request);
+        if scan::action_request(&mut parts.src, &mut parts.fields) {
+            parts.attach_private_play();
+            return Ok(Self(request));
+        }
+        let text = std::mem::take(&mut parts.src);
         // The scanner left it to serde: either a form it does not handle, or an error, which
         // serde reports with its JSON path.
         serde_json::from_str(&text).map_err(|e| ParseError::from_json(text.as_bytes(), e))

@@ -18,6 +18,7 @@ use bytestring::ByteString;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Unexpected, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::value::RawValue;
+use smallvec::SmallVec;
 
 use super::action::{has_duplicate, Action, Parameter};
 use super::context::{Context, CurrentPlaybackState, Device, Event, PlaybackError, Session};
@@ -515,10 +516,16 @@ impl Kind for Service {
 /// parameter, and a duplicate name is refused.
 pub(super) enum Params {}
 
+/// How many parameters a request holds without an allocation of their own: they then lie in
+/// the request's one allocation (a play's action has a handful; the typical request 5).
+const INLINE_PARAMETERS: usize = 8;
+
+/// The parameters' names and fields.
+pub(super) type ParamList = SmallVec<[(Span, ParameterFields); INLINE_PARAMETERS]>;
+
 impl Kind for Params {
-    type Store = Vec<(Span, ParameterFields)>;
+    type Store = ParamList;
     fn scan(s: &mut Scanner<'_>, entries: &mut Self::Store) -> R<()> {
-        entries.reserve(8);
         s.object(|s, key| {
             let name = s.key_span(key)?;
             let mut parameter = ParameterFields::default();
@@ -547,13 +554,13 @@ impl Kind for Params {
 struct ParamsVisitor<'s>(&'s mut SourceBuilder);
 
 impl<'de> Visitor<'de> for ParamsVisitor<'_> {
-    type Value = Vec<(Span, ParameterFields)>;
+    type Value = ParamList;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object of parameter name to {type, value}")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let src = self.0;
-        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(4).min(64));
+        let mut entries = ParamList::with_capacity(map.size_hint().unwrap_or(4).min(64));
         while let Some(name) = map.next_key::<String>()? {
             let name = src.push(&name);
             let parameter = map.next_value_seed(Seed::<OrEmpty<Obj<ParameterFields>>>::new(src))?;
@@ -797,12 +804,14 @@ macro_rules! model {
         impl Model for $name {
             fn scan(s: &mut Scanner<'_>, out: &mut Self) -> R<()> {
                 let mut seen = 0;
-                s.fields(Self::NAMES, |s, key| match key {
-                    $($wire => {
-                        once(&mut seen, const { bit($name::NAMES, $wire) })?;
-                        <$kind as Kind>::scan(s, &mut out.$field)
-                    })*
-                    _ => s.skip(),
+                s.fields(Self::NAMES, |s, field| {
+                    $(
+                        if field == const { bit($name::NAMES, $wire) } {
+                            once(&mut seen, field)?;
+                            return <$kind as Kind>::scan(s, &mut out.$field);
+                        }
+                    )*
+                    s.skip()
                 })?;
                 has(seen, Self::REQUIRED)
             }
