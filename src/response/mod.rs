@@ -445,6 +445,13 @@ mod tests {
         ]
     }
 
+    /// Handlers return responses from futures that move between threads (axum, tower).
+    #[test]
+    fn a_response_is_send_and_sync() {
+        fn send_sync<T: Send + Sync + Clone + 'static>() {}
+        send_sync::<ActionResponse>();
+    }
+
     /// `to_json` writes by hand what the `Serialize` implementation describes.
     #[test]
     fn to_json_is_the_serialized_response() {
