@@ -262,9 +262,9 @@ impl ActionResponse {
 /// else escaped by serde_json.
 fn write_string(out: &mut impl io::Write, s: &str) -> io::Result<()> {
     // Without a short cut, so that the compiler can check many bytes at once.
-    let plain = !s
-        .bytes()
-        .fold(false, |escape, b| escape | (b < 0x20) | (b == b'"') | (b == b'\\'));
+    let plain = !s.bytes().fold(false, |escape, b| {
+        escape | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
     if plain {
         out.write_all(b"\"")?;
         out.write_all(s.as_bytes())?;
@@ -274,17 +274,21 @@ fn write_string(out: &mut impl io::Write, s: &str) -> io::Result<()> {
     }
 }
 
-/// The buffer [`ActionResponse::to_json`] writes a body into first, on the stack: a typical
-/// body is a few hundred bytes, one with an `AudioPlayer.Play` directive under a kilobyte.
+/// The size of the buffer [`ActionResponse::to_json`] writes a body into first, on the stack:
+/// a typical body is a few hundred bytes, one with an `AudioPlayer.Play` directive under a
+/// kilobyte.
+const STACK_BUFFER: usize = 2048;
+
+/// A buffer of [`STACK_BUFFER`] bytes, filled from the start.
 struct StackBuffer {
-    buf: [u8; 2048],
+    buf: [u8; STACK_BUFFER],
     len: usize,
 }
 
 impl StackBuffer {
     fn new() -> Self {
         Self {
-            buf: [0; 2048],
+            buf: [0; STACK_BUFFER],
             len: 0,
         }
     }
@@ -428,7 +432,10 @@ mod tests {
             ActionResponse::from_parameters(request.parameters()),
             ActionResponse::from_request(&request)
                 .output("none", "filled")
-                .output("place", "a value longer than the twenty-three bytes kept inline")
+                .output(
+                    "place",
+                    "a value longer than the twenty-three bytes kept inline",
+                )
                 .output_null("n")
                 .output("added \"one\"", "\t")
                 .output_null("added null")
@@ -441,7 +448,9 @@ mod tests {
                     AudioStream::new("https://cdn.example.com/\"a\".m4a", "t\n")
                         .progress_report(1, 2),
                 ))
-                .directive(Directive::custom(serde_json::json!({"type": "X", "s": "\u{0}"}))),
+                .directive(Directive::custom(
+                    serde_json::json!({"type": "X", "s": "\u{0}"}),
+                )),
         ]
     }
 
@@ -471,7 +480,7 @@ mod tests {
     #[test]
     fn the_counted_length_is_exact() {
         let sizes: Vec<usize> = responses().iter().map(|r| r.to_json().len()).collect();
-        assert!(sizes.iter().any(|&size| size > 2048), "{sizes:?}");
+        assert!(sizes.iter().any(|&size| size > STACK_BUFFER), "{sizes:?}");
         for response in responses() {
             let mut counted = Counter(0);
             response.write_json(&mut counted).unwrap();
