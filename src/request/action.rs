@@ -106,14 +106,16 @@ impl fmt::Debug for Parameters<'_> {
 }
 
 /// Whether two parameters share a name (a request with one is refused).
-pub(super) fn has_duplicate<'a>(names: impl ExactSizeIterator<Item = &'a str> + Clone) -> bool {
+pub(super) fn has_duplicate<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> bool {
     // Plays have a handful of parameters: a pairwise scan is cheapest there; large maps
     // (generated or hostile) are sorted so the check stays O(n log n).
     if names.len() <= 16 {
+        // Each name resolved once, on the stack.
+        let names: smallvec::SmallVec<[&str; 16]> = names.collect();
         names
-            .clone()
+            .iter()
             .enumerate()
-            .any(|(i, name)| names.clone().take(i).any(|seen| seen == name))
+            .any(|(i, name)| names[..i].contains(name))
     } else {
         let mut names: Vec<&str> = names.collect();
         names.sort_unstable();
