@@ -74,10 +74,13 @@ pub(crate) struct Quiet {
 }
 
 impl Quiet {
-    pub(crate) fn new(clock: &Clock, now: Instant) -> Self {
+    /// Starts watching `clock`, which started at `opened`: quiet since then if it has never
+    /// moved, else (at least) since `now`.
+    pub(crate) fn new(clock: &Clock, opened: Instant, now: Instant) -> Self {
+        let seen = clock.read().1;
         Self {
-            seen: clock.read().1,
-            since: now,
+            seen,
+            since: if seen == 0 { opened } else { now },
         }
     }
 
@@ -107,7 +110,7 @@ mod tests {
     fn quiet_measures_from_the_last_event_it_saw() {
         let clock = Clock::default();
         let start = Instant::now();
-        let mut quiet = Quiet::new(&clock, start);
+        let mut quiet = Quiet::new(&clock, start, start);
         let later = start + Duration::from_secs(5);
         assert_eq!(
             quiet.observe(&clock, later),
@@ -124,6 +127,24 @@ mod tests {
         );
         clock.end();
         assert_eq!(quiet.observe(&clock, even_later), (false, Duration::ZERO));
+    }
+
+    #[test]
+    fn a_clock_watched_late_counts_from_its_start_if_it_never_moved() {
+        let (clock, opened) = (Clock::default(), Instant::now());
+        let now = opened + Duration::from_secs(1);
+        let later = now + Duration::from_secs(1);
+        let mut quiet = Quiet::new(&clock, opened, now);
+        assert_eq!(
+            quiet.observe(&clock, later),
+            (false, Duration::from_secs(2))
+        );
+        clock.touch();
+        let mut quiet = Quiet::new(&clock, opened, now);
+        assert_eq!(
+            quiet.observe(&clock, later),
+            (false, Duration::from_secs(1))
+        );
     }
 
     #[test]

@@ -176,15 +176,16 @@ impl Server {
         log_summary.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tracing::info!(addr = %local_addr, "serving");
         loop {
+            // Ended connections are collected here, without a wake of this task for each (which
+            // cost a new connection a context switch); only a full server waits for one to end.
+            while let Some(done) = connections.try_join_next() {
+                report(done);
+            }
             tokio::select! {
                 () = &mut signal => break,
                 _ = log_summary.tick() => refusals.flush(log_every),
-                Some(done) = connections.join_next(), if !connections.is_empty() => {
-                    if let Err(e) = done {
-                        if e.is_panic() {
-                            tracing::error!("a connection task panicked");
-                        }
-                    }
+                Some(done) = connections.join_next(), if connections.len() >= config.max_connections => {
+                    report(done);
                 }
                 accepted = listener.accept(), if connections.len() < config.max_connections => {
                     let (tcp, peer) = match accepted {
@@ -242,6 +243,13 @@ impl Server {
         while connections.join_next().await.is_some() {}
         refusals.flush(log_every);
         tracing::info!("shut down");
+    }
+}
+
+/// Logs a connection task that panicked (the connection is gone; the server goes on).
+fn report(ended: Result<(), tokio::task::JoinError>) {
+    if ended.is_err_and(|e| e.is_panic()) {
+        tracing::error!("a connection task panicked");
     }
 }
 
@@ -345,13 +353,33 @@ impl Connection {
                 conn: http.h1.serve_connection(io, pipeline),
             }
         });
-        let _watchdog = watchdog::spawn(watched.clone(), limits, stop, peer);
+        // The watchdog starts once the connection has lived a tick, or at once if the server
+        // stops (see `watchdog::spawn`).
+        let opened = Instant::now();
+        let mut first_tick = std::pin::pin!(tokio::time::sleep(limits.tick()));
+        let mut stopping = std::pin::pin!({
+            let mut stop = stop.clone();
+            async move {
+                if stop.wait_for(|stopping| *stopping).await.is_err() {
+                    // No server left to stop: never.
+                    std::future::pending::<()>().await;
+                }
+            }
+        });
+        let mut watchdog = None;
         // Once asked to close, the connection finishes the requests it has received (HTTP/2:
         // sends GOAWAY), then ends, or is dropped when the watchdog says so.
         let mut closing = false;
         let ended = poll_fn(|cx| {
             if let Poll::Ready(ended) = connection.as_mut().poll(cx) {
                 return Poll::Ready(Some(ended));
+            }
+            if watchdog.is_none()
+                && (first_tick.as_mut().poll(cx).is_ready()
+                    || stopping.as_mut().poll(cx).is_ready())
+            {
+                let stop = stop.clone();
+                watchdog = Some(watchdog::spawn(watched.clone(), limits, stop, peer, opened));
             }
             match watched.signal.poll(cx) {
                 Poll::Ready(Order::Abort) => Poll::Ready(None),

@@ -61,7 +61,8 @@ where
                     let tick = tick_for(send_timeout);
                     let mut ticks = tokio::time::interval_at(Instant::now() + tick, tick);
                     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
-                    (ticks, Quiet::new(&clock, Instant::now()))
+                    let now = Instant::now();
+                    (ticks, Quiet::new(&clock, now, now))
                 });
                 while ticks.poll_tick(cx).is_ready() {
                     let (busy, quiet) = quiet.observe(&clock, Instant::now());

@@ -80,6 +80,18 @@ pub(crate) struct Limits {
     pub(crate) grace: Duration,
 }
 
+impl Limits {
+    /// How often the watchdog looks: often enough for the shortest of its timeouts.
+    pub(crate) fn tick(&self) -> Duration {
+        let shortest = [Some(self.idle), self.http1_send, Some(self.grace)]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(self.idle);
+        tick_for(shortest)
+    }
+}
+
 /// Aborts the watchdog when the connection's task ends.
 pub(crate) struct Guard(JoinHandle<()>);
 
@@ -89,14 +101,20 @@ impl Drop for Guard {
     }
 }
 
-/// Starts the watchdog of one connection.
+/// Starts the watchdog of a connection opened at `opened`.
+///
+/// The connection's task starts it only once the connection has lived a tick (or the server
+/// is stopping): a caller that does not keep connections alive is gone by then, and starting
+/// a task, which wakes another worker thread, cost such a connection more than its request.
+/// Its timeouts still count from `opened`.
 pub(crate) fn spawn(
     watched: Arc<Watched>,
     limits: Limits,
     stop: watch::Receiver<bool>,
     peer: std::net::SocketAddr,
+    opened: Instant,
 ) -> Guard {
-    Guard(tokio::spawn(watch(watched, limits, stop, peer)))
+    Guard(tokio::spawn(watch(watched, limits, stop, peer, opened)))
 }
 
 async fn watch(
@@ -104,17 +122,13 @@ async fn watch(
     limits: Limits,
     mut stop: watch::Receiver<bool>,
     peer: std::net::SocketAddr,
+    opened: Instant,
 ) {
-    let shortest = [Some(limits.idle), limits.http1_send, Some(limits.grace)]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap_or(limits.idle);
-    let mut ticks = tokio::time::interval(tick_for(shortest));
+    let mut ticks = tokio::time::interval(limits.tick());
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let now = Instant::now();
-    let mut requests = Quiet::new(&watched.requests, now);
-    let mut sending = Quiet::new(&watched.sending, now);
+    let mut requests = Quiet::new(&watched.requests, opened, now);
+    let mut sending = Quiet::new(&watched.sending, opened, now);
     let mut close_by: Option<Instant> = None;
     let mut stopping = false;
     loop {
