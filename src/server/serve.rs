@@ -381,9 +381,9 @@ impl Connection {
                 let stop = stop.clone();
                 watchdog = Some(watchdog::spawn(watched.clone(), limits, stop, peer, opened));
             }
-            match watched.signal.poll(cx) {
-                Poll::Ready(Order::Abort) => Poll::Ready(None),
-                Poll::Ready(Order::Close) if !closing => {
+            match watched.signal.watch(cx) {
+                Order::Abort => Poll::Ready(None),
+                Order::Close if !closing => {
                     closing = true;
                     connection.as_mut().graceful_shutdown();
                     // Polled again: a connection with nothing in flight ends at once.

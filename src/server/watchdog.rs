@@ -8,7 +8,7 @@
 
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::Context;
 use std::time::Duration;
 
 use atomic_waker::AtomicWaker;
@@ -51,9 +51,9 @@ impl Signal {
     }
 
     /// The current order; the task of `cx` is woken when it rises.
-    pub(crate) fn poll(&self, cx: &mut Context<'_>) -> Poll<Order> {
+    pub(crate) fn watch(&self, cx: &mut Context<'_>) -> Order {
         self.task.register(cx.waker());
-        Poll::Ready(self.get())
+        self.get()
     }
 }
 
