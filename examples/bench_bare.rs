@@ -8,10 +8,16 @@
 //! - `axum`: an axum 0.8 `Router` served on the same connections, with what a play developer
 //!   writes by hand: the API key compared, `Json<serde_json::Value>`, JSON pointer reads of the
 //!   enrolled user and the parameters echoed in `output`.
+//! - `serde`: the quick prototype of issue #15, a `service_fn` on the same connections: the
+//!   API key compared, the body collected and deserialized by serde_json into borrowed structs
+//!   of only the fields the answer needs (everything else skipped), the parameters echoed and
+//!   the answer serialized by serde_json. No limits, no typed model, no extensions: how far a
+//!   minimal hand-written parse and answer get on the bare serving.
 //!
 //! ```sh
 //! cargo run --release --example bench_bare -- fixed 127.0.0.1:9445
 //! cargo run --release --example bench_bare -- axum 127.0.0.1:9446
+//! cargo run --release --example bench_bare -- serde 127.0.0.1:9447
 //! ```
 //!
 //! It prints `ready <pid>` once listening and serves until killed. With `NUGU_BENCH_STATS=1` it
@@ -20,6 +26,7 @@
 //! resumption is the crate's (stateless tickets); `NUGU_BENCH_RESUMPTION=cache` (rustls's
 //! default stateful cache) or `off` changes it, to measure what it is worth.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +44,7 @@ use hyper_util::service::TowerToHyperService;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::NoServerSessionStorage;
 use rustls::{HandshakeKind, ServerConfig};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
@@ -65,7 +73,8 @@ async fn main() -> Result<(), BoxError> {
             let router = Router::new().route("/check_in", post(check_in));
             serve(listener, acceptor, stats, TowerToHyperService::new(router)).await
         }
-        other => Err(format!("unknown mode {other:?}: fixed or axum").into()),
+        "serde" => serve(listener, acceptor, stats, service_fn(prototype)).await,
+        other => Err(format!("unknown mode {other:?}: fixed, axum or serde").into()),
     }
 }
 
@@ -179,6 +188,184 @@ async fn check_in(headers: HeaderMap, Json(body): Json<Value>) -> axum::response
     output.insert("userName".into(), name.into());
     output.insert("checkInTime".into(), "09:00".into());
     Json(json!({"version": "2.0", "resultCode": "OK", "output": output})).into_response()
+}
+
+/// The body as the prototype reads it: borrowed where the JSON has no escapes, every other
+/// member skipped.
+#[derive(Deserialize)]
+struct PrototypeBody<'a> {
+    #[serde(borrow)]
+    action: PrototypeAction<'a>,
+    #[serde(borrow, default)]
+    profile: Option<PrototypeProfile<'a>>,
+}
+
+#[derive(Deserialize)]
+struct PrototypeAction<'a> {
+    #[serde(rename = "actionName", borrow)]
+    action_name: Cow<'a, str>,
+    #[serde(borrow, default)]
+    parameters: PrototypeParameters<'a>,
+}
+
+/// `parameters`, an object, read as its (name, parameter) pairs in order.
+#[derive(Default)]
+struct PrototypeParameters<'a>(Vec<(Cow<'a, str>, PrototypeParameter<'a>)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for PrototypeParameters<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Pairs<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Pairs<'a> {
+            type Value = PrototypeParameters<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of parameters")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<Self::Value, M::Error> {
+                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(8));
+                while let Some(pair) = map.next_entry::<Text<'de>, PrototypeParameter<'de>>()? {
+                    pairs.push((pair.0 .0, pair.1));
+                }
+                Ok(PrototypeParameters(pairs))
+            }
+        }
+        deserializer.deserialize_map(Pairs(std::marker::PhantomData))
+    }
+}
+
+#[derive(Deserialize)]
+struct PrototypeParameter<'a> {
+    #[serde(borrow, default)]
+    value: Option<Text<'a>>,
+}
+
+/// A string borrowed from the body unless it has escapes (serde's own `Cow<str>` borrows only
+/// as a field marked `borrow`, not inside an `Option` or as a map key).
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(Visit(std::marker::PhantomData))
+    }
+}
+
+#[derive(Deserialize)]
+struct PrototypeProfile<'a> {
+    #[serde(rename = "privatePlay", borrow, default)]
+    private_play: Option<PrototypePrivatePlay<'a>>,
+}
+
+#[derive(Deserialize)]
+struct PrototypePrivatePlay<'a> {
+    #[serde(rename = "enrolledUser", borrow, default)]
+    enrolled_user: Option<PrototypeUser<'a>>,
+}
+
+#[derive(Deserialize)]
+struct PrototypeUser<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+}
+
+/// The answer: `output` echoes every parameter, then the handler's two.
+#[derive(Serialize)]
+struct PrototypeAnswer<'a> {
+    version: &'static str,
+    #[serde(rename = "resultCode")]
+    result_code: &'static str,
+    #[serde(serialize_with = "serialize_pairs")]
+    output: Vec<(&'a str, Option<&'a str>)>,
+}
+
+fn serialize_pairs<S: serde::Serializer>(
+    pairs: &[(&str, Option<&str>)],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(pairs.iter().copied())
+}
+
+/// The issue's quick prototype: key, borrowed serde parse, echo, serde answer.
+async fn prototype(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, hyper::Error> {
+    let authorized = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes)
+        == Some(AUTHORIZATION);
+    let path_action = req
+        .uri()
+        .path()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let bytes = req.into_body().collect().await?.to_bytes();
+    let status = |code: StatusCode| {
+        let mut response = Response::new(Full::new(Bytes::new()));
+        *response.status_mut() = code;
+        Ok(response)
+    };
+    if !authorized {
+        return status(StatusCode::UNAUTHORIZED);
+    }
+    let Ok(body) = serde_json::from_slice::<PrototypeBody>(&bytes) else {
+        return status(StatusCode::BAD_REQUEST);
+    };
+    if body.action.action_name != path_action {
+        return status(StatusCode::NOT_FOUND);
+    }
+    let user = body
+        .profile
+        .as_ref()
+        .and_then(|p| p.private_play.as_ref())
+        .and_then(|p| p.enrolled_user.as_ref());
+    let answer = match user {
+        Some(user) => {
+            let mut output: Vec<_> = body
+                .action
+                .parameters
+                .0
+                .iter()
+                .filter(|(name, _)| name != "userName" && name != "checkInTime")
+                .map(|(name, p)| (name.as_ref(), p.value.as_ref().map(|v| v.0.as_ref())))
+                .collect();
+            output.push(("userName", Some(user.name.as_ref())));
+            output.push(("checkInTime", Some("09:00")));
+            PrototypeAnswer {
+                version: "2.0",
+                result_code: "OK",
+                output,
+            }
+        }
+        None => PrototypeAnswer {
+            version: "2.0",
+            result_code: "NOT_ENROLLED",
+            output: vec![],
+        },
+    };
+    let Ok(json) = serde_json::to_vec(&answer) else {
+        return status(StatusCode::INTERNAL_SERVER_ERROR);
+    };
+    let mut response = Response::new(Full::new(Bytes::from(json)));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
 }
 
 /// Connections and TLS handshakes, counted only with `NUGU_BENCH_STATS`.

@@ -46,6 +46,7 @@ SIDES = {
     "bare": "bare hyper 1 + tokio-rustls, fixed answer (ceiling; `bench_bare fixed`)",
     "plain": "this crate's server without the layer (`bench_server plain`)",
     "layer": "this crate's server + `PrivatePlayLayer` + check-in handler (`bench_server layer`)",
+    "serde": "issue #15's quick prototype: borrowed serde parse + echo, on the bare serving (`bench_bare serde`)",
     "axum": "axum 0.8 `Json<Value>` + pointer, on the bare serving (`bench_bare axum`)",
 }
 PROTOCOLS = {
@@ -60,7 +61,7 @@ PROTOCOLS = {
             "wrk -t{BENCH_THREADS} -c{BENCH_CONNECTIONS} with `Connection: close`: the server closes "
             "after each response and wrk reconnects, so every request pays a TCP connect and a TLS "
             "handshake. wrk (OpenSSL) offers the session of its previous connection, so against a "
-            "server that resumes sessions (all four here, with rustls's stateless tickets) "
+            "server that resumes sessions (all five here, with rustls's stateless tickets) "
             "each handshake is a resumed TLS 1.3 one (PSK with a fresh X25519 exchange, no "
             "certificate signature). wrk starts a request's clock after the handshake, so p50/p99 "
             "leave it out; requests/s and server CPU include it."),
@@ -86,17 +87,21 @@ def e2e(rows):
     settings = {k: os.environ.get(k, v) for k, v in DEFAULTS.items()}
     rounds = sorted({r["round"] for r in rows})
     print("\n## End to end over loopback HTTPS (`scripts/bench`)\n")
-    print("Four servers on 127.0.0.1, each on its own self-signed certificate, TLS 1.3 (rustls, ring")
+    print("Five servers on 127.0.0.1, each on its own self-signed certificate, TLS 1.3 (rustls, ring")
     print("provider): *bare* hyper 1 + tokio-rustls answering a fixed JSON body after reading the")
     print("request (no timeouts, no limits: the ceiling), the crate's server without the layer")
     print("answering the same body (*plain*), the crate's server with `PrivatePlayLayer` and a")
     print("check-in handler that reads the typed enrolled user and echoes the parameters (*layer*),")
+    print("the quick prototype issue #15 measured, a `service_fn` on the bare serving that compares")
+    print("the API key, deserializes with serde_json only the fields the answer needs into borrowed")
+    print("structs (the action name, the parameters' values, the enrolled user's name), and echoes")
+    print("the parameters with serde_json (*serde*; the same 143-byte answer as *layer*),")
     print("and an axum 0.8 `Router` on the bare serving whose handler takes `Json<Value>`, compares")
     print("the API key, reads the enrolled user by JSON pointer and echoes the parameters (*axum*).")
     print("Each POSTs the typical request (`tests/fixtures/private_play_full.json`) to `/check_in`.")
     print(f"Rounds: {len(rounds)}; in each, every protocol runs against every server in turn "
           "(bare, plain, layer,")
-    print("axum), so a ratio compares runs of the same time window. *req/s* is the median over rounds; *of bare*")
+    print("serde, axum), so a ratio compares runs of the same time window. *req/s* is the median over rounds; *of bare*")
     print("is the median over rounds of the round's ratio to bare; *server CPU* is the server")
     print("process's user + system time over its runs (`/proc/<pid>/stat`) per request; p50 and")
     print("p99 are medians over rounds. *errors* counts responses other than 200 (wrk counts")
