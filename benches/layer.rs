@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
-use http::{Request, Response};
+use http::{Extensions, Request, Response};
 use http_body_util::Full;
 use nugu_proxy::layer::ApiKey;
 use nugu_proxy::transport::{ConnectionInfo, TlsInfo, TlsVersion, Transport};
@@ -43,13 +43,13 @@ static GLOBAL: Counting = Counting;
 
 const KEY: &str = "bench-api-key";
 
-fn request(body: &Bytes, connection: &ConnectionInfo) -> Request<Full<Bytes>> {
+fn request(body: &Bytes, connection: &Extensions) -> Request<Full<Bytes>> {
     let mut request = Request::post("/nugu/check_in")
         .header("content-type", "application/json")
         .header("authorization", "token bench-api-key")
         .body(Full::new(body.clone()))
         .unwrap();
-    request.extensions_mut().insert(connection.clone());
+    request.extensions_mut().extend(connection.clone());
     request
 }
 
@@ -82,10 +82,12 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
 
 fn layer(c: &mut Criterion) {
     let body = Bytes::from(fixtures::typical());
+    // What the crate's server gives each request of a connection.
     let connection = ConnectionInfo::new(
         "127.0.0.1:1".parse().unwrap(),
         Transport::Tls(TlsInfo::new(TlsVersion::Tls13, Some(b"h2".to_vec()), None)),
-    );
+    )
+    .request_extensions();
     let mut with_layer =
         PrivatePlayLayer::new(ApiKey::new(KEY).unwrap()).layer(service_fn(check_in));
     let mut without = service_fn(fixed);

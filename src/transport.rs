@@ -80,6 +80,44 @@ impl ConnectionInfo {
             Transport::Tls(_) | Transport::TrustedProxy { .. } => true,
         }
     }
+
+    /// The extensions to start each request of this connection with: this value, in a map
+    /// that already has room for the values [`PrivatePlayLayer`](crate::PrivatePlayLayer)
+    /// adds. Make it once per connection and give each request a clone.
+    ///
+    /// Inserting this value into a request's empty extensions works as well; this only saves
+    /// work: `http::Extensions` cannot reserve, and the map its first insert makes holds three
+    /// values, so this value and the layer's four would grow it (a second allocation and a
+    /// rehash) on every request. The crate's server does this.
+    ///
+    /// ```
+    /// use nugu_proxy::transport::{ConnectionInfo, Transport};
+    ///
+    /// let proxy = "10.0.0.2:443".parse().unwrap();
+    /// let template = ConnectionInfo::new(proxy, Transport::TrustedProxy { proxy }).request_extensions();
+    ///
+    /// // For each request of the connection:
+    /// let mut request = http::Request::new(());
+    /// request.extensions_mut().extend(template.clone());
+    /// assert!(request.extensions().get::<ConnectionInfo>().unwrap().is_https());
+    /// ```
+    pub fn request_extensions(&self) -> http::Extensions {
+        // Placeholders grow the map to its next size, then leave. Boxing a zero-sized value
+        // does not allocate; a removal does not shrink the map, and a clone keeps its size.
+        #[derive(Clone)]
+        struct Room<const N: usize>;
+        let mut extensions = http::Extensions::new();
+        extensions.insert(Room::<0>);
+        extensions.insert(Room::<1>);
+        extensions.insert(Room::<2>);
+        extensions.insert(Room::<3>);
+        extensions.insert(self.clone());
+        extensions.remove::<Room<0>>();
+        extensions.remove::<Room<1>>();
+        extensions.remove::<Room<2>>();
+        extensions.remove::<Room<3>>();
+        extensions
+    }
 }
 
 impl fmt::Debug for ConnectionInfo {

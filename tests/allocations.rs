@@ -1,11 +1,14 @@
-//! How many heap allocations a parse makes: one, the request's `Arc`, for a request with up to
-//! eight parameters (issue 15's allocation budget per request counts on it). A counting global
+//! Heap allocations the crate makes per request, which issue 15's budget counts on: a parse
+//! makes one, the request's `Arc`, for a request with up to eight parameters; the layer's values
+//! fit in the extensions the server gives each request without growing them. A counting global
 //! allocator, per thread, so that the test harness's own threads do not count.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use bytes::Bytes;
+use nugu_proxy::layer::Authentication;
+use nugu_proxy::transport::{ConnectionInfo, Transport};
 use nugu_proxy::ActionRequest;
 
 struct Counting;
@@ -83,4 +86,31 @@ fn more_parameters_than_fit_inline_are_still_parsed() {
     // The ninth parameter moves them all into an allocation of their own: two in all.
     let body: &'static [u8] = Box::leak(body.into_bytes().into_boxed_slice());
     assert_eq!(allocations(body), 2);
+}
+
+#[test]
+fn the_layers_four_values_fit_in_the_extensions_a_connection_gives_each_request() {
+    let proxy = "10.0.0.2:443".parse().unwrap();
+    let template =
+        ConnectionInfo::new(proxy, Transport::TrustedProxy { proxy }).request_extensions();
+    let action = ActionRequest::from_bytes(Bytes::from_static(include_bytes!(
+        "fixtures/private_play_full.json"
+    )))
+    .unwrap();
+    let play = action.private_play().unwrap().clone();
+    let user = play.enrolled_user().unwrap().clone();
+
+    let mut extensions = template.clone();
+    let before = ALLOCATIONS.with(Cell::get);
+    // What `PrivatePlayLayer` inserts for a Private Play request.
+    extensions.insert(user);
+    extensions.insert(play);
+    extensions.insert(Authentication::ApiKey);
+    extensions.insert(action);
+    let after = ALLOCATIONS.with(Cell::get);
+    // One box per value (`http::Extensions` boxes each) and no growth of the map; a map that
+    // held only the `ConnectionInfo` would grow at the third insert.
+    assert_eq!(after - before, 4);
+    assert!(extensions.get::<ConnectionInfo>().is_some());
+    assert_eq!(extensions.len(), 5);
 }

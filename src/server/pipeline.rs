@@ -6,7 +6,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use http::{header, Extensions, HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -54,9 +54,11 @@ fn respond(
 /// The hyper service of one connection.
 pub(crate) struct Pipeline<S> {
     pub(crate) config: Arc<Config>,
-    /// Cloned into every request; for a terminator connection only once the request proved
-    /// HTTPS.
+    /// The connection's `ConnectionInfo`, in the extensions every request starts with (see
+    /// `ConnectionInfo::request_extensions`); for a terminator connection only once the request
+    /// proved HTTPS.
     pub(crate) info: ConnectionInfo,
+    pub(crate) extensions: Extensions,
     /// Terminator mode: the request itself must say it arrived over HTTPS.
     pub(crate) require_forwarded_https: bool,
     /// Counts this connection's requests in flight (until their response is sent), for the
@@ -149,7 +151,7 @@ impl<S: ProxyService> Pipeline<S> {
                 "refused: the load balancer did not say the request arrived over HTTPS",
             ));
         }
-        req.extensions_mut().insert(self.info.clone());
+        req.extensions_mut().extend(self.extensions.clone());
         Admission::Serve(req)
     }
 }

@@ -338,6 +338,7 @@ impl Connection {
         let watched = Arc::new(Watched::default());
         let pipeline = Pipeline {
             config,
+            extensions: info.request_extensions(),
             info,
             require_forwarded_https,
             watched: watched.clone(),
