@@ -175,6 +175,38 @@ def instructions():
         print(f"| {protocol} | {name} | {int(n):,} | {float(ins):,.0f} | {ratio:.2f}x | {allocs} |")
 
 
+def cache_simulation():
+    path = os.path.join(OUT, "cachesim.tsv")
+    if not os.path.exists(path):
+        return
+    rows = [line.rstrip("\n").split("\t") for line in open(path) if line.strip()]
+    servers = list(dict.fromkeys(r[0] for r in rows))
+    parts = list(dict.fromkeys(r[1] for r in rows))
+    cost = {(r[0], r[1]): [int(x) for x in r[2:]] for r in rows}
+    total = {s: [sum(cost[(s, p)][i] for p in parts) for i in range(4)] for s in servers}
+    print("\n### The same over HTTP/1.1, with callgrind's cache and branch simulation\n")
+    print("Instructions do not tell the time alone: code and data spread over more cache lines")
+    print("run fewer instructions per cycle. callgrind's simulation of this machine's L1 caches")
+    print("(32 KiB each, 64-byte lines) and of a branch predictor counts, per request, L1")
+    print("instruction-cache misses, L1 data-cache misses and mispredicted branches (a model,")
+    print("not the hardware's counters, which this VM does not expose). A function's own cost")
+    print("goes to the part its name belongs to (`scripts/callgrind_parts.py`); what `std` does")
+    print("for a part (`memcpy`, `malloc`) stays in its own row.\n")
+    print("| server | instructions | L1i misses | L1d misses | mispredicted branches |")
+    print("|---|---:|---:|---:|---:|")
+    for server in servers:
+        t = total[server]
+        print(f"| {server} | {t[0]:,} | {t[1]:,} | {t[2]:,} | {t[3]:,} |")
+    shown = [s for s in ("bare", "plain", "layer", "serde") if s in servers]
+    print("\nBy part of the path (instructions / L1i misses / mispredicted branches per request):\n")
+    print("| part | " + " | ".join(shown) + " |")
+    print("|---|" + "---:|" * len(shown))
+    for part in parts:
+        cells = [f"{cost[(s, part)][0]:,} / {cost[(s, part)][1]:,} / {cost[(s, part)][3]:,}"
+                 for s in shown]
+        print(f"| {part} | " + " | ".join(cells) + " |")
+
+
 def main():
     # When the run ended (its last file), so that regenerating the report keeps the run's date.
     ended = os.path.getmtime(os.path.join(OUT, "e2e.tsv"))
@@ -223,6 +255,7 @@ def main():
 
     e2e(read_rounds())
     instructions()
+    cache_simulation()
     print()
     with open("scripts/bench_notes.md") as f:
         print(f.read().rstrip())
