@@ -4,7 +4,8 @@
 //! personal data. [`PrivatePlayLayer`](crate::PrivatePlayLayer) therefore *fails closed*: it only
 //! lets a request through when the request's extensions hold a [`ConnectionInfo`] whose
 //! [`Transport`] proves HTTPS. The crate's own server (feature `server`) inserts one on every
-//! request; a server of your own must do the same after its TLS handshake.
+//! request; a server of your own must do the same after its TLS handshake
+//! ([`ConnectionInfo::request_extensions`] makes the extensions to start each request with).
 //!
 //! The value is cheap to clone (one reference count), because it is copied into every request of
 //! a connection.
