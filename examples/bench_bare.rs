@@ -301,19 +301,14 @@ fn serialize_pairs<S: serde::Serializer>(
 
 /// The quick prototype: key, borrowed serde parse, echo, serde answer.
 async fn prototype(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, hyper::Error> {
-    let authorized = req
-        .headers()
+    let (head, body) = req.into_parts();
+    let authorized = head
+        .headers
         .get(header::AUTHORIZATION)
         .map(HeaderValue::as_bytes)
         == Some(AUTHORIZATION);
-    let path_action = req
-        .uri()
-        .path()
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    let bytes = req.into_body().collect().await?.to_bytes();
+    let path_action = head.uri.path().rsplit('/').next().unwrap_or_default();
+    let bytes = body.collect().await?.to_bytes();
     let status = |code: StatusCode| {
         let mut response = Response::new(Full::new(Bytes::new()));
         *response.status_mut() = code;
