@@ -3,6 +3,7 @@
 //! body for a `HEAD`.
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -19,7 +20,6 @@ use super::log_summary::{Reason, RefusalLog};
 use super::stall::{InFlight, Tracked};
 use super::watchdog::Watched;
 use super::{forwarded, health, path};
-use crate::transport::ConnectionInfo;
 
 /// The error type the server accepts from a service or a body.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -54,11 +54,12 @@ fn respond(
 /// The hyper service of one connection.
 pub(crate) struct Pipeline<S> {
     pub(crate) config: Arc<Config>,
-    /// The connection's `ConnectionInfo`, in the extensions every request starts with (see
-    /// `ConnectionInfo::request_extensions`); for a terminator connection only once the request
-    /// proved HTTPS.
-    pub(crate) info: ConnectionInfo,
+    /// What every request starts its extensions with: the connection's `ConnectionInfo`, in a
+    /// map with room for the layer's values (`ConnectionInfo::request_extensions`); for a
+    /// terminator connection only once the request proved HTTPS.
     pub(crate) extensions: Extensions,
+    /// For the log.
+    pub(crate) peer: SocketAddr,
     /// Terminator mode: the request itself must say it arrived over HTTPS.
     pub(crate) require_forwarded_https: bool,
     /// Counts this connection's requests in flight (until their response is sent), for the
@@ -142,7 +143,7 @@ impl<S: ProxyService> Pipeline<S> {
         if self.require_forwarded_https && !forwarded::says_https(req.headers()) {
             self.refusals.record(Reason::HttpsRequired);
             tracing::debug!(
-                peer = %self.info.peer_addr(),
+                peer = %self.peer,
                 "refused a request from the trusted proxy without X-Forwarded-Proto: https"
             );
             return Admission::Answer(json_error(

@@ -339,7 +339,7 @@ impl Connection {
         let pipeline = Pipeline {
             config,
             extensions: info.request_extensions(),
-            info,
+            peer,
             require_forwarded_https,
             watched: watched.clone(),
             refusals,
