@@ -9,8 +9,8 @@ use nugu_proxy::biz::emulator::{DeviceState, Edition, Emulator, EmulatorError, P
 use nugu_proxy::biz::{
     Announcement, AnnouncementResultCode, AuthRequest, BizClient, BizError, CallbackService,
     DeviceResultCode, Display, DisplayType, ErrorCode, GroupAnnouncementResult, GroupRequest,
-    InvitationRequest, InvitationTarget, Invitee, LinkConfirmation, LinkPolicy, LinkResultCode,
-    PublisherToken, RetryPolicy, ServiceType, SharedDeviceAnnouncementResult, Tts,
+    InvitationReason, InvitationRequest, InvitationTarget, Invitee, LinkConfirmation, LinkPolicy,
+    LinkResultCode, PublisherToken, RetryPolicy, ServiceType, SharedDeviceAnnouncementResult, Tts,
     UserAnnouncementResult, UserApiToken,
 };
 use serde::de::DeserializeOwned;
@@ -41,6 +41,10 @@ fn client_of(emulator: &Emulator) -> BizClient {
         .dangerous_allow_http_callback_hosts(["127.0.0.1"])
         .build()
         .unwrap()
+}
+
+fn reason() -> InvitationReason {
+    InvitationReason::new("출퇴근 체크인 알림").unwrap()
 }
 
 fn reminder() -> Announcement {
@@ -88,6 +92,7 @@ async fn enrolled(emulator: &Emulator, client: &BizClient, email: &str) -> UserA
         .invite(&InvitationRequest::new(
             InvitationTarget::Plays(vec![PLAY.into()]),
             vec![Invitee::new(email, "김철수", "01012345678")],
+            reason(),
         ))
         .await
         .unwrap();
@@ -243,6 +248,7 @@ async fn a_group_announcement_reports_each_user() {
                 Invitee::new("a@example.com", "A", "01011112222"),
                 Invitee::new("b@example.com", "B", "01033334444"),
             ],
+            reason(),
         ))
         .await
         .unwrap();
@@ -612,6 +618,7 @@ async fn the_user_detail_follows_the_table_for_play_and_service_users() {
         .invite(&InvitationRequest::new(
             InvitationTarget::Plays(vec![PLAY.into()]),
             vec![Invitee::new("p@example.com", "P", "01011112222")],
+            reason(),
         ))
         .await
         .unwrap();
@@ -736,6 +743,7 @@ async fn invite(client: &BizClient, email: &str) {
         .invite(&InvitationRequest::new(
             InvitationTarget::Plays(vec![PLAY.into()]),
             vec![Invitee::new(email, "이영희", "01087654321")],
+            reason(),
         ))
         .await
         .unwrap();
@@ -921,4 +929,53 @@ async fn complete_link_refuses_a_plain_http_confirm_url() {
         ),
         "{err:?}"
     );
+}
+
+// -- issue 21: the emulator no kinder than NUGU -----------------------------------------------
+
+#[tokio::test]
+#[ignore = "issue 21 item 8: the next commits"]
+async fn the_emulator_refuses_a_callback_outside_ports_80_and_443() {
+    let emulator = emulator(Edition::Full).await;
+    // The client's own check is lifted for 127.0.0.1: the emulator must still refuse.
+    let client = client_of(&emulator);
+    let token = enrolled(&emulator, &client, "kim@example.com").await;
+    emulator
+        .add_device("kim@example.com", "NU200_0001", DeviceState::Connected)
+        .unwrap();
+    let (url, mut results) = receiver::<UserAnnouncementResult>().await;
+    let err = client
+        .announce_to_user(&token, &reminder(), Some(&url))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, BizError::Api(ErrorCode::Unknown(c)) if c == "INVALID_REQUEST"),
+        "{err:?}"
+    );
+    assert!(
+        emulator.heard("NU200_0001").is_empty(),
+        "refused, not played"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(results.try_recv().is_err(), "NUGU never calls that port");
+}
+
+#[tokio::test]
+#[ignore = "issue 21 item 10: the next commits"]
+async fn a_disallowed_play_on_the_group_announcement_answers_what_its_page_shows() {
+    let emulator = emulator(Edition::Full).await;
+    let client = client_of(&emulator);
+    let group = client
+        .create_group(&GroupRequest::new("Stores").play_service_ids([PLAY]))
+        .await
+        .unwrap();
+    let token = group.token.unwrap();
+    for play in [PLAY_OFF, PLAY_FOREIGN, "com.unknown"] {
+        let err = client
+            .announce_to_group(&token, &Announcement::new(play).tts(Tts::new("안녕")), None)
+            .await
+            .unwrap_err();
+        // The group page lists "허용되지 않는 playServiceId" under V1ANN204.
+        assert_eq!(err.code(), Some(&ErrorCode::V1ann204), "{play}");
+    }
 }

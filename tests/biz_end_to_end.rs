@@ -14,7 +14,9 @@ use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::Full;
 use nugu_proxy::biz::emulator::{Edition, Emulator};
-use nugu_proxy::biz::{GroupRequest, InvitationRequest, InvitationTarget, Invitee};
+use nugu_proxy::biz::{
+    GroupRequest, InvitationReason, InvitationRequest, InvitationTarget, Invitee,
+};
 use nugu_proxy::layer::ApiKey;
 use nugu_proxy::server::{Server, TlsConfig};
 use nugu_proxy::{ActionRequest, ActionResponse, EnrolledUser, PrivatePlay, PrivatePlayLayer};
@@ -137,10 +139,11 @@ async fn invite_and_accept(emulator: &Emulator, invitee: Invitee) {
         .await
         .unwrap();
     client
-        .invite(
-            &InvitationRequest::new(InvitationTarget::Group(group.id), vec![invitee])
-                .reason("출퇴근 체크 Private Play"),
-        )
+        .invite(&InvitationRequest::new(
+            InvitationTarget::Group(group.id),
+            vec![invitee],
+            InvitationReason::new("출퇴근 체크 Private Play").unwrap(),
+        ))
         .await
         .unwrap();
 }

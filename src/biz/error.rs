@@ -80,7 +80,9 @@ error_codes! {
     User004 = "USER004",
     /// A user's phone number is insufficient (missing, too long (12) or not a number).
     User005 = "USER005",
-    /// The invitation reason is insufficient (longer than 400).
+    /// The invitation reason (`reason`) is insufficient. The pages say no more; the client
+    /// refuses with it a reason that is missing, blank or longer than 400
+    /// ([`InvitationReason`](super::InvitationReason)).
     User006 = "USER006",
     /// A trial-edition publisher would exceed its user limit (10, pending invitations included).
     User007 = "USER007",
@@ -135,7 +137,7 @@ impl ErrorCode {
             Self::User003 => "alias longer than 100",
             Self::User004 => "duplicate email",
             Self::User005 => "phone number insufficient",
-            Self::User006 => "reason insufficient",
+            Self::User006 => "invitation reason insufficient (missing, blank or longer than 400)",
             Self::User007 => "trial edition user limit exceeded",
             Self::User008 => "Biz Kit basic information is missing",
             Self::V1ann001 => "announcement body does not parse",

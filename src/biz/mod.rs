@@ -31,7 +31,8 @@
 //! # async fn run() -> Result<(), nugu_proxy::biz::BizError> {
 //! use futures_util::TryStreamExt;
 //! use nugu_proxy::biz::{
-//!     BizClient, GroupRequest, InvitationRequest, InvitationTarget, Invitee, PublisherToken,
+//!     BizClient, GroupRequest, InvitationReason, InvitationRequest, InvitationTarget, Invitee,
+//!     PublisherToken,
 //! };
 //!
 //! let client = BizClient::new(PublisherToken::new(std::env::var("PUBLISHER_TOKEN").unwrap()))?;
@@ -42,6 +43,7 @@
 //!     .invite(&InvitationRequest::new(
 //!         InvitationTarget::Group(group.id),
 //!         vec![Invitee::new("kim@example.com", "김철수", "01012345678").alias("E-1024")],
+//!         InvitationReason::new("Store ordering play")?,
 //!     ))
 //!     .await?;
 //! let enrolled: Vec<_> = client.users(50).try_collect().await?;
@@ -68,13 +70,14 @@ pub use client::{
 pub use error::{BizError, ErrorCode};
 pub use link::{AuthRequest, LinkConfirmation, LinkError, LinkPolicy, LinkResultCode};
 pub use model::{
-    Announcement, AnnouncementResultCode, ApiAgreeType, AuthType, CancelScope, DateTime,
+    Announcement, AnnouncementResultCode, ApiAgreeType, AuthType, CancelScope, Change, DateTime,
     DeviceResult, DeviceResultCode, Display, DisplayType, EmailEntry, Group,
     GroupAnnouncementResult, GroupDetail, GroupId, GroupPage, GroupRef, GroupRequest, GroupSummary,
-    Invitation, InvitationId, InvitationRequest, InvitationStatus, InvitationTarget, InvitedUser,
-    Invitee, Sensitive, ServiceType, SharedDevice, SharedDeviceAnnouncementResult,
-    SharedDeviceGroup, SharedDeviceResult, Tts, UpdatedUser, UserAnnouncementResult, UserApiToken,
-    UserDetail, UserId, UserPage, UserPlay, UserSummary, UserUpdate, API_LOCAL_OFFSET,
+    Invitation, InvitationId, InvitationReason, InvitationRequest, InvitationStatus,
+    InvitationTarget, InvitedUser, Invitee, Sensitive, ServiceType, SharedDevice,
+    SharedDeviceAnnouncementResult, SharedDeviceGroup, SharedDeviceResult, Tts, UpdatedUser,
+    UserAnnouncementResult, UserApiToken, UserDetail, UserId, UserPage, UserPlay, UserSummary,
+    UserUpdate, API_LOCAL_OFFSET,
 };
 pub use paginate::{pages, Page, Paged};
 

@@ -38,7 +38,7 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use nugu_proxy::biz::emulator::Emulator;
-//! use nugu_proxy::biz::{InvitationRequest, InvitationTarget, Invitee};
+//! use nugu_proxy::biz::{InvitationReason, InvitationRequest, InvitationTarget, Invitee};
 //!
 //! let emulator = Emulator::start().await?;
 //! emulator.add_play("com.example.orders");
@@ -47,6 +47,7 @@
 //!     .invite(&InvitationRequest::new(
 //!         InvitationTarget::Plays(vec!["com.example.orders".into()]),
 //!         vec![Invitee::new("kim@example.com", "김철수", "01012345678").alias("E-1024")],
+//!         InvitationReason::new("Store ordering play")?,
 //!     ))
 //!     .await?;
 //! emulator.accept_invitation("kim@example.com")?;

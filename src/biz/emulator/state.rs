@@ -282,14 +282,19 @@ impl State {
 
     // -- groups -----------------------------------------------------------------------------
 
-    fn checked_group(&self, raw: &RawGroup, except: Option<&GroupId>) -> Answer<Vec<String>> {
-        let plays = raw.play_service_ids.clone().unwrap_or_default();
-        validate::group_fields(raw.name.as_deref(), raw.alias.as_deref(), &plays)?;
-        self.check_plays(&plays)?;
+    /// Checks a group body; answers the plays sent (`None`: not sent).
+    fn checked_group(
+        &self,
+        raw: &RawGroup,
+        except: Option<&GroupId>,
+    ) -> Answer<Option<Vec<String>>> {
+        let plays = raw.play_service_ids.as_deref().unwrap_or_default();
+        validate::group_fields(raw.name.as_deref(), raw.alias.as_deref(), plays)?;
+        self.check_plays(plays)?;
         let name = raw.name.as_deref().unwrap_or_default();
         match self.group_named(name) {
             Some(existing) if Some(existing) != except => Err(Refusal::NameTaken),
-            _ => Ok(plays),
+            _ => Ok(raw.play_service_ids.clone()),
         }
     }
 
@@ -307,12 +312,14 @@ impl State {
         let plays = self.checked_group(&raw, None)?;
         let serial = self.next();
         let id = GroupId::new(format!("G{serial:06}"));
+        let mut alias = None;
+        update_field(&mut alias, raw.alias);
         let rec = GroupRec {
             token: opaque("GT", id.as_str()),
             id: id.clone(),
             name: raw.name.unwrap_or_default().trim().to_owned(),
-            alias: raw.alias,
-            plays,
+            alias,
+            plays: plays.unwrap_or_default(),
             created: now,
         };
         let answer = Self::group_answer(&rec);
@@ -320,6 +327,7 @@ impl State {
         Ok(answer)
     }
 
+    /// What is not sent stays as it is (see [`update_field`]).
     pub(crate) fn update_group(&mut self, id: &GroupId, raw: RawGroup) -> Answer<Group> {
         if !self.groups.contains_key(id) {
             return Err(Refusal::NotFound);
@@ -327,8 +335,10 @@ impl State {
         let plays = self.checked_group(&raw, Some(id))?;
         let rec = self.groups.get_mut(id).ok_or(Refusal::NotFound)?;
         rec.name = raw.name.unwrap_or_default().trim().to_owned();
-        rec.alias = raw.alias;
-        rec.plays = plays;
+        update_field(&mut rec.alias, raw.alias);
+        if let Some(plays) = plays {
+            rec.plays = plays;
+        }
         Ok(Self::group_answer(rec))
     }
 
@@ -721,7 +731,7 @@ impl State {
         }
         let user = self.users.get_mut(id).ok_or(Refusal::NotFound)?;
         user.name = raw.name.unwrap_or_default();
-        user.alias = raw.alias;
+        update_field(&mut user.alias, raw.alias);
         let answer = UpdatedUser {
             id: user.id.clone(),
             email: Some(Sensitive::new(user.email.clone())),
@@ -1219,6 +1229,18 @@ impl State {
             result,
             confirmation: confirm.map(|url| (url, token, code)),
         }
+    }
+}
+
+/// An optional text of an update: not sent (or `null`) leaves it as it is, as the user update
+/// page says of `targetGroupId`, the only field whose omission the pages explain; reading
+/// omission as "emptied" would wipe an alias NUGU sends to plays as `enrolledUser.tag`. A blank
+/// text removes it.
+fn update_field(field: &mut Option<String>, sent: Option<String>) {
+    match sent {
+        None => {}
+        Some(text) if text.trim().is_empty() => *field = None,
+        Some(text) => *field = Some(text),
     }
 }
 
