@@ -86,7 +86,7 @@ async fn next<T>(rx: &mut mpsc::UnboundedReceiver<T>) -> T {
         .expect("the receiver runs")
 }
 
-/// Invites and enrols `email` (full edition: a SERVICE user with a token); answers the token.
+/// Invites and enrols `email` as a SERVICE user with a token; answers the token.
 async fn enrolled(emulator: &Emulator, client: &BizClient, email: &str) -> UserApiToken {
     client
         .invite(&InvitationRequest::new(
@@ -96,9 +96,20 @@ async fn enrolled(emulator: &Emulator, client: &BizClient, email: &str) -> UserA
         ))
         .await
         .unwrap();
-    let id = emulator.accept_invitation(email).unwrap();
-    let detail = client.user(&id).await.unwrap();
-    UserApiToken::from(detail.token.expect("a SERVICE user has a token"))
+    linked(emulator, client, email).await
+}
+
+/// The invitee `email` accepts through account linking (NUGU makes no token: only a link gives
+/// one), with the token `token-of-{email}` the publisher's page makes; answers it.
+async fn linked(emulator: &Emulator, client: &BizClient, email: &str) -> UserApiToken {
+    let (confirm_url, _confirmations) = receiver::<LinkConfirmation>().await;
+    let (auth_url, _requests) = publisher_page(client.clone(), confirm_url, |email| {
+        Some(format!("token-of-{email}"))
+    })
+    .await;
+    emulator.set_auth_url(&auth_url);
+    emulator.accept_and_link(email).await.unwrap();
+    UserApiToken::new(format!("token-of-{email}"))
 }
 
 #[tokio::test]
@@ -252,8 +263,8 @@ async fn a_group_announcement_reports_each_user() {
         ))
         .await
         .unwrap();
-    emulator.accept_invitation("a@example.com").unwrap();
-    emulator.accept_invitation("b@example.com").unwrap();
+    linked(&emulator, &client, "a@example.com").await;
+    linked(&emulator, &client, "b@example.com").await;
     emulator
         .add_device("a@example.com", "A1", DeviceState::Connected)
         .unwrap();
@@ -563,11 +574,7 @@ async fn a_callback_must_be_https_on_the_ports_the_api_calls() {
             other => panic!("{callback}: expected a refusal before sending, got {other:?}"),
         }
     }
-    assert_eq!(
-        emulator.requests_received(),
-        2,
-        "only the invite and the user detail"
-    );
+    assert_eq!(emulator.requests_received(), 1, "only the invite");
 }
 
 #[tokio::test]
@@ -691,6 +698,59 @@ async fn the_user_detail_follows_the_table_for_play_and_service_users() {
         listed.users[0].api_agree_type,
         Some(nugu_proxy::biz::ApiAgreeType::None)
     );
+}
+
+/// A linked (SERVICE) user moves groups at once, and their requests carry the token.
+#[tokio::test]
+async fn full_edition_users_move_at_once_and_carry_a_token_to_nugu() {
+    const PLAY2: &str = "com.example.stock";
+    let emulator = emulator(Edition::Full).await;
+    emulator.add_play(PLAY2);
+    let client = client_of(&emulator);
+    let group = client
+        .create_group(&GroupRequest::new("Stores").play_service_ids([PLAY2]))
+        .await
+        .unwrap();
+    let token = enrolled(&emulator, &client, "user1@example.com").await;
+    let id = client
+        .list_users(nugu_proxy::biz::Page::first())
+        .await
+        .unwrap()
+        .users[0]
+        .id
+        .clone();
+    let detail = client.user(&id).await.unwrap();
+    assert_eq!(detail.service_type, Some(ServiceType::Service));
+    assert_eq!(detail.service_agree_yn, Some(true));
+    assert_eq!(detail.token.unwrap().expose(), token.expose());
+    client
+        .update_user(
+            &id,
+            &nugu_proxy::biz::UserUpdate::new("사용자1").move_to(group.id.clone()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(client.user(&id).await.unwrap().group.unwrap().id, group.id);
+    let profile = emulator
+        .private_play_profile("user1@example.com", PLAY2, "NU200_9")
+        .unwrap();
+    assert_eq!(profile["enrolledUser"]["userToken"], token.expose());
+    assert_eq!(profile["enrolledUser"]["serviceType"], "SERVICE");
+    assert_eq!(profile["deviceUniqueId"], "NU200_9");
+    assert!(profile["userKey"].as_str().unwrap().starts_with("user.0."));
+    assert!(profile["deviceKey"]
+        .as_str()
+        .unwrap()
+        .starts_with("device.0."));
+    let typed = emulator
+        .private_play("user1@example.com", PLAY2, "NU200_9")
+        .unwrap();
+    let user = typed.enrolled_user().unwrap();
+    assert_eq!(
+        (user.email(), user.phone_no()),
+        ("user1@example.com", "01012345678")
+    );
+    assert_eq!(user.service_type(), Some(&ServiceType::Service));
 }
 
 // -- account linking ----------------------------------------------------------------------------

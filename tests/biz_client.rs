@@ -675,47 +675,10 @@ async fn users_are_updated_moved_and_deleted() {
 }
 
 #[tokio::test]
-async fn full_edition_users_move_at_once_and_carry_a_token_to_nugu() {
+async fn the_full_edition_has_no_trial_limit() {
     let emulator = emulator_with(Edition::Full, None).await;
     let client = emulator.client_builder().build().unwrap();
-    let group = client
-        .create_group(&GroupRequest::new("Stores").play_service_ids([PLAY2]))
-        .await
-        .unwrap();
-    client.invite(&to_plays(vec![person(1)])).await.unwrap();
-    let id = emulator.accept_invitation("user1@example.com").unwrap();
-    let detail = client.user(&id).await.unwrap();
-    assert_eq!(detail.service_type, Some(ServiceType::Service));
-    assert_eq!(detail.service_agree_yn, Some(true));
-    let token = detail.token.unwrap();
-    client
-        .update_user(&id, &UserUpdate::new("사용자1").move_to(group.id.clone()))
-        .await
-        .unwrap();
-    assert_eq!(client.user(&id).await.unwrap().group.unwrap().id, group.id);
-    let profile = emulator
-        .private_play_profile("user1@example.com", PLAY2, "NU200_9")
-        .unwrap();
-    assert_eq!(profile["enrolledUser"]["userToken"], token.expose());
-    assert_eq!(profile["enrolledUser"]["serviceType"], "SERVICE");
-    assert_eq!(profile["deviceUniqueId"], "NU200_9");
-    assert!(profile["userKey"].as_str().unwrap().starts_with("user.0."));
-    assert!(profile["deviceKey"]
-        .as_str()
-        .unwrap()
-        .starts_with("device.0."));
-    let typed = emulator
-        .private_play("user1@example.com", PLAY2, "NU200_9")
-        .unwrap();
-    let user = typed.enrolled_user().unwrap();
-    assert_eq!(
-        (user.email(), user.phone_no()),
-        ("user1@example.com", "01000000001")
-    );
-    assert_eq!(user.service_type(), Some(&ServiceType::Service));
-
-    // No trial limit in the full edition.
-    let many: Vec<_> = (2..=15).map(person).collect();
+    let many: Vec<_> = (1..=15).map(person).collect();
     client.invite(&to_plays(many)).await.unwrap();
 }
 
@@ -1328,7 +1291,6 @@ async fn an_invitation_without_a_reason_is_user006_at_the_emulator() {
 }
 
 #[tokio::test]
-#[ignore = "issue 21 item 7: the next commits"]
 async fn a_full_edition_user_who_accepts_without_linking_has_no_token() {
     let emulator = emulator_with(Edition::Full, None).await;
     let client = emulator.client_builder().build().unwrap();

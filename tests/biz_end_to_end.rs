@@ -182,17 +182,16 @@ async fn an_invited_user_who_accepted_reaches_the_handler_over_https() {
             .await
             .unwrap();
         let full = edition == Edition::Full;
+        assert_eq!(detail.token, None);
         let expected = Seen {
             name: "홍길동".into(),
             phone_no: "01011112222".into(),
             email: email.into(),
             tag: Some("율도국-001".into()),
-            user_token: if full {
-                Some(detail.token.as_ref().unwrap().expose().to_owned())
-            } else {
-                None
-            },
-            service_type: full.then(|| "SERVICE".to_owned()),
+            // Accepted without linking: no token (only a link gives one), invited to plays;
+            // `serviceType` is sent to full-edition publishers only.
+            user_token: None,
+            service_type: full.then(|| "PLAY".to_owned()),
             device_unique_id: Some(DEVICE.into()),
             user_key: profile["userKey"].as_str().unwrap().to_owned(),
             device_key: profile["deviceKey"].as_str().unwrap().to_owned(),

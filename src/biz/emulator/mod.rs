@@ -20,11 +20,16 @@
 //!
 //! Where the pages are terse or leave something open, the emulator reads them so:
 //! - "get user": "사용자 초대 유형이 X일 경우 Y" ("when the invitation type is X: Y") gives the
-//!   value for that type. A `SERVICE` user's `token` and `plays[].token` are the user's token
-//!   (the one linked, or one the emulator made when accepted without linking), each play repeats
+//!   value for that type. A `SERVICE` user's `token` and `plays[].token` are the token the
+//!   publisher linked (NUGU makes none of its own), each play repeats
 //!   the user's consent, device count and acceptance date; a `PLAY` user's tokens are `null`,
 //!   consents `N`, counts 0. The device count is the number of the user's devices while they
 //!   agree to Biz API messages.
+//! - The invitation type (`serviceType`) follows how the invitation was accepted, not the
+//!   edition: accepted through account linking ([`Emulator::accept_and_link`]) a user is
+//!   `SERVICE` with the publisher's token; accepted without linking
+//!   ([`Emulator::accept_invitation`]) they agreed to the plays only, and are `PLAY` without a
+//!   token. A linked user invited again keeps their link.
 //! - The user list's `apiAgreeType` is `ALL` exactly when the detail's `serviceApiAgreeYn` is
 //!   `Y`, else `NONE`; `authType` is `ALL` for a linked user, else `NONE`.
 //! - Every 400 carries `{"errorCode": ...}`; for an unreadable body, which the pages give no
@@ -87,11 +92,11 @@ pub const TRIAL_USER_LIMIT: usize = state::TRIAL_USER_LIMIT;
 /// The publisher's Biz Kit edition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Edition {
-    /// 체험판: at most 10 users; users are `PLAY` users without token.
+    /// 체험판: at most 10 users, pending invitations included (`USER007`).
     #[default]
     Trial,
-    /// 정식판: no user limit; users are `SERVICE` users with a user token, and NUGU sends
-    /// `userToken` and `serviceType` in `enrolledUser`.
+    /// 정식판: no user limit, account linking, and NUGU sends `userToken` (linked users only)
+    /// and `serviceType` in `enrolledUser`.
     Full,
 }
 
@@ -410,7 +415,9 @@ impl Emulator {
     }
 
     /// The invitee with `email` accepts their latest invitation (logs in with a NUGU ID) and
-    /// becomes a Biz user with the invitation's plays or group; answers their user id.
+    /// becomes a Biz user with the invitation's plays or group; answers their user id. Without
+    /// account linking NUGU makes no token: the user is a `PLAY` user whose `token` is `null`
+    /// (see [`accept_and_link`](Self::accept_and_link) for a `SERVICE` user).
     pub fn accept_invitation(&self, email: &str) -> Result<UserId, EmulatorError> {
         let now = self.shared.now();
         self.shared.state().accept(email, now)
@@ -527,7 +534,8 @@ impl Emulator {
     /// The `profile.privatePlay` object NUGU sends with requests of the user `email` from the
     /// speaker `device_unique_id` to `play_service_id`: `deviceUniqueId`, `userKey`,
     /// `deviceKey` and `enrolledUser{name, phoneNo, email, tag?, userToken?, serviceType?}`
-    /// (`tag` is the user's alias; `userToken` and `serviceType` only in the full edition).
+    /// (`tag` is the user's alias; `serviceType` only in the full edition, `userToken` only
+    /// there and for a linked user).
     pub fn private_play_profile(
         &self,
         email: &str,

@@ -789,7 +789,6 @@ impl State {
                 })
                 .ok_or(EmulatorError::NoPendingInvitation)?;
         let serial = self.next();
-        let edition = self.edition;
         let Some(inv) = self.invitations.get_mut(&inv_id) else {
             return Err(EmulatorError::NoPendingInvitation);
         };
@@ -814,12 +813,18 @@ impl State {
             })
             .filter(|id| self.users.contains_key(id));
         let id = existing.unwrap_or_else(|| UserId::new(format!("U{serial:06}")));
-        let (service_type, token) = match edition {
-            Edition::Trial => (ServiceType::Play, None),
-            Edition::Full => (
-                ServiceType::Service,
-                Some(linked_token.unwrap_or_else(|| opaque("UT", &wanted))),
-            ),
+        // The type follows how the invitation was accepted, not the edition: NUGU makes no
+        // token, so a user who accepts without linking agreed to the plays only (PLAY, token
+        // `null`); a linked user invited again keeps their link.
+        let (service_type, token) = match linked_token {
+            Some(token) => (ServiceType::Service, Some(token)),
+            None => self
+                .users
+                .get(&id)
+                .filter(|u| u.token.is_some())
+                .map_or((ServiceType::Play, None), |u| {
+                    (u.service_type.clone(), u.token.clone())
+                }),
         };
         // A user invited again keeps their devices and consent.
         let (api_agreed, devices) = self
