@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
-use nugu_proxy::biz::emulator::{Edition, Emulator, EmulatorError, Fault, ManualClock, PlayStatus};
+use nugu_proxy::biz::emulator::{
+    Edition, Emulator, EmulatorError, Fault, ManualClock, PlayStatus, TrialLimit,
+};
 use nugu_proxy::biz::{
     BizClient, BizError, CancelScope, ErrorCode, GroupId, GroupRequest, InvitationId,
     InvitationReason, InvitationRequest, InvitationStatus, InvitationTarget, Invitee, Page,
@@ -1321,7 +1323,6 @@ async fn a_full_edition_user_who_accepts_without_linking_has_no_token() {
 }
 
 #[tokio::test]
-#[ignore = "issue 21 item 9: the next commits"]
 async fn the_emulator_is_a_full_edition_publisher_by_default() {
     let emulator = Emulator::builder().token(TOKEN).start().await.unwrap();
     emulator.add_play(PLAY);
@@ -1331,7 +1332,6 @@ async fn the_emulator_is_a_full_edition_publisher_by_default() {
 }
 
 #[tokio::test]
-#[ignore = "issue 21 item 11: the next commits"]
 async fn reinviting_an_enrolled_user_does_not_rename_them() {
     let (emulator, client) = setup().await;
     let id = enrolled_with_alias(&emulator, &client, 1).await;
@@ -1349,10 +1349,88 @@ async fn reinviting_an_enrolled_user_does_not_rename_them() {
         .private_play_profile("user1@example.com", PLAY, "NU200_1")
         .unwrap();
     assert_eq!(profile["enrolledUser"]["tag"], "E-1");
+
+    // Invited again without an alias: accepting renames them and keeps the alias.
+    let mut again = person(1);
+    again.name = Sensitive::from("세번째");
+    client.invite(&to_plays(vec![again])).await.unwrap();
+    let pending = client.invitations().await.unwrap();
+    assert_eq!(
+        pending[0].users[0].alias.as_ref().unwrap().expose(),
+        "E-100"
+    );
+    assert_eq!(emulator.accept_invitation("user1@example.com").unwrap(), id);
+    let profile = emulator
+        .private_play_profile("user1@example.com", PLAY, "NU200_1")
+        .unwrap();
+    assert_eq!(profile["enrolledUser"]["name"], "세번째");
+    assert_eq!(profile["enrolledUser"]["tag"], "E-100");
 }
 
 #[tokio::test]
-#[ignore = "issue 21 item 11: the next commits"]
+async fn the_trial_limit_counts_per_publisher_or_per_play_as_a_test_chooses() {
+    // Per publisher (the default): 10 on one play leave no place on another.
+    let (_emulator, client) = setup().await;
+    client
+        .invite(&to_plays((1..=10).map(person).collect()))
+        .await
+        .unwrap();
+    let other_play = |users| {
+        InvitationRequest::new(InvitationTarget::Plays(vec![PLAY2.into()]), users, reason())
+    };
+    assert_eq!(
+        code(client.invite(&other_play(vec![person(11)])).await),
+        ErrorCode::User007
+    );
+
+    // Per play: each play holds 10.
+    let emulator = Emulator::builder()
+        .token(TOKEN)
+        .edition(Edition::Trial)
+        .trial_limit(TrialLimit::PerPlay)
+        .start()
+        .await
+        .unwrap();
+    emulator.add_play(PLAY);
+    emulator.add_play(PLAY2);
+    let client = emulator.client_builder().build().unwrap();
+    client
+        .invite(&to_plays((1..=10).map(person).collect()))
+        .await
+        .unwrap();
+    client
+        .invite(&other_play((11..=20).map(person).collect()))
+        .await
+        .unwrap();
+    assert_eq!(
+        code(client.invite(&to_plays(vec![person(21)])).await),
+        ErrorCode::User007
+    );
+    assert_eq!(
+        code(client.invite(&other_play(vec![person(21)])).await),
+        ErrorCode::User007
+    );
+    // A group invitation counts against the group's plays.
+    let group = client
+        .create_group(&GroupRequest::new("Stores").play_service_ids([PLAY2]))
+        .await
+        .unwrap();
+    let into_group = InvitationRequest::new(
+        InvitationTarget::Group(group.id),
+        vec![person(21)],
+        reason(),
+    );
+    assert_eq!(code(client.invite(&into_group).await), ErrorCode::User007);
+    // Someone already counted on a play takes no new place there.
+    client.invite(&other_play(vec![person(11)])).await.unwrap();
+    assert_eq!(
+        code(client.invite(&other_play(vec![person(1)])).await),
+        ErrorCode::User007,
+        "user1 is counted on PLAY, not yet on PLAY2"
+    );
+}
+
+#[tokio::test]
 async fn invitation_dates_are_written_as_the_docs_write_them() {
     let clock = ManualClock::default();
     let emulator = emulator_with(Edition::Trial, Some(clock)).await;

@@ -86,18 +86,40 @@ use state::State;
 /// How long an invitation email stays valid: 72 hours.
 pub const INVITATION_VALIDITY: Duration = state::INVITATION_VALIDITY;
 
-/// How many users a trial publisher may hold, pending invitations and enrolled users together.
+/// How many users a trial publisher may hold, pending invitations and enrolled users together
+/// (per publisher or per play: [`TrialLimit`]).
 pub const TRIAL_USER_LIMIT: usize = state::TRIAL_USER_LIMIT;
 
 /// The publisher's Biz Kit edition.
+///
+/// The Biz API is given to full-edition publishers ("Biz API는 제휴를 통한 정식판 권한
+/// 사용자에게 제공"), so [`Full`](Self::Full) is the default. [`Trial`](Self::Trial) plays
+/// what the trial page (seed 000) describes of the console, for tests of that limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Edition {
-    /// 체험판: at most 10 users, pending invitations included (`USER007`).
-    #[default]
+    /// 체험판: at most 10 users, pending invitations included (`USER007`), counted as
+    /// [`TrialLimit`] says.
     Trial,
     /// 정식판: no user limit, account linking, and NUGU sends `userToken` (linked users only)
     /// and `serviceType` in `enrolledUser`.
+    #[default]
     Full,
+}
+
+/// What the trial's 10 users are counted over.
+///
+/// The trial page says both "Private Play 단위로 사용자를 초대" (users are invited per Private
+/// Play) and "등록 가능한 사용자는 최대 10명" (at most 10 users can be registered), leaving open
+/// whether the 10 are per play or per publisher. The emulator counts per publisher by default,
+/// the stricter reading: a test that passes under it passes under the other, not the reverse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TrialLimit {
+    /// 10 emails per publisher, whatever their plays.
+    #[default]
+    PerPublisher,
+    /// 10 emails per Private Play: an invitation is refused when one of its plays would hold
+    /// more.
+    PerPlay,
 }
 
 /// What the emulator knows of a play id the publisher uses.
@@ -239,6 +261,7 @@ impl Shared {
 pub struct EmulatorBuilder {
     token: String,
     edition: Edition,
+    trial_limit: TrialLimit,
     clock: Arc<dyn Clock>,
     auth_url: Option<String>,
     roots: Vec<reqwest::Certificate>,
@@ -259,9 +282,28 @@ impl EmulatorBuilder {
         self
     }
 
-    /// The edition (default [`Edition::Trial`]).
+    /// The edition (default [`Edition::Full`]: the Biz API is a full-edition feature).
     pub fn edition(mut self, edition: Edition) -> Self {
         self.edition = edition;
+        self
+    }
+
+    /// How the trial edition counts its 10 users (default [`TrialLimit::PerPublisher`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use nugu_proxy::biz::emulator::{Edition, Emulator, TrialLimit};
+    /// let emulator = Emulator::builder()
+    ///     .edition(Edition::Trial)
+    ///     .trial_limit(TrialLimit::PerPlay)
+    ///     .start()
+    ///     .await?;
+    /// # drop(emulator);
+    /// # Ok(()) }
+    /// ```
+    pub fn trial_limit(mut self, limit: TrialLimit) -> Self {
+        self.trial_limit = limit;
         self
     }
 
@@ -298,7 +340,7 @@ impl EmulatorBuilder {
             outbound = outbound.add_root_certificate(root);
         }
         let shared = Arc::new(Shared {
-            state: Mutex::new(State::new(self.edition)),
+            state: Mutex::new(State::new(self.edition, self.trial_limit)),
             clock: self.clock,
             token: self.token,
             requests: AtomicU64::new(0),
@@ -344,14 +386,15 @@ impl Emulator {
     pub fn builder() -> EmulatorBuilder {
         EmulatorBuilder {
             token: "emulator-publisher-token".to_owned(),
-            edition: Edition::Trial,
+            edition: Edition::Full,
+            trial_limit: TrialLimit::PerPublisher,
             clock: Arc::new(SystemClock),
             auth_url: None,
             roots: Vec::new(),
         }
     }
 
-    /// Starts a trial-edition emulator on the system clock.
+    /// Starts a full-edition emulator on the system clock.
     pub async fn start() -> io::Result<Self> {
         Self::builder().start().await
     }

@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::clock::local_date_time;
-use super::{DeviceState, Edition, EmulatorError, PlayStatus};
+use super::clock::{local_date_time, utc_date_time};
+use super::{DeviceState, Edition, EmulatorError, PlayStatus, TrialLimit};
 use crate::biz::error::ErrorCode;
 use crate::biz::model::{
     Announcement, AnnouncementResultCode, ApiAgreeType, AuthType, Created, DeviceResult,
@@ -225,6 +225,7 @@ fn opaque(prefix: &str, seed: &str) -> String {
 /// One publisher's data.
 pub(crate) struct State {
     pub(crate) edition: Edition,
+    trial_limit: TrialLimit,
     pub(crate) biz_kit_info: bool,
     plays: HashMap<String, PlayStatus>,
     groups: BTreeMap<GroupId, GroupRec>,
@@ -237,9 +238,10 @@ pub(crate) struct State {
 }
 
 impl State {
-    pub(crate) fn new(edition: Edition) -> Self {
+    pub(crate) fn new(edition: Edition, trial_limit: TrialLimit) -> Self {
         Self {
             edition,
+            trial_limit,
             biz_kit_info: true,
             plays: HashMap::new(),
             groups: BTreeMap::new(),
@@ -415,20 +417,64 @@ impl State {
 
     // -- invitations ------------------------------------------------------------------------
 
-    fn pending<'a>(&'a self, now: SystemTime) -> impl Iterator<Item = &'a InviteeRec> + 'a {
-        self.invitations
-            .values()
-            .filter(move |inv| !expired(inv.sent, now))
-            .flat_map(|inv| inv.invitees.iter())
-            .filter(|i| i.state == InviteeState::Pending)
+    /// The plays an invitation gives.
+    fn target_plays(&self, target: &Target) -> Vec<String> {
+        match target {
+            Target::Plays(plays) => plays.clone(),
+            Target::Group(id) => self
+                .groups
+                .get(id)
+                .map(|g| g.plays.clone())
+                .unwrap_or_default(),
+        }
     }
 
-    /// The emails that count against the trial limit: pending (unexpired) and enrolled.
-    fn emails_in_use(&self, now: SystemTime) -> HashSet<String> {
-        self.pending(now)
-            .map(|i| key(&i.email))
-            .chain(self.users.values().map(|u| key(&u.email)))
-            .collect()
+    /// The emails that count against the trial limit: pending (unexpired) and enrolled; with
+    /// `play`, only those who have or are invited to it.
+    fn emails_in_use(&self, now: SystemTime, play: Option<&str>) -> HashSet<String> {
+        let has = |plays: Vec<String>| play.is_none_or(|p| plays.iter().any(|q| q == p));
+        let pending = self
+            .invitations
+            .values()
+            .filter(|inv| !expired(inv.sent, now) && has(self.target_plays(&inv.target)))
+            .flat_map(|inv| inv.invitees.iter())
+            .filter(|i| i.state == InviteeState::Pending)
+            .map(|i| key(&i.email));
+        let enrolled = self
+            .users
+            .values()
+            .filter(|u| has(self.plays_of(u)))
+            .map(|u| key(&u.email));
+        pending.chain(enrolled).collect()
+    }
+
+    /// `USER007`: a trial publisher holds at most 10 users, per publisher or per play.
+    fn check_trial_limit(
+        &self,
+        target: &Target,
+        invitees: &[InviteeRec],
+        now: SystemTime,
+    ) -> Answer<()> {
+        if self.edition != Edition::Trial {
+            return Ok(());
+        }
+        let scopes = match self.trial_limit {
+            TrialLimit::PerPublisher => vec![None],
+            TrialLimit::PerPlay => self.target_plays(target).into_iter().map(Some).collect(),
+        };
+        for scope in scopes {
+            let in_use = self.emails_in_use(now, scope.as_deref());
+            let new = invitees
+                .iter()
+                .map(|i| key(&i.email))
+                .filter(|email| !in_use.contains(email))
+                .collect::<HashSet<_>>()
+                .len();
+            if in_use.len() + new > TRIAL_USER_LIMIT {
+                return Err(ErrorCode::User007.into());
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn invite(&mut self, raw: RawInvitation, now: SystemTime) -> Answer<Created> {
@@ -487,28 +533,28 @@ impl State {
         moves: Option<UserId>,
         now: SystemTime,
     ) -> Answer<Created> {
-        let in_use = self.emails_in_use(now);
-        let new = invitees
-            .iter()
-            .filter(|i| !in_use.contains(&key(&i.email)))
-            .count();
-        if self.edition == Edition::Trial && in_use.len() + new > TRIAL_USER_LIMIT {
-            return Err(ErrorCode::User007.into());
-        }
-        let emails: HashSet<String> = invitees.iter().map(|i| key(&i.email)).collect();
-        // Re-inviting an email replaces its pending invitation, and updates name and alias.
-        for earlier in self.invitations.values_mut() {
-            for i in &mut earlier.invitees {
-                if i.state == InviteeState::Pending && emails.contains(&key(&i.email)) {
-                    i.state = InviteeState::Superseded;
+        self.check_trial_limit(&target, &invitees, now)?;
+        let mut invitees = invitees;
+        // Re-inviting an email replaces its pending invitation with the new name and alias
+        // ("name, alias가 갱신된다"); an alias not sent is kept, as in every update. An enrolled
+        // user is renamed only when they accept the new invitation.
+        for invitee in &mut invitees {
+            let email = key(&invitee.email);
+            let mut earlier_alias = self
+                .users
+                .values()
+                .find(|u| key(&u.email) == email)
+                .and_then(|u| u.alias.clone());
+            for earlier in self.invitations.values_mut() {
+                for i in &mut earlier.invitees {
+                    if i.state == InviteeState::Pending && key(&i.email) == email {
+                        i.state = InviteeState::Superseded;
+                        earlier_alias = i.alias.clone().or(earlier_alias);
+                    }
                 }
             }
-        }
-        for invitee in &invitees {
-            let email = key(&invitee.email);
-            if let Some(user) = self.users.values_mut().find(|u| key(&u.email) == email) {
-                user.name.clone_from(&invitee.name);
-                user.alias.clone_from(&invitee.alias);
+            if invitee.alias.is_none() {
+                invitee.alias = earlier_alias;
             }
         }
         let id = InvitationId(self.next() as i64);
@@ -557,7 +603,8 @@ impl State {
                 (!users.is_empty()).then(|| Invitation {
                     id: *id,
                     cause: inv.cause.clone(),
-                    created_date: Some(local_date_time(inv.sent)),
+                    // As the page writes it: UTC with milliseconds and `Z`.
+                    created_date: Some(utc_date_time(inv.sent)),
                     target_play_service_ids: plays,
                     target_group_id: group,
                     users,
