@@ -155,7 +155,12 @@ async fn publisher_site(
 }
 
 async fn against_the_emulator() -> Result<(), Error> {
-    let emulator = Emulator::builder().edition(Edition::Full).start().await?;
+    // The local site listens on a free port; NUGU itself calls back on 80 and 443 only.
+    let emulator = Emulator::builder()
+        .edition(Edition::Full)
+        .dangerous_allow_any_callback_port()
+        .start()
+        .await?;
     emulator.add_play(PLAY);
     println!("Biz API emulator at {}", emulator.base_url());
     let client = emulator

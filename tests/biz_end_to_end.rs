@@ -305,6 +305,8 @@ async fn a_linked_user_reaches_the_handler_with_their_token_and_hears_an_announc
         .edition(Edition::Full)
         .trust_certificate_pem(certified.cert.pem().as_bytes())
         .unwrap()
+        // The site's result callback listens on a free port, not 443.
+        .dangerous_allow_any_callback_port()
         .start()
         .await
         .unwrap();

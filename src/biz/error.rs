@@ -108,7 +108,8 @@ error_codes! {
     V1ann202 = "V1ANN202",
     /// Announcement: no `display.header`.
     V1ann203 = "V1ANN203",
-    /// Announcement: no `display.body`.
+    /// Announcement: no `display.body`. The group announcement page also lists it for a
+    /// `playServiceId` that is not allowed (where the other pages answer `V1ANN301`).
     V1ann204 = "V1ANN204",
     /// Announcement: the `playServiceId` is not allowed (not the publisher's, or not in service).
     V1ann301 = "V1ANN301",
@@ -150,7 +151,9 @@ impl ErrorCode {
             Self::V1ann201 => "display.type not FullText1 or ImageText2",
             Self::V1ann202 => "display.title missing",
             Self::V1ann203 => "display.header missing",
-            Self::V1ann204 => "display.body missing",
+            Self::V1ann204 => {
+                "display.body missing (group announcement: or playServiceId not allowed)"
+            }
             Self::V1ann301 => "playServiceId not allowed",
             Self::Unknown(_) => "error code unknown to this client",
         }

@@ -1,30 +1,42 @@
 //! A local emulator of the Biz API (feature `biz-emulator`): a real HTTP server on 127.0.0.1
 //! that behaves as the documented API, with in-memory state and an injectable clock.
 //!
+//! The Biz API is a full-edition feature ("Biz API는 제휴를 통한 정식판 권한 사용자에게
+//! 제공"), so the emulator is a full-edition publisher unless told otherwise
+//! ([`EmulatorBuilder::edition`]); [`Edition::Trial`] keeps what the trial page (seed 000)
+//! describes, the 10-user limit counting pending invitations and enrolled users (`USER007`,
+//! per publisher or per play: [`TrialLimit`]), for tests of that.
+//!
 //! It checks the publisher token (403), enforces unique group names (401), answers every
-//! documented `400` code, re-invites an email with its name and alias updated, limits a trial
-//! publisher to 10 users counting pending invitations and enrolled users (`USER007`), lets an
+//! documented `400` code, re-invites an email with its name and alias updated, lets an
 //! invitation expire after 72 hours, cancels only pending invitees (406 after acceptance), and
 //! gives users invited into a group that group's plays. Beyond the API it plays the user
 //! ([`Emulator::accept_invitation`], [`Emulator::revoke`]) and NUGU
 //! ([`Emulator::private_play_profile`]: the `profile.privatePlay` of the user's requests).
 //!
-//! For the full edition it plays NUGU's side of account linking
-//! ([`Emulator::accept_and_link`]: it calls the publisher's authentication URL, receives the
-//! token at its `callBack`, answers `CONFLICT` for a token another email has, posts the
-//! confirmation) and of announcements: it checks them as the API does (`V1ANN...`), plays them on
-//! the users' devices ([`Emulator::add_device`], [`DeviceState`]) or a shared-device group's
-//! ([`Emulator::add_shared_device_group`]), records what each device heard
-//! ([`Emulator::heard`]), and posts the result to `callBack` (`NOT_AGREE` for a user who refused
-//! Biz API messages, [`Emulator::set_api_agreement`]).
+//! It plays NUGU's side of account linking ([`Emulator::accept_and_link`]: it calls the
+//! publisher's authentication URL, receives the token at its `callBack`, answers `CONFLICT` for
+//! a token another email has, posts the confirmation) and of announcements: it checks them as
+//! the API does (`V1ANN...`), plays them on the users' devices ([`Emulator::add_device`],
+//! [`DeviceState`]) or a shared-device group's ([`Emulator::add_shared_device_group`]), records
+//! what each device heard ([`Emulator::heard`]), and posts the result to `callBack` (`NOT_AGREE`
+//! for a user who refused Biz API messages, [`Emulator::set_api_agreement`]).
 //!
-//! Where the pages are terse or leave something open, the emulator reads them so:
+//! It is no kinder than NUGU: where the pages are terse or leave something open, it takes the
+//! reading under which a test that passes here also passes against NUGU.
+//! - Updates: a field an update does not send stays as it is. The user update page says so of
+//!   `targetGroupId` only; the emulator reads every omission so (a user's alias, which NUGU
+//!   sends to plays as `enrolledUser.tag`; a group's alias and `playServiceIds`), and a blank
+//!   alias or an empty `playServiceIds` removes it. An omitted alias in a re-invitation keeps
+//!   the earlier one, and an enrolled user re-invited keeps name and alias until they accept.
+//! - Invitation: the `reason` is required and not blank (`USER006`, "reason insufficient"; the
+//!   page marks it optional).
 //! - "get user": "사용자 초대 유형이 X일 경우 Y" ("when the invitation type is X: Y") gives the
 //!   value for that type. A `SERVICE` user's `token` and `plays[].token` are the token the
-//!   publisher linked (NUGU makes none of its own), each play repeats
-//!   the user's consent, device count and acceptance date; a `PLAY` user's tokens are `null`,
-//!   consents `N`, counts 0. The device count is the number of the user's devices while they
-//!   agree to Biz API messages.
+//!   publisher linked (NUGU makes none of its own), each play repeats the user's consent,
+//!   device count and acceptance date; a `PLAY` user's tokens are `null`, consents `N`, counts
+//!   0. The device count is the number of the user's devices while they agree to Biz API
+//!   messages.
 //! - The invitation type (`serviceType`) follows how the invitation was accepted, not the
 //!   edition: accepted through account linking ([`Emulator::accept_and_link`]) a user is
 //!   `SERVICE` with the publisher's token; accepted without linking
@@ -32,12 +44,31 @@
 //!   token. A linked user invited again keeps their link.
 //! - The user list's `apiAgreeType` is `ALL` exactly when the detail's `serviceApiAgreeYn` is
 //!   `Y`, else `NONE`; `authType` is `ALL` for a linked user, else `NONE`.
-//! - Every 400 carries `{"errorCode": ...}`; for an unreadable body, which the pages give no
-//!   code for (but announcements: `V1ANN001`), the code is `INVALID_REQUEST`.
-//! - Announcements are checked in the order of the pages' code table, then the play
-//!   (`V1ANN301`), then the target (404). `display.type` compares without case (the pages'
-//!   example writes `imageText2`). The `callBack` port rule (80/443) is the client's to check:
-//!   the emulator posts to any port, as tests listen on free ones.
+//! - The 72-hour validity is written on the trial page; it applies in both editions, since the
+//!   invitation list of the (full-edition) API reports each invitee's `ENABLE`/`DISABLE`.
+//! - `createdDate` of the invitation list is UTC with `Z` (`2021-08-04T07:34:30.000Z`), as that
+//!   page writes it; the other dates are local (Seoul) time without zone, as theirs do.
+//! - Announcements are checked in the order of the pages' code table, then the play, then the
+//!   target (404). A play the API does not allow is `V1ANN301` to a user or shared-device
+//!   group, and `V1ANN204` to a user group, whose page lists it so. `display.type` compares
+//!   without case (the pages' example writes `imageText2`).
+//! - `callBack`: NUGU calls ports 80 and 443 only ("80/443포트만 허용"). An announcement whose
+//!   `callBack` names another port (or is no URL) is refused before anything is played, with
+//!   `400 INVALID_REQUEST`; [`EmulatorBuilder::dangerous_allow_any_callback_port`] lifts this
+//!   for a test that listens on a free port.
+//!
+//! Answers the pages do not list for an endpoint are the emulator's own choices:
+//! - Every 400 carries `{"errorCode": ...}`. For an unreadable body or query, which the pages
+//!   give no code for (but announcements: `V1ANN001`), and for a refused `callBack`, the code is
+//!   `INVALID_REQUEST`, a code NUGU does not send ([`ErrorCode::Unknown`](crate::biz::ErrorCode::Unknown)
+//!   to the client).
+//! - Invitation: the same email twice in one request is `USER004` (the code table's "duplicate
+//!   email", which the invitation page does not list); neither `targetPlayServiceIds` nor
+//!   `targetGroupId` (or an empty `targetPlayServiceIds`) is `PLAY001`.
+//! - Cancel: its page lists 200, 403, 404 and 406 only. The emulator answers `400 USER001` for
+//!   an email that is blank or longer than 350 (the page may read a blank email as "cancel
+//!   everyone", which the emulator refuses to guess), `400 INVALID_REQUEST` for an unreadable
+//!   body and 415 for one that is not JSON.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -227,6 +258,8 @@ pub(crate) struct Shared {
     /// NUGU's own requests: to the publisher's authentication URL, `confirmUrl` and `callBack`.
     outbound: reqwest::Client,
     auth_url: Mutex<Option<String>>,
+    /// [`EmulatorBuilder::dangerous_allow_any_callback_port`].
+    any_callback_port: bool,
 }
 
 impl Shared {
@@ -263,6 +296,7 @@ pub struct EmulatorBuilder {
     edition: Edition,
     trial_limit: TrialLimit,
     clock: Arc<dyn Clock>,
+    any_callback_port: bool,
     auth_url: Option<String>,
     roots: Vec<reqwest::Certificate>,
 }
@@ -313,6 +347,15 @@ impl EmulatorBuilder {
         self
     }
 
+    /// **Dangerous**: posts announcement results to a `callBack` on any port. NUGU calls ports
+    /// 80 and 443 only ("80/443포트만 허용") and the emulator, like it, refuses an announcement
+    /// whose `callBack` names another port (`400`, see the module docs); this lifts the rule
+    /// for a test whose receiver listens on a free port of 127.0.0.1.
+    pub fn dangerous_allow_any_callback_port(mut self) -> Self {
+        self.any_callback_port = true;
+        self
+    }
+
     /// The publisher's registered authentication URL, where account linking sends the user
     /// ([`Emulator::accept_and_link`]); full edition only.
     pub fn auth_url(mut self, url: impl Into<String>) -> Self {
@@ -347,6 +390,7 @@ impl EmulatorBuilder {
             faults: Mutex::new(VecDeque::new()),
             outbound: outbound.build().map_err(io::Error::other)?,
             auth_url: Mutex::new(self.auth_url),
+            any_callback_port: self.any_callback_port,
         });
         let (stop, stopped) = oneshot::channel::<()>();
         let app = routes::router(shared.clone());
@@ -389,6 +433,7 @@ impl Emulator {
             edition: Edition::Full,
             trial_limit: TrialLimit::PerPublisher,
             clock: Arc::new(SystemClock),
+            any_callback_port: false,
             auth_url: None,
             roots: Vec::new(),
         }

@@ -1013,8 +1013,10 @@ impl State {
 
     // -- announcements -------------------------------------------------------------------------
 
-    /// Checks an announcement body as the API does, and answers it typed.
-    fn announcement(&self, body: &[u8]) -> Answer<Announcement> {
+    /// Checks an announcement body as the API does, and answers it typed. `disallowed` is the
+    /// code of a play the API does not allow: `V1ANN301` on the user and shared-device pages,
+    /// `V1ANN204` on the group page, which lists it under that code.
+    fn announcement(&self, body: &[u8], disallowed: ErrorCode) -> Answer<Announcement> {
         let value: Value =
             serde_json::from_slice(body).map_err(|_| Refusal::from(ErrorCode::V1ann001))?;
         let object = value.as_object().ok_or(ErrorCode::V1ann001)?;
@@ -1053,7 +1055,7 @@ impl State {
         validate::announcement_fields(&view)?;
         let play = play.unwrap_or_default();
         if self.plays.get(play) != Some(&PlayStatus::InService) {
-            return Err(ErrorCode::V1ann301.into());
+            return Err(disallowed.into());
         }
         let as_u16 = |n: Option<Option<i64>>| n.flatten().and_then(|n| u16::try_from(n).ok());
         Ok(Announcement {
@@ -1143,7 +1145,7 @@ impl State {
 
     /// `POST /api/v2/enrolledUser/user/{userApiToken}/announcement`.
     pub(crate) fn announce_to_user(&mut self, token: &str, body: &[u8]) -> Answer<Delivery> {
-        let announcement = self.announcement(body)?;
+        let announcement = self.announcement(body, ErrorCode::V1ann301)?;
         let id = self
             .users
             .values()
@@ -1155,7 +1157,7 @@ impl State {
 
     /// `POST /api/v1/enrolledUser/group/{groupApiToken}/announcement`.
     pub(crate) fn announce_to_group(&mut self, token: &str, body: &[u8]) -> Answer<Delivery> {
-        let announcement = self.announcement(body)?;
+        let announcement = self.announcement(body, ErrorCode::V1ann204)?;
         let group = self
             .groups
             .values()
@@ -1172,7 +1174,7 @@ impl State {
 
     /// `POST /api/v1/sharedDevice/group/{groupApiToken}/announcement`.
     pub(crate) fn announce_to_shared(&mut self, token: &str, body: &[u8]) -> Answer<Delivery> {
-        let announcement = self.announcement(body)?;
+        let announcement = self.announcement(body, ErrorCode::V1ann301)?;
         let devices = self
             .shared_groups
             .iter()
