@@ -351,6 +351,16 @@ impl EmulatorBuilder {
     /// 80 and 443 only ("80/443포트만 허용") and the emulator, like it, refuses an announcement
     /// whose `callBack` names another port (`400`, see the module docs); this lifts the rule
     /// for a test whose receiver listens on a free port of 127.0.0.1.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use nugu_proxy::biz::emulator::Emulator;
+    /// // The test's CallbackService listens on 127.0.0.1:0, not on 80 or 443.
+    /// let emulator = Emulator::builder().dangerous_allow_any_callback_port().start().await?;
+    /// # drop(emulator);
+    /// # Ok(()) }
+    /// ```
     pub fn dangerous_allow_any_callback_port(mut self) -> Self {
         self.any_callback_port = true;
         self
