@@ -22,9 +22,9 @@ use std::time::Duration;
 use axum::Router;
 use nugu_proxy::biz::emulator::{DeviceState, Edition, Emulator};
 use nugu_proxy::biz::{
-    Announcement, BizClient, CallbackService, Display, DisplayType, InvitationRequest,
-    InvitationTarget, Invitee, LinkConfirmation, LinkPolicy, PublisherToken, Tts,
-    UserAnnouncementResult, UserApiToken,
+    Announcement, BizClient, CallbackService, Display, DisplayType, InvitationReason,
+    InvitationRequest, InvitationTarget, Invitee, LinkConfirmation, LinkPolicy, PublisherToken,
+    Tts, UserAnnouncementResult, UserApiToken,
 };
 use tokio::sync::mpsc;
 
@@ -155,7 +155,12 @@ async fn publisher_site(
 }
 
 async fn against_the_emulator() -> Result<(), Error> {
-    let emulator = Emulator::builder().edition(Edition::Full).start().await?;
+    // The local site listens on a free port; NUGU itself calls back on 80 and 443 only.
+    let emulator = Emulator::builder()
+        .edition(Edition::Full)
+        .dangerous_allow_any_callback_port()
+        .start()
+        .await?;
     emulator.add_play(PLAY);
     println!("Biz API emulator at {}", emulator.base_url());
     let client = emulator
@@ -167,13 +172,11 @@ async fn against_the_emulator() -> Result<(), Error> {
     emulator.set_auth_url(format!("{site}/nugu/auth"));
 
     client
-        .invite(
-            &InvitationRequest::new(
-                InvitationTarget::Plays(vec![PLAY.into()]),
-                vec![Invitee::new(EMAIL, "홍길동", "01011112222")],
-            )
-            .reason("출퇴근 체크인 알림"),
-        )
+        .invite(&InvitationRequest::new(
+            InvitationTarget::Plays(vec![PLAY.into()]),
+            vec![Invitee::new(EMAIL, "홍길동", "01011112222")],
+            InvitationReason::new("출퇴근 체크인 알림")?,
+        ))
         .await?;
     println!("invited; the user accepts and links their account...");
     emulator.accept_and_link(EMAIL).await?;

@@ -9,11 +9,15 @@
 //! NUGU_PUBLISHER_TOKEN=... cargo run --example invite --features biz -- \
 //!     invitees.csv --group G000001 --reason "주문 앱 사용 초대"
 //! # Or to plays, unassigned; --dry-run only checks the file:
-//! cargo run --example invite --features biz -- invitees.csv --plays com.example.orders --dry-run
+//! cargo run --example invite --features biz -- invitees.csv --plays com.example.orders \
+//!     --reason "주문 앱 사용 초대" --dry-run
 //! # Against a local emulator, to see the whole loop:
 //! cargo run --example invite --features biz-emulator -- examples/invitees.csv \
-//!     --plays com.example.orders --emulator
+//!     --plays com.example.orders --reason "주문 앱 사용 초대" --emulator
 //! ```
+//!
+//! The reason is required: the invitation email shows it, and NUGU refuses an insufficient one
+//! (`USER006`).
 //!
 //! Phone numbers may be written with `-`, spaces or `+82`; they are sent as digits only.
 
@@ -21,7 +25,8 @@ use std::collections::HashMap;
 use std::process::ExitCode;
 
 use nugu_proxy::biz::{
-    validate, BizClient, GroupId, InvitationRequest, InvitationTarget, Invitee, PublisherToken,
+    validate, BizClient, GroupId, InvitationReason, InvitationRequest, InvitationTarget, Invitee,
+    PublisherToken,
 };
 
 #[derive(Default)]
@@ -33,7 +38,7 @@ struct Args {
     emulator: bool,
 }
 
-const USAGE: &str = "usage: invite FILE.csv (--group ID | --plays ID[,ID...]) [--reason TEXT] [--dry-run] [--emulator]";
+const USAGE: &str = "usage: invite FILE.csv (--group ID | --plays ID[,ID...]) --reason TEXT [--dry-run] [--emulator]";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args::default();
@@ -152,9 +157,21 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let (Some(file), Some(target)) = (args.file.as_deref(), args.target.clone()) else {
+    let (Some(file), Some(target), Some(reason)) = (
+        args.file.as_deref(),
+        args.target.clone(),
+        args.reason.clone(),
+    ) else {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
+    };
+    // The invitation email shows the reason; NUGU refuses an insufficient one (USER006).
+    let reason = match InvitationReason::new(reason) {
+        Ok(reason) => reason,
+        Err(err) => {
+            eprintln!("--reason: {err}");
+            return ExitCode::from(2);
+        }
     };
     let invitees = match read_invitees(file) {
         Ok(invitees) => invitees,
@@ -166,8 +183,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut request = InvitationRequest::new(target, invitees);
-    request.reason = args.reason;
+    let request = InvitationRequest::new(target, invitees, reason);
     if let Err(err) = validate::invitation(&request) {
         eprintln!("{file}: {err}; nothing sent");
         return ExitCode::FAILURE;

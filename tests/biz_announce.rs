@@ -9,8 +9,8 @@ use nugu_proxy::biz::emulator::{DeviceState, Edition, Emulator, EmulatorError, P
 use nugu_proxy::biz::{
     Announcement, AnnouncementResultCode, AuthRequest, BizClient, BizError, CallbackService,
     DeviceResultCode, Display, DisplayType, ErrorCode, GroupAnnouncementResult, GroupRequest,
-    InvitationRequest, InvitationTarget, Invitee, LinkConfirmation, LinkPolicy, LinkResultCode,
-    PublisherToken, RetryPolicy, ServiceType, SharedDeviceAnnouncementResult, Tts,
+    InvitationReason, InvitationRequest, InvitationTarget, Invitee, LinkConfirmation, LinkPolicy,
+    LinkResultCode, PublisherToken, RetryPolicy, ServiceType, SharedDeviceAnnouncementResult, Tts,
     UserAnnouncementResult, UserApiToken,
 };
 use serde::de::DeserializeOwned;
@@ -21,13 +21,19 @@ const PLAY: &str = "com.example.attendance";
 const PLAY_OFF: &str = "com.example.retired";
 const PLAY_FOREIGN: &str = "com.other.play";
 
+/// An emulator whose results reach the receivers below, on free ports of 127.0.0.1.
 async fn emulator(edition: Edition) -> Emulator {
-    let emulator = Emulator::builder()
-        .token(TOKEN)
-        .edition(edition)
-        .start()
-        .await
-        .unwrap();
+    plays(
+        Emulator::builder()
+            .token(TOKEN)
+            .edition(edition)
+            .dangerous_allow_any_callback_port(),
+    )
+    .await
+}
+
+async fn plays(builder: nugu_proxy::biz::emulator::EmulatorBuilder) -> Emulator {
+    let emulator = builder.start().await.unwrap();
     emulator.add_play(PLAY);
     emulator.set_play(PLAY_OFF, PlayStatus::NotInService);
     emulator.set_play(PLAY_FOREIGN, PlayStatus::OtherPublisher);
@@ -41,6 +47,10 @@ fn client_of(emulator: &Emulator) -> BizClient {
         .dangerous_allow_http_callback_hosts(["127.0.0.1"])
         .build()
         .unwrap()
+}
+
+fn reason() -> InvitationReason {
+    InvitationReason::new("출퇴근 체크인 알림").unwrap()
 }
 
 fn reminder() -> Announcement {
@@ -82,18 +92,30 @@ async fn next<T>(rx: &mut mpsc::UnboundedReceiver<T>) -> T {
         .expect("the receiver runs")
 }
 
-/// Invites and enrols `email` (full edition: a SERVICE user with a token); answers the token.
+/// Invites and enrols `email` as a SERVICE user with a token; answers the token.
 async fn enrolled(emulator: &Emulator, client: &BizClient, email: &str) -> UserApiToken {
     client
         .invite(&InvitationRequest::new(
             InvitationTarget::Plays(vec![PLAY.into()]),
             vec![Invitee::new(email, "김철수", "01012345678")],
+            reason(),
         ))
         .await
         .unwrap();
-    let id = emulator.accept_invitation(email).unwrap();
-    let detail = client.user(&id).await.unwrap();
-    UserApiToken::from(detail.token.expect("a SERVICE user has a token"))
+    linked(emulator, client, email).await
+}
+
+/// The invitee `email` accepts through account linking (NUGU makes no token: only a link gives
+/// one), with the token `token-of-{email}` the publisher's page makes; answers it.
+async fn linked(emulator: &Emulator, client: &BizClient, email: &str) -> UserApiToken {
+    let (confirm_url, _confirmations) = receiver::<LinkConfirmation>().await;
+    let (auth_url, _requests) = publisher_page(client.clone(), confirm_url, |email| {
+        Some(format!("token-of-{email}"))
+    })
+    .await;
+    emulator.set_auth_url(&auth_url);
+    emulator.accept_and_link(email).await.unwrap();
+    UserApiToken::new(format!("token-of-{email}"))
 }
 
 #[tokio::test]
@@ -243,11 +265,12 @@ async fn a_group_announcement_reports_each_user() {
                 Invitee::new("a@example.com", "A", "01011112222"),
                 Invitee::new("b@example.com", "B", "01033334444"),
             ],
+            reason(),
         ))
         .await
         .unwrap();
-    emulator.accept_invitation("a@example.com").unwrap();
-    emulator.accept_invitation("b@example.com").unwrap();
+    linked(&emulator, &client, "a@example.com").await;
+    linked(&emulator, &client, "b@example.com").await;
     emulator
         .add_device("a@example.com", "A1", DeviceState::Connected)
         .unwrap();
@@ -557,11 +580,7 @@ async fn a_callback_must_be_https_on_the_ports_the_api_calls() {
             other => panic!("{callback}: expected a refusal before sending, got {other:?}"),
         }
     }
-    assert_eq!(
-        emulator.requests_received(),
-        2,
-        "only the invite and the user detail"
-    );
+    assert_eq!(emulator.requests_received(), 1, "only the invite");
 }
 
 #[tokio::test]
@@ -612,6 +631,7 @@ async fn the_user_detail_follows_the_table_for_play_and_service_users() {
         .invite(&InvitationRequest::new(
             InvitationTarget::Plays(vec![PLAY.into()]),
             vec![Invitee::new("p@example.com", "P", "01011112222")],
+            reason(),
         ))
         .await
         .unwrap();
@@ -686,6 +706,59 @@ async fn the_user_detail_follows_the_table_for_play_and_service_users() {
     );
 }
 
+/// A linked (SERVICE) user moves groups at once, and their requests carry the token.
+#[tokio::test]
+async fn full_edition_users_move_at_once_and_carry_a_token_to_nugu() {
+    const PLAY2: &str = "com.example.stock";
+    let emulator = emulator(Edition::Full).await;
+    emulator.add_play(PLAY2);
+    let client = client_of(&emulator);
+    let group = client
+        .create_group(&GroupRequest::new("Stores").play_service_ids([PLAY2]))
+        .await
+        .unwrap();
+    let token = enrolled(&emulator, &client, "user1@example.com").await;
+    let id = client
+        .list_users(nugu_proxy::biz::Page::first())
+        .await
+        .unwrap()
+        .users[0]
+        .id
+        .clone();
+    let detail = client.user(&id).await.unwrap();
+    assert_eq!(detail.service_type, Some(ServiceType::Service));
+    assert_eq!(detail.service_agree_yn, Some(true));
+    assert_eq!(detail.token.unwrap().expose(), token.expose());
+    client
+        .update_user(
+            &id,
+            &nugu_proxy::biz::UserUpdate::new("사용자1").move_to(group.id.clone()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(client.user(&id).await.unwrap().group.unwrap().id, group.id);
+    let profile = emulator
+        .private_play_profile("user1@example.com", PLAY2, "NU200_9")
+        .unwrap();
+    assert_eq!(profile["enrolledUser"]["userToken"], token.expose());
+    assert_eq!(profile["enrolledUser"]["serviceType"], "SERVICE");
+    assert_eq!(profile["deviceUniqueId"], "NU200_9");
+    assert!(profile["userKey"].as_str().unwrap().starts_with("user.0."));
+    assert!(profile["deviceKey"]
+        .as_str()
+        .unwrap()
+        .starts_with("device.0."));
+    let typed = emulator
+        .private_play("user1@example.com", PLAY2, "NU200_9")
+        .unwrap();
+    let user = typed.enrolled_user().unwrap();
+    assert_eq!(
+        (user.email(), user.phone_no()),
+        ("user1@example.com", "01012345678")
+    );
+    assert_eq!(user.service_type(), Some(&ServiceType::Service));
+}
+
 // -- account linking ----------------------------------------------------------------------------
 
 /// The publisher's authentication page over plain http on 127.0.0.1: it reads the request with
@@ -736,6 +809,7 @@ async fn invite(client: &BizClient, email: &str) {
         .invite(&InvitationRequest::new(
             InvitationTarget::Plays(vec![PLAY.into()]),
             vec![Invitee::new(email, "이영희", "01087654321")],
+            reason(),
         ))
         .await
         .unwrap();
@@ -921,4 +995,51 @@ async fn complete_link_refuses_a_plain_http_confirm_url() {
         ),
         "{err:?}"
     );
+}
+
+// -- issue 21: the emulator no kinder than NUGU -----------------------------------------------
+
+#[tokio::test]
+async fn the_emulator_refuses_a_callback_outside_ports_80_and_443() {
+    let emulator = plays(Emulator::builder().token(TOKEN)).await;
+    // The client's own check is lifted for 127.0.0.1: the emulator must still refuse.
+    let client = client_of(&emulator);
+    let token = enrolled(&emulator, &client, "kim@example.com").await;
+    emulator
+        .add_device("kim@example.com", "NU200_0001", DeviceState::Connected)
+        .unwrap();
+    let (url, mut results) = receiver::<UserAnnouncementResult>().await;
+    let err = client
+        .announce_to_user(&token, &reminder(), Some(&url))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, BizError::Api(ErrorCode::Unknown(c)) if c == "INVALID_REQUEST"),
+        "{err:?}"
+    );
+    assert!(
+        emulator.heard("NU200_0001").is_empty(),
+        "refused, not played"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(results.try_recv().is_err(), "NUGU never calls that port");
+}
+
+#[tokio::test]
+async fn a_disallowed_play_on_the_group_announcement_answers_what_its_page_shows() {
+    let emulator = emulator(Edition::Full).await;
+    let client = client_of(&emulator);
+    let group = client
+        .create_group(&GroupRequest::new("Stores").play_service_ids([PLAY]))
+        .await
+        .unwrap();
+    let token = group.token.unwrap();
+    for play in [PLAY_OFF, PLAY_FOREIGN, "com.unknown"] {
+        let err = client
+            .announce_to_group(&token, &Announcement::new(play).tts(Tts::new("안녕")), None)
+            .await
+            .unwrap_err();
+        // The group page lists "허용되지 않는 playServiceId" under V1ANN204.
+        assert_eq!(err.code(), Some(&ErrorCode::V1ann204), "{play}");
+    }
 }

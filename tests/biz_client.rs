@@ -4,11 +4,13 @@
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
-use nugu_proxy::biz::emulator::{Edition, Emulator, EmulatorError, Fault, ManualClock, PlayStatus};
+use nugu_proxy::biz::emulator::{
+    Edition, Emulator, EmulatorError, Fault, ManualClock, PlayStatus, TrialLimit,
+};
 use nugu_proxy::biz::{
     BizClient, BizError, CancelScope, ErrorCode, GroupId, GroupRequest, InvitationId,
-    InvitationRequest, InvitationStatus, InvitationTarget, Invitee, Page, PublisherToken,
-    RetryPolicy, Sensitive, ServiceType, UserId, UserUpdate,
+    InvitationReason, InvitationRequest, InvitationStatus, InvitationTarget, Invitee, Page,
+    PublisherToken, RetryPolicy, Sensitive, ServiceType, UserId, UserUpdate,
 };
 
 const TOKEN: &str = "publisher-token-for-tests-0123";
@@ -53,8 +55,12 @@ fn person(n: usize) -> Invitee {
     )
 }
 
+fn reason() -> InvitationReason {
+    InvitationReason::new("주문 앱 사용 초대").unwrap()
+}
+
 fn to_plays(users: Vec<Invitee>) -> InvitationRequest {
-    InvitationRequest::new(InvitationTarget::Plays(vec![PLAY.into()]), users)
+    InvitationRequest::new(InvitationTarget::Plays(vec![PLAY.into()]), users, reason())
 }
 
 fn code(result: Result<impl std::fmt::Debug, BizError>) -> ErrorCode {
@@ -99,7 +105,7 @@ async fn groups_are_created_listed_paged_updated_and_deleted() {
         .await;
     assert!(matches!(renamed, Err(BizError::NameTaken)), "{renamed:?}");
 
-    // Update replaces name, alias and plays; keeping its own name is no conflict.
+    // Update sets what it sends and keeps the rest; keeping its own name is no conflict.
     let updated = client
         .update_group(
             &group.id,
@@ -108,11 +114,32 @@ async fn groups_are_created_listed_paged_updated_and_deleted() {
         .await
         .unwrap();
     assert_eq!(updated.play_service_ids, [PLAY, PLAY2]);
-    assert_eq!(updated.alias, None);
+    assert_eq!(updated.alias.as_deref(), Some("stores"), "not sent: kept");
     let detail = client.group(&group.id).await.unwrap();
     assert_eq!(detail.id.as_ref(), Some(&group.id));
     assert_eq!(detail.play_service_ids, [PLAY, PLAY2]);
     assert!(detail.users.is_empty());
+    // Removing takes its own call; an empty list changes nothing.
+    let same = GroupRequest::new("Store staff").play_service_ids(Vec::<String>::new());
+    let kept = client.update_group(&group.id, &same).await.unwrap();
+    assert_eq!(kept.play_service_ids, [PLAY, PLAY2]);
+    let cleared = client
+        .update_group(
+            &group.id,
+            &GroupRequest::new("Store staff")
+                .clear_alias()
+                .remove_plays(),
+        )
+        .await
+        .unwrap();
+    assert_eq!((cleared.alias, cleared.play_service_ids), (None, vec![]));
+    client
+        .update_group(
+            &group.id,
+            &GroupRequest::new("Store staff").play_service_ids([PLAY, PLAY2]),
+        )
+        .await
+        .unwrap();
 
     for n in 0..3 {
         client
@@ -253,14 +280,15 @@ async fn invitation_rules_are_caught_before_sending_and_answered_by_the_emulator
         f(&mut invitee);
         to_plays(vec![invitee])
     };
+    // The reason is checked when it is made: an invitation always has a sendable one.
+    for bad in [String::new(), "  ".to_owned(), "x".repeat(401)] {
+        let (got, at) = precheck(InvitationReason::new(bad));
+        assert_eq!((got, at.as_str()), (ErrorCode::User006, "reason"));
+    }
+    assert!(InvitationReason::new("x".repeat(400)).is_ok());
     let cases: Vec<(InvitationRequest, ErrorCode, &str)> = vec![
         (
-            to_plays(vec![ok.clone()]).reason("x".repeat(401)),
-            ErrorCode::User006,
-            "reason",
-        ),
-        (
-            InvitationRequest::new(InvitationTarget::Plays(vec![]), vec![ok.clone()]),
+            InvitationRequest::new(InvitationTarget::Plays(vec![]), vec![ok.clone()], reason()),
             ErrorCode::Play001,
             "targetPlayServiceIds",
         ),
@@ -268,6 +296,7 @@ async fn invitation_rules_are_caught_before_sending_and_answered_by_the_emulator
             InvitationRequest::new(
                 InvitationTarget::Plays(vec!["p".repeat(101)]),
                 vec![ok.clone()],
+                reason(),
             ),
             ErrorCode::Play001,
             "targetPlayServiceIds[0]",
@@ -276,6 +305,7 @@ async fn invitation_rules_are_caught_before_sending_and_answered_by_the_emulator
             InvitationRequest::new(
                 InvitationTarget::Group(GroupId::from("g".repeat(101))),
                 vec![ok.clone()],
+                reason(),
             ),
             ErrorCode::Group001,
             "targetGroupId",
@@ -377,7 +407,7 @@ async fn invitation_rules_are_caught_before_sending_and_answered_by_the_emulator
         ),
     ];
     for (target, expected) in api_cases {
-        let request = InvitationRequest::new(target, vec![ok.clone()]);
+        let request = InvitationRequest::new(target, vec![ok.clone()], reason());
         assert_eq!(code(client.invite(&request).await), expected);
     }
     emulator.set_biz_kit_info(false);
@@ -429,7 +459,11 @@ async fn the_emulator_refuses_both_targets_unreadable_bodies_and_other_media_typ
 async fn reinviting_an_email_updates_its_name_and_alias() {
     let (emulator, client) = setup().await;
     let first = client
-        .invite(&to_plays(vec![person(1).alias("E-1"), person(2)]).reason("주문 앱"))
+        .invite(&InvitationRequest::new(
+            InvitationTarget::Plays(vec![PLAY.into()]),
+            vec![person(1).alias("E-1"), person(2)],
+            InvitationReason::new("주문 앱").unwrap(),
+        ))
         .await
         .unwrap();
     let mut renamed = person(1).alias("E-100");
@@ -471,6 +505,7 @@ async fn users_invited_into_a_group_get_its_plays_and_are_listed() {
         .invite(&InvitationRequest::new(
             InvitationTarget::Group(group.id.clone()),
             vec![person(1).alias("E-1")],
+            reason(),
         ))
         .await
         .unwrap();
@@ -642,47 +677,10 @@ async fn users_are_updated_moved_and_deleted() {
 }
 
 #[tokio::test]
-async fn full_edition_users_move_at_once_and_carry_a_token_to_nugu() {
+async fn the_full_edition_has_no_trial_limit() {
     let emulator = emulator_with(Edition::Full, None).await;
     let client = emulator.client_builder().build().unwrap();
-    let group = client
-        .create_group(&GroupRequest::new("Stores").play_service_ids([PLAY2]))
-        .await
-        .unwrap();
-    client.invite(&to_plays(vec![person(1)])).await.unwrap();
-    let id = emulator.accept_invitation("user1@example.com").unwrap();
-    let detail = client.user(&id).await.unwrap();
-    assert_eq!(detail.service_type, Some(ServiceType::Service));
-    assert_eq!(detail.service_agree_yn, Some(true));
-    let token = detail.token.unwrap();
-    client
-        .update_user(&id, &UserUpdate::new("사용자1").move_to(group.id.clone()))
-        .await
-        .unwrap();
-    assert_eq!(client.user(&id).await.unwrap().group.unwrap().id, group.id);
-    let profile = emulator
-        .private_play_profile("user1@example.com", PLAY2, "NU200_9")
-        .unwrap();
-    assert_eq!(profile["enrolledUser"]["userToken"], token.expose());
-    assert_eq!(profile["enrolledUser"]["serviceType"], "SERVICE");
-    assert_eq!(profile["deviceUniqueId"], "NU200_9");
-    assert!(profile["userKey"].as_str().unwrap().starts_with("user.0."));
-    assert!(profile["deviceKey"]
-        .as_str()
-        .unwrap()
-        .starts_with("device.0."));
-    let typed = emulator
-        .private_play("user1@example.com", PLAY2, "NU200_9")
-        .unwrap();
-    let user = typed.enrolled_user().unwrap();
-    assert_eq!(
-        (user.email(), user.phone_no()),
-        ("user1@example.com", "01000000001")
-    );
-    assert_eq!(user.service_type(), Some(&ServiceType::Service));
-
-    // No trial limit in the full edition.
-    let many: Vec<_> = (2..=15).map(person).collect();
+    let many: Vec<_> = (1..=15).map(person).collect();
     client.invite(&to_plays(many)).await.unwrap();
 }
 
@@ -1193,4 +1191,255 @@ async fn every_400_of_the_emulator_carries_an_error_code() {
         let body: serde_json::Value = response.json().await.unwrap_or_default();
         assert!(body["errorCode"].is_string(), "{shown}: {body}");
     }
+}
+
+// -- issue 21: the Biz Kit never does what the docs say NUGU does not -------------------------
+
+/// Invites `person(n)` with an alias to `PLAY` and accepts; answers the user id.
+async fn enrolled_with_alias(emulator: &Emulator, client: &BizClient, n: usize) -> UserId {
+    client
+        .invite(&to_plays(vec![person(n).alias(format!("E-{n}"))]))
+        .await
+        .unwrap();
+    emulator
+        .accept_invitation(&format!("user{n}@example.com"))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn renaming_a_user_keeps_the_alias_nugu_sends_as_the_tag() {
+    let (emulator, client) = setup().await;
+    let id = enrolled_with_alias(&emulator, &client, 1).await;
+    let updated = client
+        .update_user(&id, &UserUpdate::new("김철수 과장"))
+        .await
+        .unwrap();
+    assert_eq!(updated.alias.unwrap().expose(), "E-1");
+    let profile = emulator
+        .private_play_profile("user1@example.com", PLAY, "NU200_1")
+        .unwrap();
+    assert_eq!(profile["enrolledUser"]["name"], "김철수 과장");
+    assert_eq!(profile["enrolledUser"]["tag"], "E-1", "{profile}");
+
+    // Removing the alias is a call of its own.
+    let cleared = client
+        .update_user(&id, &UserUpdate::new("김철수 과장").clear_alias())
+        .await
+        .unwrap();
+    assert_eq!(cleared.alias, None);
+    let profile = emulator
+        .private_play_profile("user1@example.com", PLAY, "NU200_1")
+        .unwrap();
+    assert!(profile["enrolledUser"].get("tag").is_none(), "{profile}");
+}
+
+#[tokio::test]
+async fn renaming_a_group_keeps_its_plays_and_alias() {
+    let (emulator, client) = setup().await;
+    let group = client
+        .create_group(
+            &GroupRequest::new("Stores")
+                .alias("stores")
+                .play_service_ids([PLAY2]),
+        )
+        .await
+        .unwrap();
+    client
+        .invite(&InvitationRequest::new(
+            InvitationTarget::Group(group.id.clone()),
+            vec![person(1)],
+            reason(),
+        ))
+        .await
+        .unwrap();
+    emulator.accept_invitation("user1@example.com").unwrap();
+
+    let renamed = client
+        .update_group(&group.id, &GroupRequest::new("Stores (Seoul)"))
+        .await
+        .unwrap();
+    assert_eq!(renamed.name, "Stores (Seoul)");
+    assert_eq!(renamed.play_service_ids, [PLAY2], "the plays stay");
+    assert_eq!(renamed.alias.as_deref(), Some("stores"), "the alias stays");
+    assert!(emulator
+        .private_play_profile("user1@example.com", PLAY2, "NU200_1")
+        .is_ok());
+}
+
+#[tokio::test]
+async fn an_invitation_without_a_reason_is_user006_at_the_emulator() {
+    let (emulator, _) = setup().await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/v1/enrolledUser/invitation", emulator.base_url());
+    for body in [
+        r#"{"targetPlayServiceIds":["com.example.orders"],
+            "users":[{"email":"a@example.com","name":"A","phone":"01012345678"}]}"#,
+        r#"{"reason":"  ","targetPlayServiceIds":["com.example.orders"],
+            "users":[{"email":"a@example.com","name":"A","phone":"01012345678"}]}"#,
+    ] {
+        let response = http
+            .post(&url)
+            .header("Publisher-Token", TOKEN)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{body}");
+        let answer: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(answer, serde_json::json!({"errorCode": "USER006"}));
+    }
+    assert!(ErrorCode::User006.description().contains("missing"));
+}
+
+#[tokio::test]
+async fn a_full_edition_user_who_accepts_without_linking_has_no_token() {
+    let emulator = emulator_with(Edition::Full, None).await;
+    let client = emulator.client_builder().build().unwrap();
+    client.invite(&to_plays(vec![person(1)])).await.unwrap();
+    let id = emulator.accept_invitation("user1@example.com").unwrap();
+    let detail = client.user(&id).await.unwrap();
+    assert_eq!(detail.token, None, "NUGU makes no token: only a link does");
+    assert_eq!(detail.service_type, Some(ServiceType::Play));
+    assert!(detail.plays.iter().all(|p| p.token.is_none()));
+    let profile = emulator
+        .private_play_profile("user1@example.com", PLAY, "NU200_1")
+        .unwrap();
+    assert!(
+        profile["enrolledUser"].get("userToken").is_none(),
+        "{profile}"
+    );
+    assert_eq!(profile["enrolledUser"]["serviceType"], "PLAY");
+    let listed = client.list_users(Page::first()).await.unwrap();
+    assert_eq!(
+        listed.users[0].auth_type,
+        Some(nugu_proxy::biz::AuthType::None)
+    );
+    // The invitation list shows no token for the invitee either.
+    client.invite(&to_plays(vec![person(1)])).await.unwrap();
+    assert!(client.invitations().await.unwrap()[0].users[0]
+        .token
+        .is_none());
+}
+
+#[tokio::test]
+async fn the_emulator_is_a_full_edition_publisher_by_default() {
+    let emulator = Emulator::builder().token(TOKEN).start().await.unwrap();
+    emulator.add_play(PLAY);
+    let client = emulator.client_builder().build().unwrap();
+    let many: Vec<_> = (1..=11).map(person).collect();
+    client.invite(&to_plays(many)).await.unwrap();
+}
+
+#[tokio::test]
+async fn reinviting_an_enrolled_user_does_not_rename_them() {
+    let (emulator, client) = setup().await;
+    let id = enrolled_with_alias(&emulator, &client, 1).await;
+    let mut renamed = person(1).alias("E-100");
+    renamed.name = Sensitive::from("새이름");
+    client.invite(&to_plays(vec![renamed])).await.unwrap();
+    let user = client.user(&id).await.unwrap();
+    assert_eq!(
+        user.name.unwrap().expose(),
+        "사용자1",
+        "not before they accept"
+    );
+    assert_eq!(user.alias.unwrap().expose(), "E-1");
+    let profile = emulator
+        .private_play_profile("user1@example.com", PLAY, "NU200_1")
+        .unwrap();
+    assert_eq!(profile["enrolledUser"]["tag"], "E-1");
+
+    // Invited again without an alias: accepting renames them and keeps the alias.
+    let mut again = person(1);
+    again.name = Sensitive::from("세번째");
+    client.invite(&to_plays(vec![again])).await.unwrap();
+    let pending = client.invitations().await.unwrap();
+    assert_eq!(
+        pending[0].users[0].alias.as_ref().unwrap().expose(),
+        "E-100"
+    );
+    assert_eq!(emulator.accept_invitation("user1@example.com").unwrap(), id);
+    let profile = emulator
+        .private_play_profile("user1@example.com", PLAY, "NU200_1")
+        .unwrap();
+    assert_eq!(profile["enrolledUser"]["name"], "세번째");
+    assert_eq!(profile["enrolledUser"]["tag"], "E-100");
+}
+
+#[tokio::test]
+async fn the_trial_limit_counts_per_publisher_or_per_play_as_a_test_chooses() {
+    // Per publisher (the default): 10 on one play leave no place on another.
+    let (_emulator, client) = setup().await;
+    client
+        .invite(&to_plays((1..=10).map(person).collect()))
+        .await
+        .unwrap();
+    let other_play = |users| {
+        InvitationRequest::new(InvitationTarget::Plays(vec![PLAY2.into()]), users, reason())
+    };
+    assert_eq!(
+        code(client.invite(&other_play(vec![person(11)])).await),
+        ErrorCode::User007
+    );
+
+    // Per play: each play holds 10.
+    let emulator = Emulator::builder()
+        .token(TOKEN)
+        .edition(Edition::Trial)
+        .trial_limit(TrialLimit::PerPlay)
+        .start()
+        .await
+        .unwrap();
+    emulator.add_play(PLAY);
+    emulator.add_play(PLAY2);
+    let client = emulator.client_builder().build().unwrap();
+    client
+        .invite(&to_plays((1..=10).map(person).collect()))
+        .await
+        .unwrap();
+    client
+        .invite(&other_play((11..=20).map(person).collect()))
+        .await
+        .unwrap();
+    assert_eq!(
+        code(client.invite(&to_plays(vec![person(21)])).await),
+        ErrorCode::User007
+    );
+    assert_eq!(
+        code(client.invite(&other_play(vec![person(21)])).await),
+        ErrorCode::User007
+    );
+    // A group invitation counts against the group's plays.
+    let group = client
+        .create_group(&GroupRequest::new("Stores").play_service_ids([PLAY2]))
+        .await
+        .unwrap();
+    let into_group = InvitationRequest::new(
+        InvitationTarget::Group(group.id),
+        vec![person(21)],
+        reason(),
+    );
+    assert_eq!(code(client.invite(&into_group).await), ErrorCode::User007);
+    // Someone already counted on a play takes no new place there.
+    client.invite(&other_play(vec![person(11)])).await.unwrap();
+    assert_eq!(
+        code(client.invite(&other_play(vec![person(1)])).await),
+        ErrorCode::User007,
+        "user1 is counted on PLAY, not yet on PLAY2"
+    );
+}
+
+#[tokio::test]
+async fn invitation_dates_are_written_as_the_docs_write_them() {
+    let clock = ManualClock::default();
+    let emulator = emulator_with(Edition::Trial, Some(clock)).await;
+    let client = emulator.client_builder().build().unwrap();
+    client.invite(&to_plays(vec![person(1)])).await.unwrap();
+    let invitations = client.invitations().await.unwrap();
+    // The page's example: "2017-11-06T06:00:00.000Z".
+    assert_eq!(
+        invitations[0].created_date.as_ref().unwrap().raw(),
+        "2021-08-04T07:34:30.000Z"
+    );
 }

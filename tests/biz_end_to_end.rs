@@ -14,7 +14,9 @@ use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::Full;
 use nugu_proxy::biz::emulator::{Edition, Emulator};
-use nugu_proxy::biz::{GroupRequest, InvitationRequest, InvitationTarget, Invitee};
+use nugu_proxy::biz::{
+    GroupRequest, InvitationReason, InvitationRequest, InvitationTarget, Invitee,
+};
 use nugu_proxy::layer::ApiKey;
 use nugu_proxy::server::{Server, TlsConfig};
 use nugu_proxy::{ActionRequest, ActionResponse, EnrolledUser, PrivatePlay, PrivatePlayLayer};
@@ -137,10 +139,11 @@ async fn invite_and_accept(emulator: &Emulator, invitee: Invitee) {
         .await
         .unwrap();
     client
-        .invite(
-            &InvitationRequest::new(InvitationTarget::Group(group.id), vec![invitee])
-                .reason("출퇴근 체크 Private Play"),
-        )
+        .invite(&InvitationRequest::new(
+            InvitationTarget::Group(group.id),
+            vec![invitee],
+            InvitationReason::new("출퇴근 체크 Private Play").unwrap(),
+        ))
         .await
         .unwrap();
 }
@@ -179,17 +182,16 @@ async fn an_invited_user_who_accepted_reaches_the_handler_over_https() {
             .await
             .unwrap();
         let full = edition == Edition::Full;
+        assert_eq!(detail.token, None);
         let expected = Seen {
             name: "홍길동".into(),
             phone_no: "01011112222".into(),
             email: email.into(),
             tag: Some("율도국-001".into()),
-            user_token: if full {
-                Some(detail.token.as_ref().unwrap().expose().to_owned())
-            } else {
-                None
-            },
-            service_type: full.then(|| "SERVICE".to_owned()),
+            // Accepted without linking: no token (only a link gives one), invited to plays;
+            // `serviceType` is sent to full-edition publishers only.
+            user_token: None,
+            service_type: full.then(|| "PLAY".to_owned()),
             device_unique_id: Some(DEVICE.into()),
             user_key: profile["userKey"].as_str().unwrap().to_owned(),
             device_key: profile["deviceKey"].as_str().unwrap().to_owned(),
@@ -303,6 +305,8 @@ async fn a_linked_user_reaches_the_handler_with_their_token_and_hears_an_announc
         .edition(Edition::Full)
         .trust_certificate_pem(certified.cert.pem().as_bytes())
         .unwrap()
+        // The site's result callback listens on a free port, not 443.
+        .dangerous_allow_any_callback_port()
         .start()
         .await
         .unwrap();

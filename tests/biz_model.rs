@@ -268,3 +268,57 @@ fn a_user_group_sent_as_a_string_does_not_fail_the_page() {
         [Some(("G7", None)), Some(("G8", Some("Stores"))), None]
     );
 }
+
+/// Issue 21: an update body carries only what the admin set; clearing is explicit.
+#[test]
+fn update_bodies_carry_only_what_is_set() {
+    use nugu_proxy::biz::{Change, GroupId, GroupRequest, UserUpdate};
+    use serde_json::json;
+    fn body<T: serde::Serialize>(value: &T) -> serde_json::Value {
+        serde_json::to_value(value).unwrap()
+    }
+    assert_eq!(body(&UserUpdate::new("Kim")), json!({"name": "Kim"}));
+    assert_eq!(
+        body(
+            &UserUpdate::new("Kim")
+                .alias("E-1")
+                .move_to(GroupId::from("G1"))
+        ),
+        json!({"name": "Kim", "alias": "E-1", "targetGroupId": "G1"})
+    );
+    assert_eq!(
+        body(&UserUpdate::new("Kim").clear_alias()),
+        json!({"name": "Kim", "alias": ""})
+    );
+    assert_eq!(
+        body(&GroupRequest::new("Stores")),
+        json!({"name": "Stores"})
+    );
+    assert_eq!(
+        body(&GroupRequest::new("Stores").play_service_ids(Vec::<String>::new())),
+        json!({"name": "Stores"}),
+        "an empty list is no change"
+    );
+    assert_eq!(
+        body(&GroupRequest::new("Stores").clear_alias().remove_plays()),
+        json!({"name": "Stores", "alias": "", "playServiceIds": []})
+    );
+    assert_eq!(UserUpdate::new("Kim").alias, Change::Keep);
+}
+
+#[test]
+fn an_invitation_always_sends_its_reason() {
+    use nugu_proxy::biz::{InvitationReason, InvitationRequest, InvitationTarget, Invitee};
+    let request = InvitationRequest::new(
+        InvitationTarget::Plays(vec!["a.b.c".into()]),
+        vec![Invitee::new("kim@example.com", "Kim", "01012345678")],
+        InvitationReason::new("서비스 사용을 위한 초대").unwrap(),
+    );
+    let json = serde_json::to_value(&request).unwrap();
+    assert_eq!(json["reason"], "서비스 사용을 위한 초대");
+    for bad in ["", " \t", &"가".repeat(401)] {
+        let err = InvitationReason::try_from(bad).unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::User006));
+        assert!(!err.to_string().contains("가가"), "no value in the message");
+    }
+}

@@ -242,7 +242,9 @@ impl BizClientBuilder {
 /// [`BizError::NotFound`] without a request.
 ///
 /// ```
-/// use nugu_proxy::biz::{BizClient, InvitationRequest, InvitationTarget, Invitee, PublisherToken};
+/// use nugu_proxy::biz::{
+///     BizClient, InvitationReason, InvitationRequest, InvitationTarget, Invitee, PublisherToken,
+/// };
 /// # #[cfg(feature = "biz-emulator")]
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -256,6 +258,7 @@ impl BizClientBuilder {
 ///     .invite(&InvitationRequest::new(
 ///         InvitationTarget::Plays(vec!["com.example.orders".into()]),
 ///         vec![Invitee::new("kim@example.com", "김철수", "01012345678")],
+///         InvitationReason::new("Store ordering play")?,
 ///     ))
 ///     .await?;
 /// println!("invitation {id} sent");
@@ -374,7 +377,9 @@ impl BizClient {
             .await
     }
 
-    /// `PUT /api/v1/enrolledUser/group/{groupId}`: replaces a group's name, alias and plays.
+    /// `PUT /api/v1/enrolledUser/group/{groupId}`: renames a group and changes what the
+    /// [`GroupRequest`] sets; an alias or plays it does not set are not sent and stay as they
+    /// are ([`Change`](super::Change)).
     pub async fn update_group(
         &self,
         id: &GroupId,
@@ -458,7 +463,9 @@ impl BizClient {
     /// [`BizError::NotFound`] when there was no one to cancel.
     ///
     /// ```
-    /// use nugu_proxy::biz::{CancelScope, InvitationRequest, InvitationTarget, Invitee};
+    /// use nugu_proxy::biz::{
+    ///     CancelScope, InvitationReason, InvitationRequest, InvitationTarget, Invitee,
+    /// };
     /// # #[cfg(feature = "biz-emulator")]
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -470,7 +477,8 @@ impl BizClient {
     ///     Invitee::new("lee@example.com", "이영희", "01087654321"),
     /// ];
     /// let target = InvitationTarget::Plays(vec!["com.example.orders".into()]);
-    /// let id = client.invite(&InvitationRequest::new(target, people)).await?;
+    /// let reason = InvitationReason::new("Store ordering play")?;
+    /// let id = client.invite(&InvitationRequest::new(target, people, reason)).await?;
     /// let scope = CancelScope::Emails(vec!["lee@example.com".into()]);
     /// let cancelled = client.cancel_invitation(id, &scope).await?;
     /// assert_eq!(cancelled[0].expose(), "lee@example.com");
@@ -524,7 +532,9 @@ impl BizClient {
             .await
     }
 
-    /// `PUT /api/v1/enrolledUser/user/{userId}`: renames a user, sets the alias, moves groups.
+    /// `PUT /api/v1/enrolledUser/user/{userId}`: renames a user, and sets or clears the alias
+    /// and moves groups if the [`UserUpdate`] says so; an alias it does not set is not sent and
+    /// stays as it is.
     pub async fn update_user(
         &self,
         id: &UserId,

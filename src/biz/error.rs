@@ -80,7 +80,9 @@ error_codes! {
     User004 = "USER004",
     /// A user's phone number is insufficient (missing, too long (12) or not a number).
     User005 = "USER005",
-    /// The invitation reason is insufficient (longer than 400).
+    /// The invitation reason (`reason`) is insufficient. The pages say no more; the client
+    /// refuses with it a reason that is missing, blank or longer than 400
+    /// ([`InvitationReason`](super::InvitationReason)).
     User006 = "USER006",
     /// A trial-edition publisher would exceed its user limit (10, pending invitations included).
     User007 = "USER007",
@@ -106,7 +108,8 @@ error_codes! {
     V1ann202 = "V1ANN202",
     /// Announcement: no `display.header`.
     V1ann203 = "V1ANN203",
-    /// Announcement: no `display.body`.
+    /// Announcement: no `display.body`. The group announcement page also lists it for a
+    /// `playServiceId` that is not allowed (where the other pages answer `V1ANN301`).
     V1ann204 = "V1ANN204",
     /// Announcement: the `playServiceId` is not allowed (not the publisher's, or not in service).
     V1ann301 = "V1ANN301",
@@ -135,7 +138,7 @@ impl ErrorCode {
             Self::User003 => "alias longer than 100",
             Self::User004 => "duplicate email",
             Self::User005 => "phone number insufficient",
-            Self::User006 => "reason insufficient",
+            Self::User006 => "invitation reason insufficient (missing, blank or longer than 400)",
             Self::User007 => "trial edition user limit exceeded",
             Self::User008 => "Biz Kit basic information is missing",
             Self::V1ann001 => "announcement body does not parse",
@@ -148,7 +151,9 @@ impl ErrorCode {
             Self::V1ann201 => "display.type not FullText1 or ImageText2",
             Self::V1ann202 => "display.title missing",
             Self::V1ann203 => "display.header missing",
-            Self::V1ann204 => "display.body missing",
+            Self::V1ann204 => {
+                "display.body missing (group announcement: or playServiceId not allowed)"
+            }
             Self::V1ann301 => "playServiceId not allowed",
             Self::Unknown(_) => "error code unknown to this client",
         }

@@ -23,7 +23,7 @@ use std::fmt;
 use super::error::{BizError, ErrorCode};
 use super::model::{
     Announcement, CancelScope, DisplayType, GroupRequest, InvitationRequest, InvitationTarget,
-    Invitee, UserUpdate,
+    Invitee, Sensitive, UserUpdate,
 };
 
 /// Longest group name, group alias, user name, user alias, play id and group id.
@@ -172,6 +172,17 @@ pub(crate) fn invitee_fields(
     broken
 }
 
+/// The rule of an invitation's reason: present, not blank, at most 400 (`USER006`, "the
+/// reason is insufficient"; the page marks it optional, the crate takes the reading that is
+/// never refused).
+pub(crate) fn reason(reason: Option<&str>) -> Result<(), Violation> {
+    if required(reason, MAX_REASON) {
+        Ok(())
+    } else {
+        Err(Violation::new(ErrorCode::User006, "reason"))
+    }
+}
+
 /// The field rules of an invitation, in the API's order: reason, target, users, duplicates.
 /// `group` and `plays` are the raw target fields; the caller has ruled out both at once.
 pub(crate) fn invitation_fields<'a>(
@@ -180,9 +191,7 @@ pub(crate) fn invitation_fields<'a>(
     group: Option<&str>,
     users: impl ExactSizeIterator<Item = [Option<&'a str>; 4]>,
 ) -> Result<(), Violation> {
-    if !at_most(reason, MAX_REASON) {
-        return Err(Violation::new(ErrorCode::User006, "reason"));
-    }
+    self::reason(reason)?;
     match (plays, group) {
         (_, Some(group)) if !required(Some(group), MAX_NAME) => {
             return Err(Violation::new(ErrorCode::Group001, "targetGroupId"));
@@ -229,7 +238,13 @@ pub fn invitee(invitee: &Invitee) -> Vec<Violation> {
 /// assert_eq!(err.code(), Some(&ErrorCode::Group002));
 /// ```
 pub fn group(req: &GroupRequest) -> Result<(), BizError> {
-    group_fields(Some(&req.name), req.alias.as_deref(), &req.play_service_ids).map_err(Into::into)
+    let plays = req.play_service_ids.as_set().map_or(&[][..], Vec::as_slice);
+    group_fields(
+        Some(&req.name),
+        req.alias.as_set().map(String::as_str),
+        plays,
+    )
+    .map_err(Into::into)
 }
 
 /// Checks an invitation: reason, target, every invitee, and duplicate emails within it.
@@ -240,6 +255,7 @@ pub fn group(req: &GroupRequest) -> Result<(), BizError> {
 /// let req = InvitationRequest::new(
 ///     InvitationTarget::Plays(vec!["com.example.play".into()]),
 ///     vec![twice.clone(), twice],
+///     "Store ordering play".try_into().unwrap(),
 /// );
 /// assert_eq!(validate::invitation(&req).unwrap_err().code(), Some(&ErrorCode::User004));
 /// ```
@@ -256,7 +272,7 @@ pub fn invitation(req: &InvitationRequest) -> Result<(), BizError> {
             u.alias.as_ref().map(|a| a.expose()),
         ]
     });
-    invitation_fields(req.reason.as_deref(), plays, group, users).map_err(Into::into)
+    invitation_fields(Some(req.reason.as_str()), plays, group, users).map_err(Into::into)
 }
 
 /// The rules of a user update: `USER002`, `USER003`, `GROUP001`.
@@ -281,7 +297,7 @@ pub(crate) fn user_update_fields(
 pub fn user_update(update: &UserUpdate) -> Result<(), BizError> {
     user_update_fields(
         Some(update.name.expose()),
-        update.alias.as_ref().map(|a| a.expose()),
+        update.alias.as_set().map(Sensitive::expose),
         update.target_group_id.as_ref().map(|g| g.as_str()),
     )
     .map_err(Into::into)

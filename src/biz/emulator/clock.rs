@@ -69,8 +69,18 @@ impl Clock for ManualClock {
 
 /// `at` as the API writes it: a local (Seoul) ISO-8601 date-time with milliseconds.
 pub(crate) fn local_date_time(at: SystemTime) -> DateTime {
+    DateTime::api_local(timestamp(at))
+}
+
+/// `at` as the invitation list writes `createdDate`: UTC with milliseconds and `Z`
+/// (`2017-11-06T06:00:00.000Z`).
+pub(crate) fn utc_date_time(at: SystemTime) -> DateTime {
+    DateTime::parse(timestamp(at).strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+}
+
+fn timestamp(at: SystemTime) -> Timestamp {
     // A SystemTime outside jiff's range (years -9999..=9999) cannot come from a clock in use.
-    DateTime::api_local(Timestamp::try_from(at).unwrap_or(Timestamp::UNIX_EPOCH))
+    Timestamp::try_from(at).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 #[cfg(test)]
@@ -86,6 +96,10 @@ mod tests {
         assert_eq!(
             local_date_time(UNIX_EPOCH + Duration::from_millis(951_782_400_123)).raw(),
             "2000-02-29T09:00:00.123"
+        );
+        assert_eq!(
+            utc_date_time(ManualClock::default().now()).raw(),
+            "2021-08-04T07:34:30.000Z"
         );
     }
 }

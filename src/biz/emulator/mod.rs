@@ -1,44 +1,80 @@
 //! A local emulator of the Biz API (feature `biz-emulator`): a real HTTP server on 127.0.0.1
 //! that behaves as the documented API, with in-memory state and an injectable clock.
 //!
+//! The Biz API is a full-edition feature ("Biz API는 제휴를 통한 정식판 권한 사용자에게
+//! 제공"), so the emulator is a full-edition publisher unless told otherwise
+//! ([`EmulatorBuilder::edition`]); [`Edition::Trial`] keeps what the trial page (seed 000)
+//! describes, the 10-user limit counting pending invitations and enrolled users (`USER007`,
+//! per publisher or per play: [`TrialLimit`]), for tests of that.
+//!
 //! It checks the publisher token (403), enforces unique group names (401), answers every
-//! documented `400` code, re-invites an email with its name and alias updated, limits a trial
-//! publisher to 10 users counting pending invitations and enrolled users (`USER007`), lets an
+//! documented `400` code, re-invites an email with its name and alias updated, lets an
 //! invitation expire after 72 hours, cancels only pending invitees (406 after acceptance), and
 //! gives users invited into a group that group's plays. Beyond the API it plays the user
 //! ([`Emulator::accept_invitation`], [`Emulator::revoke`]) and NUGU
 //! ([`Emulator::private_play_profile`]: the `profile.privatePlay` of the user's requests).
 //!
-//! For the full edition it plays NUGU's side of account linking
-//! ([`Emulator::accept_and_link`]: it calls the publisher's authentication URL, receives the
-//! token at its `callBack`, answers `CONFLICT` for a token another email has, posts the
-//! confirmation) and of announcements: it checks them as the API does (`V1ANN...`), plays them on
-//! the users' devices ([`Emulator::add_device`], [`DeviceState`]) or a shared-device group's
-//! ([`Emulator::add_shared_device_group`]), records what each device heard
-//! ([`Emulator::heard`]), and posts the result to `callBack` (`NOT_AGREE` for a user who refused
-//! Biz API messages, [`Emulator::set_api_agreement`]).
+//! It plays NUGU's side of account linking ([`Emulator::accept_and_link`]: it calls the
+//! publisher's authentication URL, receives the token at its `callBack`, answers `CONFLICT` for
+//! a token another email has, posts the confirmation) and of announcements: it checks them as
+//! the API does (`V1ANN...`), plays them on the users' devices ([`Emulator::add_device`],
+//! [`DeviceState`]) or a shared-device group's ([`Emulator::add_shared_device_group`]), records
+//! what each device heard ([`Emulator::heard`]), and posts the result to `callBack` (`NOT_AGREE`
+//! for a user who refused Biz API messages, [`Emulator::set_api_agreement`]).
 //!
-//! Where the pages are terse or leave something open, the emulator reads them so:
+//! It is no kinder than NUGU: where the pages are terse or leave something open, it takes the
+//! reading under which a test that passes here also passes against NUGU.
+//! - Updates: a field an update does not send stays as it is. The user update page says so of
+//!   `targetGroupId` only; the emulator reads every omission so (a user's alias, which NUGU
+//!   sends to plays as `enrolledUser.tag`; a group's alias and `playServiceIds`), and a blank
+//!   alias or an empty `playServiceIds` removes it. An omitted alias in a re-invitation keeps
+//!   the earlier one, and an enrolled user re-invited keeps name and alias until they accept.
+//! - Invitation: the `reason` is required and not blank (`USER006`, "reason insufficient"; the
+//!   page marks it optional).
 //! - "get user": "사용자 초대 유형이 X일 경우 Y" ("when the invitation type is X: Y") gives the
-//!   value for that type. A `SERVICE` user's `token` and `plays[].token` are the user's token
-//!   (the one linked, or one the emulator made when accepted without linking), each play repeats
-//!   the user's consent, device count and acceptance date; a `PLAY` user's tokens are `null`,
-//!   consents `N`, counts 0. The device count is the number of the user's devices while they
-//!   agree to Biz API messages.
+//!   value for that type. A `SERVICE` user's `token` and `plays[].token` are the token the
+//!   publisher linked (NUGU makes none of its own), each play repeats the user's consent,
+//!   device count and acceptance date; a `PLAY` user's tokens are `null`, consents `N`, counts
+//!   0. The device count is the number of the user's devices while they agree to Biz API
+//!   messages.
+//! - The invitation type (`serviceType`) follows how the invitation was accepted, not the
+//!   edition: accepted through account linking ([`Emulator::accept_and_link`]) a user is
+//!   `SERVICE` with the publisher's token; accepted without linking
+//!   ([`Emulator::accept_invitation`]) they agreed to the plays only, and are `PLAY` without a
+//!   token. A linked user invited again keeps their link.
 //! - The user list's `apiAgreeType` is `ALL` exactly when the detail's `serviceApiAgreeYn` is
 //!   `Y`, else `NONE`; `authType` is `ALL` for a linked user, else `NONE`.
-//! - Every 400 carries `{"errorCode": ...}`; for an unreadable body, which the pages give no
-//!   code for (but announcements: `V1ANN001`), the code is `INVALID_REQUEST`.
-//! - Announcements are checked in the order of the pages' code table, then the play
-//!   (`V1ANN301`), then the target (404). `display.type` compares without case (the pages'
-//!   example writes `imageText2`). The `callBack` port rule (80/443) is the client's to check:
-//!   the emulator posts to any port, as tests listen on free ones.
+//! - The 72-hour validity is written on the trial page; it applies in both editions, since the
+//!   invitation list of the (full-edition) API reports each invitee's `ENABLE`/`DISABLE`.
+//! - `createdDate` of the invitation list is UTC with `Z` (`2021-08-04T07:34:30.000Z`), as that
+//!   page writes it; the other dates are local (Seoul) time without zone, as theirs do.
+//! - Announcements are checked in the order of the pages' code table, then the play, then the
+//!   target (404). A play the API does not allow is `V1ANN301` to a user or shared-device
+//!   group, and `V1ANN204` to a user group, whose page lists it so. `display.type` compares
+//!   without case (the pages' example writes `imageText2`).
+//! - `callBack`: NUGU calls ports 80 and 443 only ("80/443포트만 허용"). An announcement whose
+//!   `callBack` names another port (or is no URL) is refused before anything is played, with
+//!   `400 INVALID_REQUEST`; [`EmulatorBuilder::dangerous_allow_any_callback_port`] lifts this
+//!   for a test that listens on a free port.
+//!
+//! Answers the pages do not list for an endpoint are the emulator's own choices:
+//! - Every 400 carries `{"errorCode": ...}`. For an unreadable body or query, which the pages
+//!   give no code for (but announcements: `V1ANN001`), and for a refused `callBack`, the code is
+//!   `INVALID_REQUEST`, a code NUGU does not send ([`ErrorCode::Unknown`](crate::biz::ErrorCode::Unknown)
+//!   to the client).
+//! - Invitation: the same email twice in one request is `USER004` (the code table's "duplicate
+//!   email", which the invitation page does not list); neither `targetPlayServiceIds` nor
+//!   `targetGroupId` (or an empty `targetPlayServiceIds`) is `PLAY001`.
+//! - Cancel: its page lists 200, 403, 404 and 406 only. The emulator answers `400 USER001` for
+//!   an email that is blank or longer than 350 (the page may read a blank email as "cancel
+//!   everyone", which the emulator refuses to guess), `400 INVALID_REQUEST` for an unreadable
+//!   body and 415 for one that is not JSON.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use nugu_proxy::biz::emulator::Emulator;
-//! use nugu_proxy::biz::{InvitationRequest, InvitationTarget, Invitee};
+//! use nugu_proxy::biz::{InvitationReason, InvitationRequest, InvitationTarget, Invitee};
 //!
 //! let emulator = Emulator::start().await?;
 //! emulator.add_play("com.example.orders");
@@ -47,6 +83,7 @@
 //!     .invite(&InvitationRequest::new(
 //!         InvitationTarget::Plays(vec!["com.example.orders".into()]),
 //!         vec![Invitee::new("kim@example.com", "김철수", "01012345678").alias("E-1024")],
+//!         InvitationReason::new("Store ordering play")?,
 //!     ))
 //!     .await?;
 //! emulator.accept_invitation("kim@example.com")?;
@@ -80,18 +117,40 @@ use state::State;
 /// How long an invitation email stays valid: 72 hours.
 pub const INVITATION_VALIDITY: Duration = state::INVITATION_VALIDITY;
 
-/// How many users a trial publisher may hold, pending invitations and enrolled users together.
+/// How many users a trial publisher may hold, pending invitations and enrolled users together
+/// (per publisher or per play: [`TrialLimit`]).
 pub const TRIAL_USER_LIMIT: usize = state::TRIAL_USER_LIMIT;
 
 /// The publisher's Biz Kit edition.
+///
+/// The Biz API is given to full-edition publishers ("Biz API는 제휴를 통한 정식판 권한
+/// 사용자에게 제공"), so [`Full`](Self::Full) is the default. [`Trial`](Self::Trial) plays
+/// what the trial page (seed 000) describes of the console, for tests of that limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Edition {
-    /// 체험판: at most 10 users; users are `PLAY` users without token.
-    #[default]
+    /// 체험판: at most 10 users, pending invitations included (`USER007`), counted as
+    /// [`TrialLimit`] says.
     Trial,
-    /// 정식판: no user limit; users are `SERVICE` users with a user token, and NUGU sends
-    /// `userToken` and `serviceType` in `enrolledUser`.
+    /// 정식판: no user limit, account linking, and NUGU sends `userToken` (linked users only)
+    /// and `serviceType` in `enrolledUser`.
+    #[default]
     Full,
+}
+
+/// What the trial's 10 users are counted over.
+///
+/// The trial page says both "Private Play 단위로 사용자를 초대" (users are invited per Private
+/// Play) and "등록 가능한 사용자는 최대 10명" (at most 10 users can be registered), leaving open
+/// whether the 10 are per play or per publisher. The emulator counts per publisher by default,
+/// the stricter reading: a test that passes under it passes under the other, not the reverse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TrialLimit {
+    /// 10 emails per publisher, whatever their plays.
+    #[default]
+    PerPublisher,
+    /// 10 emails per Private Play: an invitation is refused when one of its plays would hold
+    /// more.
+    PerPlay,
 }
 
 /// What the emulator knows of a play id the publisher uses.
@@ -199,6 +258,8 @@ pub(crate) struct Shared {
     /// NUGU's own requests: to the publisher's authentication URL, `confirmUrl` and `callBack`.
     outbound: reqwest::Client,
     auth_url: Mutex<Option<String>>,
+    /// [`EmulatorBuilder::dangerous_allow_any_callback_port`].
+    any_callback_port: bool,
 }
 
 impl Shared {
@@ -233,7 +294,9 @@ impl Shared {
 pub struct EmulatorBuilder {
     token: String,
     edition: Edition,
+    trial_limit: TrialLimit,
     clock: Arc<dyn Clock>,
+    any_callback_port: bool,
     auth_url: Option<String>,
     roots: Vec<reqwest::Certificate>,
 }
@@ -253,15 +316,53 @@ impl EmulatorBuilder {
         self
     }
 
-    /// The edition (default [`Edition::Trial`]).
+    /// The edition (default [`Edition::Full`]: the Biz API is a full-edition feature).
     pub fn edition(mut self, edition: Edition) -> Self {
         self.edition = edition;
+        self
+    }
+
+    /// How the trial edition counts its 10 users (default [`TrialLimit::PerPublisher`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use nugu_proxy::biz::emulator::{Edition, Emulator, TrialLimit};
+    /// let emulator = Emulator::builder()
+    ///     .edition(Edition::Trial)
+    ///     .trial_limit(TrialLimit::PerPlay)
+    ///     .start()
+    ///     .await?;
+    /// # drop(emulator);
+    /// # Ok(()) }
+    /// ```
+    pub fn trial_limit(mut self, limit: TrialLimit) -> Self {
+        self.trial_limit = limit;
         self
     }
 
     /// The clock (default [`SystemClock`]); pass a [`ManualClock`] to move time in a test.
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
+        self
+    }
+
+    /// **Dangerous**: posts announcement results to a `callBack` on any port. NUGU calls ports
+    /// 80 and 443 only ("80/443포트만 허용") and the emulator, like it, refuses an announcement
+    /// whose `callBack` names another port (`400`, see the module docs); this lifts the rule
+    /// for a test whose receiver listens on a free port of 127.0.0.1.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use nugu_proxy::biz::emulator::Emulator;
+    /// // The test's CallbackService listens on 127.0.0.1:0, not on 80 or 443.
+    /// let emulator = Emulator::builder().dangerous_allow_any_callback_port().start().await?;
+    /// # drop(emulator);
+    /// # Ok(()) }
+    /// ```
+    pub fn dangerous_allow_any_callback_port(mut self) -> Self {
+        self.any_callback_port = true;
         self
     }
 
@@ -292,13 +393,14 @@ impl EmulatorBuilder {
             outbound = outbound.add_root_certificate(root);
         }
         let shared = Arc::new(Shared {
-            state: Mutex::new(State::new(self.edition)),
+            state: Mutex::new(State::new(self.edition, self.trial_limit)),
             clock: self.clock,
             token: self.token,
             requests: AtomicU64::new(0),
             faults: Mutex::new(VecDeque::new()),
             outbound: outbound.build().map_err(io::Error::other)?,
             auth_url: Mutex::new(self.auth_url),
+            any_callback_port: self.any_callback_port,
         });
         let (stop, stopped) = oneshot::channel::<()>();
         let app = routes::router(shared.clone());
@@ -338,14 +440,16 @@ impl Emulator {
     pub fn builder() -> EmulatorBuilder {
         EmulatorBuilder {
             token: "emulator-publisher-token".to_owned(),
-            edition: Edition::Trial,
+            edition: Edition::Full,
+            trial_limit: TrialLimit::PerPublisher,
             clock: Arc::new(SystemClock),
+            any_callback_port: false,
             auth_url: None,
             roots: Vec::new(),
         }
     }
 
-    /// Starts a trial-edition emulator on the system clock.
+    /// Starts a full-edition emulator on the system clock.
     pub async fn start() -> io::Result<Self> {
         Self::builder().start().await
     }
@@ -409,7 +513,9 @@ impl Emulator {
     }
 
     /// The invitee with `email` accepts their latest invitation (logs in with a NUGU ID) and
-    /// becomes a Biz user with the invitation's plays or group; answers their user id.
+    /// becomes a Biz user with the invitation's plays or group; answers their user id. Without
+    /// account linking NUGU makes no token: the user is a `PLAY` user whose `token` is `null`
+    /// (see [`accept_and_link`](Self::accept_and_link) for a `SERVICE` user).
     pub fn accept_invitation(&self, email: &str) -> Result<UserId, EmulatorError> {
         let now = self.shared.now();
         self.shared.state().accept(email, now)
@@ -526,7 +632,8 @@ impl Emulator {
     /// The `profile.privatePlay` object NUGU sends with requests of the user `email` from the
     /// speaker `device_unique_id` to `play_service_id`: `deviceUniqueId`, `userKey`,
     /// `deviceKey` and `enrolledUser{name, phoneNo, email, tag?, userToken?, serviceType?}`
-    /// (`tag` is the user's alias; `userToken` and `serviceType` only in the full edition).
+    /// (`tag` is the user's alias; `serviceType` only in the full edition, `userToken` only
+    /// there and for a linked user).
     pub fn private_play_profile(
         &self,
         email: &str,

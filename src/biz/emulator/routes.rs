@@ -305,6 +305,12 @@ async fn announce(
     if !is_json(&headers) {
         return Err(Refusal::UnsupportedMediaType);
     }
+    let callback = query.call_back.filter(|u| !u.trim().is_empty());
+    if let Some(url) = &callback {
+        if !s.any_callback_port && !on_ports_nugu_calls(url) {
+            return Err(Refusal::BadRequest);
+        }
+    }
     let (status, delivery) = {
         let mut state = s.state();
         match audience {
@@ -319,7 +325,7 @@ async fn announce(
             ),
         }
     };
-    if let Some(url) = query.call_back.filter(|u| !u.trim().is_empty()) {
+    if let Some(url) = callback {
         match delivery {
             Delivery::User(result) => s.post_later(url, result),
             Delivery::Group(result) => s.post_later(url, result),
@@ -327,6 +333,16 @@ async fn announce(
         }
     }
     Ok(status.into_response())
+}
+
+/// Whether NUGU would call `url`: "80/443포트만 허용" (ports 80 and 443 only). The pages give
+/// no code for another port; the emulator refuses it before playing anything, with its own
+/// `INVALID_REQUEST`, so that a test learns it rather than waits for a result that never comes.
+fn on_ports_nugu_calls(url: &str) -> bool {
+    reqwest::Url::parse(url.trim())
+        .ok()
+        .and_then(|u| u.port_or_known_default())
+        .is_some_and(|port| matches!(port, 80 | 443))
 }
 
 async fn shared_device_groups(AxumState(s): Ctx) -> Answer {

@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::clock::local_date_time;
-use super::{DeviceState, Edition, EmulatorError, PlayStatus};
+use super::clock::{local_date_time, utc_date_time};
+use super::{DeviceState, Edition, EmulatorError, PlayStatus, TrialLimit};
 use crate::biz::error::ErrorCode;
 use crate::biz::model::{
     Announcement, AnnouncementResultCode, ApiAgreeType, AuthType, Created, DeviceResult,
@@ -225,6 +225,7 @@ fn opaque(prefix: &str, seed: &str) -> String {
 /// One publisher's data.
 pub(crate) struct State {
     pub(crate) edition: Edition,
+    trial_limit: TrialLimit,
     pub(crate) biz_kit_info: bool,
     plays: HashMap<String, PlayStatus>,
     groups: BTreeMap<GroupId, GroupRec>,
@@ -237,9 +238,10 @@ pub(crate) struct State {
 }
 
 impl State {
-    pub(crate) fn new(edition: Edition) -> Self {
+    pub(crate) fn new(edition: Edition, trial_limit: TrialLimit) -> Self {
         Self {
             edition,
+            trial_limit,
             biz_kit_info: true,
             plays: HashMap::new(),
             groups: BTreeMap::new(),
@@ -282,14 +284,19 @@ impl State {
 
     // -- groups -----------------------------------------------------------------------------
 
-    fn checked_group(&self, raw: &RawGroup, except: Option<&GroupId>) -> Answer<Vec<String>> {
-        let plays = raw.play_service_ids.clone().unwrap_or_default();
-        validate::group_fields(raw.name.as_deref(), raw.alias.as_deref(), &plays)?;
-        self.check_plays(&plays)?;
+    /// Checks a group body; answers the plays sent (`None`: not sent).
+    fn checked_group(
+        &self,
+        raw: &RawGroup,
+        except: Option<&GroupId>,
+    ) -> Answer<Option<Vec<String>>> {
+        let plays = raw.play_service_ids.as_deref().unwrap_or_default();
+        validate::group_fields(raw.name.as_deref(), raw.alias.as_deref(), plays)?;
+        self.check_plays(plays)?;
         let name = raw.name.as_deref().unwrap_or_default();
         match self.group_named(name) {
             Some(existing) if Some(existing) != except => Err(Refusal::NameTaken),
-            _ => Ok(plays),
+            _ => Ok(raw.play_service_ids.clone()),
         }
     }
 
@@ -307,12 +314,14 @@ impl State {
         let plays = self.checked_group(&raw, None)?;
         let serial = self.next();
         let id = GroupId::new(format!("G{serial:06}"));
+        let mut alias = None;
+        update_field(&mut alias, raw.alias);
         let rec = GroupRec {
             token: opaque("GT", id.as_str()),
             id: id.clone(),
             name: raw.name.unwrap_or_default().trim().to_owned(),
-            alias: raw.alias,
-            plays,
+            alias,
+            plays: plays.unwrap_or_default(),
             created: now,
         };
         let answer = Self::group_answer(&rec);
@@ -320,6 +329,7 @@ impl State {
         Ok(answer)
     }
 
+    /// What is not sent stays as it is (see [`update_field`]).
     pub(crate) fn update_group(&mut self, id: &GroupId, raw: RawGroup) -> Answer<Group> {
         if !self.groups.contains_key(id) {
             return Err(Refusal::NotFound);
@@ -327,8 +337,10 @@ impl State {
         let plays = self.checked_group(&raw, Some(id))?;
         let rec = self.groups.get_mut(id).ok_or(Refusal::NotFound)?;
         rec.name = raw.name.unwrap_or_default().trim().to_owned();
-        rec.alias = raw.alias;
-        rec.plays = plays;
+        update_field(&mut rec.alias, raw.alias);
+        if let Some(plays) = plays {
+            rec.plays = plays;
+        }
         Ok(Self::group_answer(rec))
     }
 
@@ -405,20 +417,64 @@ impl State {
 
     // -- invitations ------------------------------------------------------------------------
 
-    fn pending<'a>(&'a self, now: SystemTime) -> impl Iterator<Item = &'a InviteeRec> + 'a {
-        self.invitations
-            .values()
-            .filter(move |inv| !expired(inv.sent, now))
-            .flat_map(|inv| inv.invitees.iter())
-            .filter(|i| i.state == InviteeState::Pending)
+    /// The plays an invitation gives.
+    fn target_plays(&self, target: &Target) -> Vec<String> {
+        match target {
+            Target::Plays(plays) => plays.clone(),
+            Target::Group(id) => self
+                .groups
+                .get(id)
+                .map(|g| g.plays.clone())
+                .unwrap_or_default(),
+        }
     }
 
-    /// The emails that count against the trial limit: pending (unexpired) and enrolled.
-    fn emails_in_use(&self, now: SystemTime) -> HashSet<String> {
-        self.pending(now)
-            .map(|i| key(&i.email))
-            .chain(self.users.values().map(|u| key(&u.email)))
-            .collect()
+    /// The emails that count against the trial limit: pending (unexpired) and enrolled; with
+    /// `play`, only those who have or are invited to it.
+    fn emails_in_use(&self, now: SystemTime, play: Option<&str>) -> HashSet<String> {
+        let has = |plays: Vec<String>| play.is_none_or(|p| plays.iter().any(|q| q == p));
+        let pending = self
+            .invitations
+            .values()
+            .filter(|inv| !expired(inv.sent, now) && has(self.target_plays(&inv.target)))
+            .flat_map(|inv| inv.invitees.iter())
+            .filter(|i| i.state == InviteeState::Pending)
+            .map(|i| key(&i.email));
+        let enrolled = self
+            .users
+            .values()
+            .filter(|u| has(self.plays_of(u)))
+            .map(|u| key(&u.email));
+        pending.chain(enrolled).collect()
+    }
+
+    /// `USER007`: a trial publisher holds at most 10 users, per publisher or per play.
+    fn check_trial_limit(
+        &self,
+        target: &Target,
+        invitees: &[InviteeRec],
+        now: SystemTime,
+    ) -> Answer<()> {
+        if self.edition != Edition::Trial {
+            return Ok(());
+        }
+        let scopes = match self.trial_limit {
+            TrialLimit::PerPublisher => vec![None],
+            TrialLimit::PerPlay => self.target_plays(target).into_iter().map(Some).collect(),
+        };
+        for scope in scopes {
+            let in_use = self.emails_in_use(now, scope.as_deref());
+            let new = invitees
+                .iter()
+                .map(|i| key(&i.email))
+                .filter(|email| !in_use.contains(email))
+                .collect::<HashSet<_>>()
+                .len();
+            if in_use.len() + new > TRIAL_USER_LIMIT {
+                return Err(ErrorCode::User007.into());
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn invite(&mut self, raw: RawInvitation, now: SystemTime) -> Answer<Created> {
@@ -477,28 +533,28 @@ impl State {
         moves: Option<UserId>,
         now: SystemTime,
     ) -> Answer<Created> {
-        let in_use = self.emails_in_use(now);
-        let new = invitees
-            .iter()
-            .filter(|i| !in_use.contains(&key(&i.email)))
-            .count();
-        if self.edition == Edition::Trial && in_use.len() + new > TRIAL_USER_LIMIT {
-            return Err(ErrorCode::User007.into());
-        }
-        let emails: HashSet<String> = invitees.iter().map(|i| key(&i.email)).collect();
-        // Re-inviting an email replaces its pending invitation, and updates name and alias.
-        for earlier in self.invitations.values_mut() {
-            for i in &mut earlier.invitees {
-                if i.state == InviteeState::Pending && emails.contains(&key(&i.email)) {
-                    i.state = InviteeState::Superseded;
+        self.check_trial_limit(&target, &invitees, now)?;
+        let mut invitees = invitees;
+        // Re-inviting an email replaces its pending invitation with the new name and alias
+        // ("name, alias가 갱신된다"); an alias not sent is kept, as in every update. An enrolled
+        // user is renamed only when they accept the new invitation.
+        for invitee in &mut invitees {
+            let email = key(&invitee.email);
+            let mut earlier_alias = self
+                .users
+                .values()
+                .find(|u| key(&u.email) == email)
+                .and_then(|u| u.alias.clone());
+            for earlier in self.invitations.values_mut() {
+                for i in &mut earlier.invitees {
+                    if i.state == InviteeState::Pending && key(&i.email) == email {
+                        i.state = InviteeState::Superseded;
+                        earlier_alias = i.alias.clone().or(earlier_alias);
+                    }
                 }
             }
-        }
-        for invitee in &invitees {
-            let email = key(&invitee.email);
-            if let Some(user) = self.users.values_mut().find(|u| key(&u.email) == email) {
-                user.name.clone_from(&invitee.name);
-                user.alias.clone_from(&invitee.alias);
+            if invitee.alias.is_none() {
+                invitee.alias = earlier_alias;
             }
         }
         let id = InvitationId(self.next() as i64);
@@ -547,7 +603,8 @@ impl State {
                 (!users.is_empty()).then(|| Invitation {
                     id: *id,
                     cause: inv.cause.clone(),
-                    created_date: Some(local_date_time(inv.sent)),
+                    // As the page writes it: UTC with milliseconds and `Z`.
+                    created_date: Some(utc_date_time(inv.sent)),
                     target_play_service_ids: plays,
                     target_group_id: group,
                     users,
@@ -721,7 +778,7 @@ impl State {
         }
         let user = self.users.get_mut(id).ok_or(Refusal::NotFound)?;
         user.name = raw.name.unwrap_or_default();
-        user.alias = raw.alias;
+        update_field(&mut user.alias, raw.alias);
         let answer = UpdatedUser {
             id: user.id.clone(),
             email: Some(Sensitive::new(user.email.clone())),
@@ -779,7 +836,6 @@ impl State {
                 })
                 .ok_or(EmulatorError::NoPendingInvitation)?;
         let serial = self.next();
-        let edition = self.edition;
         let Some(inv) = self.invitations.get_mut(&inv_id) else {
             return Err(EmulatorError::NoPendingInvitation);
         };
@@ -804,12 +860,18 @@ impl State {
             })
             .filter(|id| self.users.contains_key(id));
         let id = existing.unwrap_or_else(|| UserId::new(format!("U{serial:06}")));
-        let (service_type, token) = match edition {
-            Edition::Trial => (ServiceType::Play, None),
-            Edition::Full => (
-                ServiceType::Service,
-                Some(linked_token.unwrap_or_else(|| opaque("UT", &wanted))),
-            ),
+        // The type follows how the invitation was accepted, not the edition: NUGU makes no
+        // token, so a user who accepts without linking agreed to the plays only (PLAY, token
+        // `null`); a linked user invited again keeps their link.
+        let (service_type, token) = match linked_token {
+            Some(token) => (ServiceType::Service, Some(token)),
+            None => self
+                .users
+                .get(&id)
+                .filter(|u| u.token.is_some())
+                .map_or((ServiceType::Play, None), |u| {
+                    (u.service_type.clone(), u.token.clone())
+                }),
         };
         // A user invited again keeps their devices and consent.
         let (api_agreed, devices) = self
@@ -951,8 +1013,10 @@ impl State {
 
     // -- announcements -------------------------------------------------------------------------
 
-    /// Checks an announcement body as the API does, and answers it typed.
-    fn announcement(&self, body: &[u8]) -> Answer<Announcement> {
+    /// Checks an announcement body as the API does, and answers it typed. `disallowed` is the
+    /// code of a play the API does not allow: `V1ANN301` on the user and shared-device pages,
+    /// `V1ANN204` on the group page, which lists it under that code.
+    fn announcement(&self, body: &[u8], disallowed: ErrorCode) -> Answer<Announcement> {
         let value: Value =
             serde_json::from_slice(body).map_err(|_| Refusal::from(ErrorCode::V1ann001))?;
         let object = value.as_object().ok_or(ErrorCode::V1ann001)?;
@@ -991,7 +1055,7 @@ impl State {
         validate::announcement_fields(&view)?;
         let play = play.unwrap_or_default();
         if self.plays.get(play) != Some(&PlayStatus::InService) {
-            return Err(ErrorCode::V1ann301.into());
+            return Err(disallowed.into());
         }
         let as_u16 = |n: Option<Option<i64>>| n.flatten().and_then(|n| u16::try_from(n).ok());
         Ok(Announcement {
@@ -1081,7 +1145,7 @@ impl State {
 
     /// `POST /api/v2/enrolledUser/user/{userApiToken}/announcement`.
     pub(crate) fn announce_to_user(&mut self, token: &str, body: &[u8]) -> Answer<Delivery> {
-        let announcement = self.announcement(body)?;
+        let announcement = self.announcement(body, ErrorCode::V1ann301)?;
         let id = self
             .users
             .values()
@@ -1093,7 +1157,7 @@ impl State {
 
     /// `POST /api/v1/enrolledUser/group/{groupApiToken}/announcement`.
     pub(crate) fn announce_to_group(&mut self, token: &str, body: &[u8]) -> Answer<Delivery> {
-        let announcement = self.announcement(body)?;
+        let announcement = self.announcement(body, ErrorCode::V1ann204)?;
         let group = self
             .groups
             .values()
@@ -1110,7 +1174,7 @@ impl State {
 
     /// `POST /api/v1/sharedDevice/group/{groupApiToken}/announcement`.
     pub(crate) fn announce_to_shared(&mut self, token: &str, body: &[u8]) -> Answer<Delivery> {
-        let announcement = self.announcement(body)?;
+        let announcement = self.announcement(body, ErrorCode::V1ann301)?;
         let devices = self
             .shared_groups
             .iter()
@@ -1219,6 +1283,18 @@ impl State {
             result,
             confirmation: confirm.map(|url| (url, token, code)),
         }
+    }
+}
+
+/// An optional text of an update: not sent (or `null`) leaves it as it is, as the user update
+/// page says of `targetGroupId`, the only field whose omission the pages explain; reading
+/// omission as "emptied" would wipe an alias NUGU sends to plays as `enrolledUser.tag`. A blank
+/// text removes it.
+fn update_field(field: &mut Option<String>, sent: Option<String>) {
+    match sent {
+        None => {}
+        Some(text) if text.trim().is_empty() => *field = None,
+        Some(text) => *field = Some(text),
     }
 }
 

@@ -34,6 +34,7 @@ pub use enums::{ApiAgreeType, AuthType, InvitationStatus};
 pub use ids::{GroupId, InvitationId, UserId};
 pub(crate) use request::EmailList;
 pub use request::{
-    CancelScope, EmailEntry, GroupRequest, InvitationRequest, InvitationTarget, Invitee, UserUpdate,
+    CancelScope, Change, EmailEntry, GroupRequest, InvitationReason, InvitationRequest,
+    InvitationTarget, Invitee, UserUpdate,
 };
 pub use sensitive::Sensitive;
