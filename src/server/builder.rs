@@ -87,6 +87,9 @@ pub(crate) struct Config {
     pub(crate) idle_timeout: Duration,
     pub(crate) send_timeout: Duration,
     pub(crate) max_connections: usize,
+    /// Whether the application chose `max_connections` (the default may be lowered to fit the
+    /// open-file limit; a chosen value is refused instead).
+    pub(crate) max_connections_chosen: bool,
     pub(crate) max_header_bytes: usize,
     pub(crate) max_concurrent_streams: u32,
     pub(crate) http2_stream_window: u32,
@@ -188,6 +191,7 @@ impl ServerBuilder {
                 idle_timeout: Duration::from_secs(60),
                 send_timeout: Duration::from_secs(10),
                 max_connections: 1024,
+                max_connections_chosen: false,
                 max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
                 max_concurrent_streams: DEFAULT_MAX_CONCURRENT_STREAMS,
                 http2_stream_window: DEFAULT_HTTP2_STREAM_WINDOW,
@@ -276,8 +280,14 @@ impl ServerBuilder {
     /// At most this many connections at once (default 1024, at least 1). When full, the server
     /// stops accepting: further connections wait in the kernel's listen queue until a slot
     /// frees, rather than being accepted and dropped.
+    ///
+    /// Each connection is an open file: [`bind`](Self::bind) raises the process's soft limit
+    /// of open files (`RLIMIT_NOFILE`) to this plus 64 (the listener, the runtime, the
+    /// application) where the hard limit allows. If it does not, a value set here is refused
+    /// ([`StartupError::OpenFileLimit`]), and the default is lowered to fit, with a warning.
     pub fn max_connections(mut self, max: usize) -> Self {
         self.config.max_connections = max.max(1);
+        self.config.max_connections_chosen = true;
         self
     }
 
@@ -390,9 +400,15 @@ impl ServerBuilder {
         self
     }
 
-    /// Binds the listening socket. Nothing is bound before this call, and every check on the
-    /// TLS material and URLs has already passed by the time it can be made.
-    pub async fn bind(self, addr: SocketAddr) -> Result<Server, StartupError> {
+    /// Makes room for [`max_connections`](Self::max_connections) in the process's limit of
+    /// open files (raising its soft limit if need be), then binds the listening socket.
+    /// Nothing is bound before this call, and every check on the TLS material and URLs has
+    /// already passed by the time it can be made.
+    pub async fn bind(mut self, addr: SocketAddr) -> Result<Server, StartupError> {
+        self.config.max_connections = super::open_files::room_for(
+            self.config.max_connections,
+            self.config.max_connections_chosen,
+        )?;
         let bind = |source| StartupError::Bind { addr, source };
         let listener = TcpListener::bind(addr).await.map_err(bind)?;
         let local_addr = listener.local_addr().map_err(bind)?;

@@ -73,6 +73,7 @@ mod future;
 mod health;
 mod idle;
 mod log_summary;
+mod open_files;
 mod panic;
 mod path;
 mod pipeline;

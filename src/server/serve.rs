@@ -192,7 +192,10 @@ impl Server {
                         Ok(accepted) => accepted,
                         Err(e) => {
                             // Out of file descriptors and the like: back off, keep serving.
-                            tracing::warn!(error = %e, "accept failed");
+                            // Counted for the periodic summary rather than logged, as it
+                            // repeats at every backoff for as long as it lasts.
+                            refusals.record(Reason::AcceptFailed);
+                            tracing::debug!(error = %e, "accept failed");
                             tokio::time::sleep(Duration::from_millis(50)).await;
                             continue;
                         }
