@@ -846,6 +846,42 @@ async fn a_full_server_holds_new_connections_until_a_slot_frees() {
     server.shut_down().await;
 }
 
+#[tokio::test]
+async fn an_http2_connection_that_sends_no_request_frees_its_slot_after_the_header_read_timeout() {
+    let cert = cert_for_localhost();
+    let builder = Server::builder()
+        .tls(cert.tls())
+        .max_connections(1)
+        .header_read_timeout(Duration::from_millis(500));
+    // The idle timeout stays at its default (60 s): it is for connections that have served.
+    let server = start(builder, connection_reporter()).await;
+
+    // Completes TLS with `h2`, sends the client preface and an empty SETTINGS frame, and then
+    // nothing: it would hold the only slot.
+    let mut silent = tls_connect(server.addr, client_config(&[&cert.der], &[b"h2"])).await;
+    silent
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .await
+        .unwrap();
+    let closed = tokio::time::timeout(Duration::from_secs(10), read_until_closed(&mut silent));
+    closed
+        .await
+        .expect("a silent HTTP/2 connection was closed within 10 s, not after the idle timeout");
+
+    // The slot is free again: the next client is served.
+    let stream = tls_connect(server.addr, client_config(&[&cert.der], &[b"h2"])).await;
+    let (mut sender, conn) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let request = Request::get("https://localhost/facts")
+        .body(Full::<Bytes>::default())
+        .unwrap();
+    let (status, _) = read(sender.send_request(request).await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    server.shut_down().await;
+}
+
 // ---- graceful shutdown --------------------------------------------------------------------
 
 #[tokio::test]

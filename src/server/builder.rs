@@ -226,7 +226,9 @@ impl ServerBuilder {
 
     /// How long an HTTP/1.1 client may take to send a request's headers, counted from when the
     /// server starts waiting for them, idle keep-alive time included (default 10 s). Past it
-    /// the connection is closed.
+    /// the connection is closed. A new HTTP/2 connection likewise has this long to send its
+    /// first request, and is closed past it; from then on the [idle
+    /// timeout](Self::idle_timeout) applies.
     ///
     /// This timeout, the [idle](Self::idle_timeout), [send](Self::send_timeout) and
     /// [shutdown grace](Self::shutdown_grace) are checked by each connection's watchdog every
@@ -246,8 +248,9 @@ impl ServerBuilder {
 
     /// How long a connection may have no request in flight (a request is in flight from its
     /// head until its response is sent) before the server closes it gracefully (default 60 s).
-    /// It matters for HTTP/2, whose clients send no headers the header read timeout could wait
-    /// for; HTTP/1.1 connections are closed by that one first when it is shorter.
+    /// It matters for HTTP/2 connections that have served a request (until their first one the
+    /// [header read timeout](Self::header_read_timeout) applies); HTTP/1.1 connections are
+    /// closed by the header read timeout first when it is shorter.
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.config.idle_timeout = timeout;
         self

@@ -329,12 +329,16 @@ impl Connection {
             refusals,
             peer,
         } = self;
+        // Waiting for a head (HTTP/2: the first one) is idleness that a client cannot stretch
+        // past the header read timeout.
+        let awaiting_head = config.idle_timeout.min(config.header_read_timeout);
         let limits = Limits {
             idle: if h2 {
                 config.idle_timeout
             } else {
-                config.idle_timeout.min(config.header_read_timeout)
+                awaiting_head
             },
+            first_request: awaiting_head,
             http1_send: (!h2).then_some(config.send_timeout),
             grace: config.shutdown_grace,
         };
