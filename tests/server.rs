@@ -1019,3 +1019,42 @@ async fn a_returning_client_resumes_its_tls_session_after_many_other_clients() {
     assert_eq!(visit(returning).await, Some(HandshakeKind::Resumed));
     server.shut_down().await;
 }
+
+#[tokio::test]
+async fn a_tls12_session_is_resumed_neither_by_ticket_nor_by_session_id() {
+    let cert = cert_for_localhost();
+    let server = start(Server::builder().tls(cert.tls()), connection_reporter()).await;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.der.clone()).unwrap();
+    // A TLS 1.2-only client that keeps sessions and asks for tickets (rustls's default).
+    let mut tls12 = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_protocol_versions(&[&rustls::version::TLS12])
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    tls12.resumption = rustls::client::Resumption::in_memory_sessions(8);
+    let tls12 = Arc::new(tls12);
+    let visit = |config: Arc<rustls::ClientConfig>| async move {
+        let stream = tls_connect(server.addr, config).await;
+        let session = stream.get_ref().1;
+        assert_eq!(
+            session.protocol_version(),
+            Some(rustls::ProtocolVersion::TLSv1_2)
+        );
+        let kind = session.handshake_kind();
+        let mut sender = h1_over(stream).await;
+        assert_eq!(send(&mut sender, get("/health")).await.0, StatusCode::OK);
+        kind
+    };
+    assert_eq!(visit(tls12.clone()).await, Some(HandshakeKind::Full));
+    // A TLS 1.2 session's secret is kept nowhere past its connection (no ticket sent on the
+    // wire, no session cache), so the second visit cannot resume it.
+    assert_eq!(
+        visit(tls12).await,
+        Some(HandshakeKind::Full),
+        "a TLS 1.2 session was resumed"
+    );
+    server.shut_down().await;
+}

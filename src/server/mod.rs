@@ -79,6 +79,7 @@ mod path;
 mod pipeline;
 mod serve;
 mod stall;
+mod tickets;
 mod tls;
 mod watchdog;
 
