@@ -17,7 +17,7 @@ use rustls::server::ProducesTickets;
 pub(crate) struct Tls13Tickets(Arc<dyn ProducesTickets>);
 
 impl Tls13Tickets {
-    pub(crate) fn new() -> Result<Arc<dyn ProducesTickets>, rustls::Error> {
+    pub(crate) fn make() -> Result<Arc<dyn ProducesTickets>, rustls::Error> {
         Ok(Arc::new(Self(rustls::crypto::ring::Ticketer::new()?)))
     }
 }
@@ -83,7 +83,7 @@ mod tests {
         for session in [&b""[..], b"\x00\x03", b"\x01\x09local", b"\x02\x03\x04"] {
             assert_eq!(session_version(session), None, "{session:?}");
         }
-        let tickets = Tls13Tickets::new().unwrap();
+        let tickets = Tls13Tickets::make().unwrap();
         assert!(tickets.encrypt(b"\x00\x03\x03 a TLS 1.2 session").is_none());
         assert!(tickets.encrypt(b"\x07 not a session").is_none());
         let sealed = tickets.encrypt(b"\x00\x03\x04 a TLS 1.3 session").unwrap();

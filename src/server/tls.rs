@@ -103,7 +103,7 @@ impl TlsConfig {
         // reconnects resumes however many others came in between, where rustls's default cache
         // of 256 sessions forgets it after ~128 other handshakes (BENCHMARKS.md, new connections).
         // TLS 1.3 sessions only, and no session cache for TLS 1.2 either (see the type's docs).
-        config.ticketer = Tls13Tickets::new().map_err(|e| StartupError::Tls(e.to_string()))?;
+        config.ticketer = Tls13Tickets::make().map_err(|e| StartupError::Tls(e.to_string()))?;
         config.session_storage = Arc::new(NoServerSessionStorage {});
         Ok(Self {
             acceptor: TlsAcceptor::from(Arc::new(config)),
