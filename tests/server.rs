@@ -27,12 +27,13 @@ use nugu_proxy::server::{
 };
 use nugu_proxy::transport::{ConnectionInfo, TlsVersion, Transport};
 use nugu_proxy::PrivatePlayLayer;
-use rustls::pki_types::CertificateDer;
+use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::HandshakeKind;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_rustls::client::TlsStream;
+use tokio_rustls::TlsConnector;
 use tower::ServiceBuilder;
 
 // ---- server and clients (the certificates, TLS and HTTP clients are common::https's) ----
@@ -879,6 +880,83 @@ async fn an_http2_connection_that_sends_no_request_frees_its_slot_after_the_head
         .unwrap();
     let (status, _) = read(sender.send_request(request).await.unwrap()).await;
     assert_eq!(status, StatusCode::OK);
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn one_address_cannot_take_every_slot_with_a_per_peer_limit() {
+    let cert = cert_for_localhost();
+    let builder = Server::builder()
+        .tls(cert.tls())
+        .max_connections(4)
+        .max_connections_per_peer(2);
+    let server = start(builder, connection_reporter()).await;
+    let config = client_config(&[&cert.der], &[b"http/1.1"]);
+    let connect = |local: &'static str| {
+        let config = config.clone();
+        async move {
+            let tcp = connect_from(local, server.addr).await;
+            TlsConnector::from(config)
+                .connect(ServerName::try_from("localhost").unwrap(), tcp)
+                .await
+        }
+    };
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut sender = h1_over(connect("127.0.0.1").await.unwrap()).await;
+        assert_eq!(send(&mut sender, get("/held")).await.0, StatusCode::OK);
+        held.push(sender);
+    }
+    // A third connection from the same address is closed at accept: no handshake.
+    let third = tokio::time::timeout(PATIENCE, connect("127.0.0.1"))
+        .await
+        .expect("the third connection was closed, not held");
+    assert!(
+        third.is_err(),
+        "a third connection from one address was served"
+    );
+    // Another address still gets the free slots.
+    let mut other = h1_over(connect("127.0.0.2").await.unwrap()).await;
+    assert_eq!(send(&mut other, get("/other")).await.0, StatusCode::OK);
+    // Once one of its connections closes, the first address is served again.
+    drop(held.pop());
+    let again = tokio::time::timeout(PATIENCE, async {
+        loop {
+            if let Ok(stream) = connect("127.0.0.1").await {
+                break stream;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("a connection from the first address was served once it held fewer");
+    assert_eq!(
+        send(&mut h1_over(again).await, get("/again")).await.0,
+        StatusCode::OK
+    );
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn the_per_peer_limit_does_not_apply_to_a_trusted_load_balancer() {
+    let builder = Server::builder()
+        .behind_tls_terminator(
+            "127.0.0.1".parse().unwrap(),
+            "https://proxy.example.com".parse().unwrap(),
+        )
+        .max_connections_per_peer(1);
+    let server = start(builder, connection_reporter()).await;
+    // Every connection is the balancer's: all are served.
+    let mut balancer = Vec::new();
+    for _ in 0..3 {
+        let mut proxy = h1_over(TcpStream::connect(server.addr).await.unwrap()).await;
+        let mut request = get("/facts");
+        request
+            .headers_mut()
+            .insert("x-forwarded-proto", "https".parse().unwrap());
+        assert_eq!(send(&mut proxy, request).await.0, StatusCode::OK);
+        balancer.push(proxy);
+    }
     server.shut_down().await;
 }
 

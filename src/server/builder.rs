@@ -90,6 +90,7 @@ pub(crate) struct Config {
     /// Whether the application chose `max_connections` (the default may be lowered to fit the
     /// open-file limit; a chosen value is refused instead).
     pub(crate) max_connections_chosen: bool,
+    pub(crate) max_connections_per_peer: Option<usize>,
     pub(crate) max_header_bytes: usize,
     pub(crate) max_concurrent_streams: u32,
     pub(crate) http2_stream_window: u32,
@@ -192,6 +193,7 @@ impl ServerBuilder {
                 send_timeout: Duration::from_secs(10),
                 max_connections: 1024,
                 max_connections_chosen: false,
+                max_connections_per_peer: None,
                 max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
                 max_concurrent_streams: DEFAULT_MAX_CONCURRENT_STREAMS,
                 http2_stream_window: DEFAULT_HTTP2_STREAM_WINDOW,
@@ -291,6 +293,38 @@ impl ServerBuilder {
     pub fn max_connections(mut self, max: usize) -> Self {
         self.config.max_connections = max.max(1);
         self.config.max_connections_chosen = true;
+        self
+    }
+
+    /// At most this many connections at once from one client (an IPv4 address, or an IPv6
+    /// /64 prefix, which one host may hold whole); past it, a client's further connections are
+    /// closed at accept, and counted in the [refusal summaries](Self::refusal_log_interval).
+    /// Off by default. Direct TLS only: behind a TLS terminator every connection is the load
+    /// balancer's, so there it has no effect (limit clients at the balancer).
+    ///
+    /// It keeps one client from taking every [connection slot](Self::max_connections). It is
+    /// off by default because NUGU, the only legitimate caller, may reach the server from a
+    /// single address; set it well above the connections NUGU keeps open (a Private Play's
+    /// traffic needs few), e.g. a quarter of `max_connections`. Connections past it are closed
+    /// rather than held in the listen queue like those past `max_connections`: the kernel's
+    /// queue cannot be served out of order.
+    ///
+    /// ```
+    /// use nugu_proxy::server::{Server, TlsConfig};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])?;
+    /// # let tls = TlsConfig::from_pem(cert.cert.pem().as_bytes(), cert.signing_key.serialize_pem().as_bytes())?;
+    /// let builder = Server::builder()
+    ///     .tls(tls)
+    ///     .max_connections(1024)
+    ///     .max_connections_per_peer(256);
+    /// # drop(builder);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn max_connections_per_peer(mut self, max: usize) -> Self {
+        self.config.max_connections_per_peer = Some(max.max(1));
         self
     }
 
@@ -437,6 +471,7 @@ impl fmt::Debug for ServerBuilder {
             .field("idle_timeout", &c.idle_timeout)
             .field("send_timeout", &c.send_timeout)
             .field("max_connections", &c.max_connections)
+            .field("max_connections_per_peer", &c.max_connections_per_peer)
             .field("max_header_bytes", &c.max_header_bytes)
             .field("max_concurrent_streams", &c.max_concurrent_streams)
             .field("http2_stream_window", &c.http2_stream_window)

@@ -18,16 +18,20 @@ pub(crate) enum Reason {
     HttpsRequired,
     /// A request past the request timeout (a slow body or a slow service): `504`.
     RequestTimeout,
+    /// A connection from a client that already held `max_connections_per_peer`: closed at
+    /// accept.
+    PeerLimit,
     /// `accept` failed (out of file descriptors, `EMFILE`, and the like): the connection waits
     /// in the listen queue while the accept loop backs off.
     AcceptFailed,
 }
 
 impl Reason {
-    const ALL: [Self; 4] = [
+    const ALL: [Self; 5] = [
         Self::UntrustedPeer,
         Self::HttpsRequired,
         Self::RequestTimeout,
+        Self::PeerLimit,
         Self::AcceptFailed,
     ];
 
@@ -37,6 +41,7 @@ impl Reason {
             Self::UntrustedPeer => "untrusted_peer",
             Self::HttpsRequired => "https_required",
             Self::RequestTimeout => "request_timeout",
+            Self::PeerLimit => "peer_limit",
             Self::AcceptFailed => "accept_failed",
         }
     }
@@ -48,6 +53,9 @@ impl Reason {
                 "refused requests from the trusted proxy without X-Forwarded-Proto: https (403)"
             }
             Self::RequestTimeout => "requests past the request timeout (504)",
+            Self::PeerLimit => {
+                "closed connections from clients that held max_connections_per_peer already"
+            }
             Self::AcceptFailed => {
                 "failed accepts (out of file descriptors or the like: check the open-file limit \
                  and max_connections)"

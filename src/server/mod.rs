@@ -76,6 +76,7 @@ mod log_summary;
 mod open_files;
 mod panic;
 mod path;
+mod peer_limit;
 mod pipeline;
 mod serve;
 mod stall;
