@@ -422,8 +422,10 @@ impl ServerBuilder {
     /// How often refusals that need no authentication to cause are logged, as one summary
     /// line per reason with its count (default 10 s, at least 1 ms): connections closed
     /// because they came from an untrusted address, requests refused `403 https_required`,
-    /// requests answered `504` past the request timeout. One line per refusal would let anyone
-    /// flood the logs; the summaries carry counts only, no addresses and no request data.
+    /// requests answered `504` past the request timeout, connections closed past the
+    /// [per-client limit](Self::max_connections_per_peer). Failed accepts (out of file
+    /// descriptors) are summed up the same way. One line per refusal would let anyone flood
+    /// the logs; the summaries carry counts only, no addresses and no request data.
     pub fn refusal_log_interval(mut self, interval: Duration) -> Self {
         self.config.refusal_log_interval = interval.max(Duration::from_millis(1));
         self
