@@ -1,6 +1,7 @@
 //! Each connection's watchdog: a task of its own that enforces the connection's timeouts (idle,
-//! HTTP/1.1 header read and send, shutdown grace) and the server's shutdown, and tells the
-//! connection's task what to do through a [`Signal`].
+//! header read: HTTP/1.1's for every head, HTTP/2's for the first; HTTP/1.1 send; shutdown
+//! grace) and the server's shutdown, and tells the connection's task what to do through a
+//! [`Signal`].
 //!
 //! It runs beside the connection rather than in its `select!`, which would poll every timer each
 //! time the connection wakes, several times per request; the connection's task polls only the
