@@ -27,12 +27,13 @@ use nugu_proxy::server::{
 };
 use nugu_proxy::transport::{ConnectionInfo, TlsVersion, Transport};
 use nugu_proxy::PrivatePlayLayer;
-use rustls::pki_types::CertificateDer;
+use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::HandshakeKind;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_rustls::client::TlsStream;
+use tokio_rustls::TlsConnector;
 use tower::ServiceBuilder;
 
 // ---- server and clients (the certificates, TLS and HTTP clients are common::https's) ----
@@ -846,6 +847,119 @@ async fn a_full_server_holds_new_connections_until_a_slot_frees() {
     server.shut_down().await;
 }
 
+#[tokio::test]
+async fn an_http2_connection_that_sends_no_request_frees_its_slot_after_the_header_read_timeout() {
+    let cert = cert_for_localhost();
+    let builder = Server::builder()
+        .tls(cert.tls())
+        .max_connections(1)
+        .header_read_timeout(Duration::from_millis(500));
+    // The idle timeout stays at its default (60 s): it is for connections that have served.
+    let server = start(builder, connection_reporter()).await;
+
+    // Completes TLS with `h2`, sends the client preface and an empty SETTINGS frame, and then
+    // nothing: it would hold the only slot.
+    let mut silent = tls_connect(server.addr, client_config(&[&cert.der], &[b"h2"])).await;
+    silent
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .await
+        .unwrap();
+    let closed = tokio::time::timeout(Duration::from_secs(10), read_until_closed(&mut silent));
+    closed
+        .await
+        .expect("a silent HTTP/2 connection was closed within 10 s, not after the idle timeout");
+
+    // The slot is free again: the next client is served.
+    let stream = tls_connect(server.addr, client_config(&[&cert.der], &[b"h2"])).await;
+    let (mut sender, conn) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let request = Request::get("https://localhost/facts")
+        .body(Full::<Bytes>::default())
+        .unwrap();
+    let (status, _) = read(sender.send_request(request).await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn one_address_cannot_take_every_slot_with_a_per_peer_limit() {
+    let cert = cert_for_localhost();
+    let builder = Server::builder()
+        .tls(cert.tls())
+        .max_connections(4)
+        .max_connections_per_peer(2);
+    let server = start(builder, connection_reporter()).await;
+    let config = client_config(&[&cert.der], &[b"http/1.1"]);
+    let connect = |local: &'static str| {
+        let config = config.clone();
+        async move {
+            let tcp = connect_from(local, server.addr).await;
+            TlsConnector::from(config)
+                .connect(ServerName::try_from("localhost").unwrap(), tcp)
+                .await
+        }
+    };
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut sender = h1_over(connect("127.0.0.1").await.unwrap()).await;
+        assert_eq!(send(&mut sender, get("/held")).await.0, StatusCode::OK);
+        held.push(sender);
+    }
+    // A third connection from the same address is closed at accept: no handshake.
+    let third = tokio::time::timeout(PATIENCE, connect("127.0.0.1"))
+        .await
+        .expect("the third connection was closed, not held");
+    assert!(
+        third.is_err(),
+        "a third connection from one address was served"
+    );
+    // Another address still gets the free slots.
+    let mut other = h1_over(connect("127.0.0.2").await.unwrap()).await;
+    assert_eq!(send(&mut other, get("/other")).await.0, StatusCode::OK);
+    // Once one of its connections closes, the first address is served again.
+    drop(held.pop());
+    let again = tokio::time::timeout(PATIENCE, async {
+        loop {
+            if let Ok(stream) = connect("127.0.0.1").await {
+                break stream;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("a connection from the first address was served once it held fewer");
+    assert_eq!(
+        send(&mut h1_over(again).await, get("/again")).await.0,
+        StatusCode::OK
+    );
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn the_per_peer_limit_does_not_apply_to_a_trusted_load_balancer() {
+    let builder = Server::builder()
+        .behind_tls_terminator(
+            "127.0.0.1".parse().unwrap(),
+            "https://proxy.example.com".parse().unwrap(),
+        )
+        .max_connections_per_peer(1);
+    let server = start(builder, connection_reporter()).await;
+    // Every connection is the balancer's: all are served.
+    let mut balancer = Vec::new();
+    for _ in 0..3 {
+        let mut proxy = h1_over(TcpStream::connect(server.addr).await.unwrap()).await;
+        let mut request = get("/facts");
+        request
+            .headers_mut()
+            .insert("x-forwarded-proto", "https".parse().unwrap());
+        assert_eq!(send(&mut proxy, request).await.0, StatusCode::OK);
+        balancer.push(proxy);
+    }
+    server.shut_down().await;
+}
+
 // ---- graceful shutdown --------------------------------------------------------------------
 
 #[tokio::test]
@@ -981,5 +1095,44 @@ async fn a_returning_client_resumes_its_tls_session_after_many_other_clients() {
         visit(others.clone()).await;
     }
     assert_eq!(visit(returning).await, Some(HandshakeKind::Resumed));
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn a_tls12_session_is_resumed_neither_by_ticket_nor_by_session_id() {
+    let cert = cert_for_localhost();
+    let server = start(Server::builder().tls(cert.tls()), connection_reporter()).await;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.der.clone()).unwrap();
+    // A TLS 1.2-only client that keeps sessions and asks for tickets (rustls's default).
+    let mut tls12 = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_protocol_versions(&[&rustls::version::TLS12])
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    tls12.resumption = rustls::client::Resumption::in_memory_sessions(8);
+    let tls12 = Arc::new(tls12);
+    let visit = |config: Arc<rustls::ClientConfig>| async move {
+        let stream = tls_connect(server.addr, config).await;
+        let session = stream.get_ref().1;
+        assert_eq!(
+            session.protocol_version(),
+            Some(rustls::ProtocolVersion::TLSv1_2)
+        );
+        let kind = session.handshake_kind();
+        let mut sender = h1_over(stream).await;
+        assert_eq!(send(&mut sender, get("/health")).await.0, StatusCode::OK);
+        kind
+    };
+    assert_eq!(visit(tls12.clone()).await, Some(HandshakeKind::Full));
+    // A TLS 1.2 session's secret is kept nowhere past its connection (no ticket sent on the
+    // wire, no session cache), so the second visit cannot resume it.
+    assert_eq!(
+        visit(tls12).await,
+        Some(HandshakeKind::Full),
+        "a TLS 1.2 session was resumed"
+    );
     server.shut_down().await;
 }

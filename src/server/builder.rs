@@ -87,6 +87,10 @@ pub(crate) struct Config {
     pub(crate) idle_timeout: Duration,
     pub(crate) send_timeout: Duration,
     pub(crate) max_connections: usize,
+    /// Whether the application chose `max_connections` (the default may be lowered to fit the
+    /// open-file limit; a chosen value is refused instead).
+    pub(crate) max_connections_chosen: bool,
+    pub(crate) max_connections_per_peer: Option<usize>,
     pub(crate) max_header_bytes: usize,
     pub(crate) max_concurrent_streams: u32,
     pub(crate) http2_stream_window: u32,
@@ -188,6 +192,8 @@ impl ServerBuilder {
                 idle_timeout: Duration::from_secs(60),
                 send_timeout: Duration::from_secs(10),
                 max_connections: 1024,
+                max_connections_chosen: false,
+                max_connections_per_peer: None,
                 max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
                 max_concurrent_streams: DEFAULT_MAX_CONCURRENT_STREAMS,
                 http2_stream_window: DEFAULT_HTTP2_STREAM_WINDOW,
@@ -222,7 +228,9 @@ impl ServerBuilder {
 
     /// How long an HTTP/1.1 client may take to send a request's headers, counted from when the
     /// server starts waiting for them, idle keep-alive time included (default 10 s). Past it
-    /// the connection is closed.
+    /// the connection is closed. A new HTTP/2 connection likewise has this long to send its
+    /// first request, and is closed past it; from then on the [idle
+    /// timeout](Self::idle_timeout) applies.
     ///
     /// This timeout, the [idle](Self::idle_timeout), [send](Self::send_timeout) and
     /// [shutdown grace](Self::shutdown_grace) are checked by each connection's watchdog every
@@ -242,8 +250,9 @@ impl ServerBuilder {
 
     /// How long a connection may have no request in flight (a request is in flight from its
     /// head until its response is sent) before the server closes it gracefully (default 60 s).
-    /// It matters for HTTP/2, whose clients send no headers the header read timeout could wait
-    /// for; HTTP/1.1 connections are closed by that one first when it is shorter.
+    /// It matters for HTTP/2 connections that have served a request (until their first one the
+    /// [header read timeout](Self::header_read_timeout) applies); HTTP/1.1 connections are
+    /// closed by the header read timeout first when it is shorter.
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.config.idle_timeout = timeout;
         self
@@ -276,8 +285,46 @@ impl ServerBuilder {
     /// At most this many connections at once (default 1024, at least 1). When full, the server
     /// stops accepting: further connections wait in the kernel's listen queue until a slot
     /// frees, rather than being accepted and dropped.
+    ///
+    /// Each connection is an open file: [`bind`](Self::bind) raises the process's soft limit
+    /// of open files (`RLIMIT_NOFILE`) to this plus 64 (the listener, the runtime, the
+    /// application) where the hard limit allows. If it does not, a value set here is refused
+    /// ([`StartupError::OpenFileLimit`]), and the default is lowered to fit, with a warning.
     pub fn max_connections(mut self, max: usize) -> Self {
         self.config.max_connections = max.max(1);
+        self.config.max_connections_chosen = true;
+        self
+    }
+
+    /// At most this many connections at once from one client (an IPv4 address, or an IPv6
+    /// /64 prefix, which one host may hold whole); past it, a client's further connections are
+    /// closed at accept, and counted in the [refusal summaries](Self::refusal_log_interval).
+    /// Off by default. Direct TLS only: behind a TLS terminator every connection is the load
+    /// balancer's, so there it has no effect (limit clients at the balancer).
+    ///
+    /// It keeps one client from taking every [connection slot](Self::max_connections). It is
+    /// off by default because NUGU, the only legitimate caller, may reach the server from a
+    /// single address; set it well above the connections NUGU keeps open (a Private Play's
+    /// traffic needs few), e.g. a quarter of `max_connections`. Connections past it are closed
+    /// rather than held in the listen queue like those past `max_connections`: the kernel's
+    /// queue cannot be served out of order.
+    ///
+    /// ```
+    /// use nugu_proxy::server::{Server, TlsConfig};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])?;
+    /// # let tls = TlsConfig::from_pem(cert.cert.pem().as_bytes(), cert.signing_key.serialize_pem().as_bytes())?;
+    /// let builder = Server::builder()
+    ///     .tls(tls)
+    ///     .max_connections(1024)
+    ///     .max_connections_per_peer(256);
+    /// # drop(builder);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn max_connections_per_peer(mut self, max: usize) -> Self {
+        self.config.max_connections_per_peer = Some(max.max(1));
         self
     }
 
@@ -375,8 +422,10 @@ impl ServerBuilder {
     /// How often refusals that need no authentication to cause are logged, as one summary
     /// line per reason with its count (default 10 s, at least 1 ms): connections closed
     /// because they came from an untrusted address, requests refused `403 https_required`,
-    /// requests answered `504` past the request timeout. One line per refusal would let anyone
-    /// flood the logs; the summaries carry counts only, no addresses and no request data.
+    /// requests answered `504` past the request timeout, connections closed past the
+    /// [per-client limit](Self::max_connections_per_peer). Failed accepts (out of file
+    /// descriptors) are summed up the same way. One line per refusal would let anyone flood
+    /// the logs; the summaries carry counts only, no addresses and no request data.
     pub fn refusal_log_interval(mut self, interval: Duration) -> Self {
         self.config.refusal_log_interval = interval.max(Duration::from_millis(1));
         self
@@ -390,9 +439,15 @@ impl ServerBuilder {
         self
     }
 
-    /// Binds the listening socket. Nothing is bound before this call, and every check on the
-    /// TLS material and URLs has already passed by the time it can be made.
-    pub async fn bind(self, addr: SocketAddr) -> Result<Server, StartupError> {
+    /// Makes room for [`max_connections`](Self::max_connections) in the process's limit of
+    /// open files (raising its soft limit if need be), then binds the listening socket.
+    /// Nothing is bound before this call, and every check on the TLS material and URLs has
+    /// already passed by the time it can be made.
+    pub async fn bind(mut self, addr: SocketAddr) -> Result<Server, StartupError> {
+        self.config.max_connections = super::open_files::room_for(
+            self.config.max_connections,
+            self.config.max_connections_chosen,
+        )?;
         let bind = |source| StartupError::Bind { addr, source };
         let listener = TcpListener::bind(addr).await.map_err(bind)?;
         let local_addr = listener.local_addr().map_err(bind)?;
@@ -418,6 +473,7 @@ impl fmt::Debug for ServerBuilder {
             .field("idle_timeout", &c.idle_timeout)
             .field("send_timeout", &c.send_timeout)
             .field("max_connections", &c.max_connections)
+            .field("max_connections_per_peer", &c.max_connections_per_peer)
             .field("max_header_bytes", &c.max_header_bytes)
             .field("max_concurrent_streams", &c.max_concurrent_streams)
             .field("http2_stream_window", &c.http2_stream_window)

@@ -85,6 +85,16 @@ pub enum StartupError {
     NoFilesToReload,
     /// rustls refused the TLS configuration.
     Tls(String),
+    /// [`max_connections`](super::ServerBuilder::max_connections) needs more open files than
+    /// the process's hard limit (`RLIMIT_NOFILE`) allows. (A soft limit below what is needed is
+    /// raised at [`bind`](super::ServerBuilder::bind).)
+    OpenFileLimit {
+        /// The open files the server needs: one per connection, plus a reserve for the
+        /// listener, the runtime and the application.
+        needed: u64,
+        /// The most this process may open (its hard limit).
+        limit: u64,
+    },
     /// The listening socket could not be bound.
     Bind {
         /// The address.
@@ -219,6 +229,16 @@ impl fmt::Display for StartupError {
                  use ReloadHandle::replace_pem, or build it with TlsConfig::from_pem_files",
             ),
             StartupError::Tls(reason) => write!(f, "the TLS configuration was refused: {reason}"),
+            StartupError::OpenFileLimit { needed, limit } => write!(
+                f,
+                "max_connections needs up to {needed} open files (one per connection, plus {} \
+                 for the listener, the runtime and the application), but this process may open \
+                 at most {limit} (its hard limit of open files, RLIMIT_NOFILE): lower \
+                 max_connections to {} or less, or raise the hard limit (`ulimit -Hn`, systemd \
+                 `LimitNOFILE=`, `docker run --ulimit nofile=`)",
+                super::open_files::RESERVED,
+                limit.saturating_sub(super::open_files::RESERVED),
+            ),
             StartupError::Bind { addr, .. } => write!(
                 f,
                 "cannot listen on {addr}; pick a free port or an address of this host"

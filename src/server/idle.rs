@@ -84,6 +84,11 @@ impl Quiet {
         }
     }
 
+    /// Whether the clock had not moved at all when last observed.
+    pub(crate) fn never_moved(&self) -> bool {
+        self.seen == 0
+    }
+
     /// Whether `clock` has something in progress, and for how long, as of `now`, it has given
     /// no sign of life (at least; at most a tick longer).
     pub(crate) fn observe(&mut self, clock: &Clock, now: Instant) -> (bool, Duration) {

@@ -1,6 +1,7 @@
 //! Refusals that anyone can cause without authenticating are logged as periodic summaries, not
 //! one line each: a client could otherwise flood the logs (and the disk, and whoever reads
-//! them) at the rate it can open connections. Counting is one relaxed atomic add; every
+//! them) at the rate it can open connections. So are failed accepts (out of file descriptors),
+//! which repeat every few milliseconds for as long as they last. Counting is one relaxed atomic add; every
 //! interval, one `warn!` per reason that occurred gives its count, and nothing about the
 //! clients (no addresses, no request data).
 
@@ -17,13 +18,21 @@ pub(crate) enum Reason {
     HttpsRequired,
     /// A request past the request timeout (a slow body or a slow service): `504`.
     RequestTimeout,
+    /// A connection from a client that already held `max_connections_per_peer`: closed at
+    /// accept.
+    PeerLimit,
+    /// `accept` failed (out of file descriptors, `EMFILE`, and the like): the connection waits
+    /// in the listen queue while the accept loop backs off.
+    AcceptFailed,
 }
 
 impl Reason {
-    const ALL: [Self; 3] = [
+    const ALL: [Self; 5] = [
         Self::UntrustedPeer,
         Self::HttpsRequired,
         Self::RequestTimeout,
+        Self::PeerLimit,
+        Self::AcceptFailed,
     ];
 
     /// The `reason` field of the summary.
@@ -32,6 +41,8 @@ impl Reason {
             Self::UntrustedPeer => "untrusted_peer",
             Self::HttpsRequired => "https_required",
             Self::RequestTimeout => "request_timeout",
+            Self::PeerLimit => "peer_limit",
+            Self::AcceptFailed => "accept_failed",
         }
     }
 
@@ -42,6 +53,21 @@ impl Reason {
                 "refused requests from the trusted proxy without X-Forwarded-Proto: https (403)"
             }
             Self::RequestTimeout => "requests past the request timeout (504)",
+            Self::PeerLimit => {
+                "closed connections from clients that held max_connections_per_peer already"
+            }
+            Self::AcceptFailed => {
+                "failed accepts (out of file descriptors or the like: check the open-file limit \
+                 and max_connections)"
+            }
+        }
+    }
+
+    /// What the summary line is about.
+    fn headline(self) -> &'static str {
+        match self {
+            Self::AcceptFailed => "could not accept connections",
+            _ => "refused before authentication",
         }
     }
 }
@@ -69,7 +95,8 @@ impl RefusalLog {
                     reason = reason.as_str(),
                     count,
                     interval_secs = interval.as_secs_f64(),
-                    "refused before authentication: {count} {} since the last summary",
+                    "{}: {count} {} since the last summary",
+                    reason.headline(),
                     reason.what()
                 );
             }

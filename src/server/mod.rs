@@ -20,7 +20,8 @@
 //!   authentication.
 //! * Production limits: TLS handshake timeout, header read timeout, per-request timeout,
 //!   idle-connection timeout, send timeout (a client that does not read its response),
-//!   connection limit, HTTP/2 flow-control windows (see
+//!   connection limit (with room made for it in the open-file limit at bind, and an opt-in
+//!   [per-client limit](ServerBuilder::max_connections_per_peer)), HTTP/2 flow-control windows (see
 //!   [`request_memory_bound`](ServerBuilder::request_memory_bound)), request head size limit
 //!   (`431`), refusals before authentication logged as periodic summaries, graceful
 //!   shutdown on `SIGTERM`/Ctrl-C, certificate reload on `SIGHUP` or through a
@@ -73,11 +74,14 @@ mod future;
 mod health;
 mod idle;
 mod log_summary;
+mod open_files;
 mod panic;
 mod path;
+mod peer_limit;
 mod pipeline;
 mod serve;
 mod stall;
+mod tickets;
 mod tls;
 mod watchdog;
 

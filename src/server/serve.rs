@@ -23,6 +23,7 @@ use tokio_rustls::TlsAcceptor;
 
 use super::builder::{Config, Mode};
 use super::log_summary::{Reason, RefusalLog};
+use super::peer_limit::{PeerSlot, PeerSlots};
 use super::pipeline::{Pipeline, ProxyService};
 use super::stall::StreamExecutor;
 use super::watchdog::{self, Limits, Order, Watched};
@@ -172,6 +173,11 @@ impl Server {
         let mut signal = std::pin::pin!(signal);
         let refusals = Arc::new(RefusalLog::default());
         let log_every = config.refusal_log_interval;
+        // Behind a terminator every connection is a trusted balancer's: no per-client limit.
+        let peer_slots = match (&config.mode, config.max_connections_per_peer) {
+            (Mode::Tls(_), Some(max)) => Some(PeerSlots::new(max)),
+            _ => None,
+        };
         let mut log_summary = tokio::time::interval_at(Instant::now() + log_every, log_every);
         log_summary.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tracing::info!(addr = %local_addr, "serving");
@@ -192,7 +198,10 @@ impl Server {
                         Ok(accepted) => accepted,
                         Err(e) => {
                             // Out of file descriptors and the like: back off, keep serving.
-                            tracing::warn!(error = %e, "accept failed");
+                            // Counted for the periodic summary rather than logged, as it
+                            // repeats at every backoff for as long as it lasts.
+                            refusals.record(Reason::AcceptFailed);
+                            tracing::debug!(error = %e, "accept failed");
                             tokio::time::sleep(Duration::from_millis(50)).await;
                             continue;
                         }
@@ -204,12 +213,24 @@ impl Server {
                             continue;
                         }
                     }
+                    let peer_slot = match &peer_slots {
+                        Some(slots) => match slots.take(peer.ip()) {
+                            Some(slot) => Some(slot),
+                            None => {
+                                refusals.record(Reason::PeerLimit);
+                                tracing::debug!(%peer, "closed a connection past the per-client limit");
+                                continue;
+                            }
+                        },
+                        None => None,
+                    };
                     let connection = Connection {
                         config: config.clone(),
                         http: http.clone(),
                         stop: stop.clone(),
                         refusals: refusals.clone(),
                         peer,
+                        _peer_slot: peer_slot,
                     };
                     match &config.mode {
                         Mode::Tls(tls) => {
@@ -261,6 +282,8 @@ struct Connection {
     stop: watch::Receiver<bool>,
     refusals: Arc<RefusalLog>,
     peer: SocketAddr,
+    /// Held until the connection ends (see `ServerBuilder::max_connections_per_peer`).
+    _peer_slot: Option<PeerSlot>,
 }
 
 impl Connection {
@@ -325,13 +348,18 @@ impl Connection {
             stop,
             refusals,
             peer,
+            _peer_slot,
         } = self;
+        // Waiting for a head (HTTP/2: the first one) is idleness that a client cannot stretch
+        // past the header read timeout.
+        let awaiting_head = config.idle_timeout.min(config.header_read_timeout);
         let limits = Limits {
             idle: if h2 {
                 config.idle_timeout
             } else {
-                config.idle_timeout.min(config.header_read_timeout)
+                awaiting_head
             },
+            first_request: awaiting_head,
             http1_send: (!h2).then_some(config.send_timeout),
             grace: config.shutdown_grace,
         };

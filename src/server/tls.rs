@@ -7,7 +7,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::server::{ClientHello, NoServerSessionStorage, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use rustls::{InconsistentKeys, ServerConfig};
 use tokio_rustls::TlsAcceptor;
@@ -16,6 +16,7 @@ use x509_parser::prelude::FromDer;
 use x509_parser::time::ASN1Time;
 
 use super::error::{PemKind, StartupError};
+use super::tickets::Tls13Tickets;
 
 /// The server's certificate chain and private key, checked and ready to serve.
 ///
@@ -25,6 +26,21 @@ use super::error::{PemKind, StartupError};
 ///
 /// The server speaks TLS 1.3 and TLS 1.2 only (rustls, ring provider) and offers `h2` and
 /// `http/1.1` by ALPN.
+///
+/// # Session resumption
+///
+/// TLS 1.3 sessions resume with stateless tickets (keys made in memory, rotated every 6 hours,
+/// a ticket accepted for at most 12), so that a returning client resumes however many others
+/// came in between. A ticket key that leaks does not expose recorded TLS 1.3 traffic: the
+/// ticket travels encrypted, every resumption runs a fresh ECDHE exchange (`psk_dhe_ke`, the
+/// only mode rustls accepts), and no 0-RTT data is accepted.
+///
+/// TLS 1.2 sessions are not resumed at all. A TLS 1.2 ticket holds the session's master secret
+/// and is sent in the clear, so whoever recorded a handshake and later obtained the ticket key
+/// (within its rotation window) could decrypt that session and every one resumed from it; a
+/// session cache instead would keep the master secret in memory until evicted. Either way
+/// forward secrecy would end when the key or the cache entry goes, not with the connection. A
+/// TLS 1.2 client pays a full handshake for each new connection instead.
 ///
 /// ```
 /// use nugu_proxy::server::{StartupError, TlsConfig};
@@ -86,8 +102,9 @@ impl TlsConfig {
         // Stateless session tickets (keys rotated every 6 h, in memory only): a client that
         // reconnects resumes however many others came in between, where rustls's default cache
         // of 256 sessions forgets it after ~128 other handshakes (BENCHMARKS.md, new connections).
-        config.ticketer =
-            rustls::crypto::ring::Ticketer::new().map_err(|e| StartupError::Tls(e.to_string()))?;
+        // TLS 1.3 sessions only, and no session cache for TLS 1.2 either (see the type's docs).
+        config.ticketer = Tls13Tickets::make().map_err(|e| StartupError::Tls(e.to_string()))?;
+        config.session_storage = Arc::new(NoServerSessionStorage {});
         Ok(Self {
             acceptor: TlsAcceptor::from(Arc::new(config)),
             reload: ReloadHandle { resolver, files },

@@ -1,6 +1,7 @@
 //! Each connection's watchdog: a task of its own that enforces the connection's timeouts (idle,
-//! HTTP/1.1 header read and send, shutdown grace) and the server's shutdown, and tells the
-//! connection's task what to do through a [`Signal`].
+//! header read: HTTP/1.1's for every head, HTTP/2's for the first; HTTP/1.1 send; shutdown
+//! grace) and the server's shutdown, and tells the connection's task what to do through a
+//! [`Signal`].
 //!
 //! It runs beside the connection rather than in its `select!`, which would poll every timer each
 //! time the connection wakes, several times per request; the connection's task polls only the
@@ -73,6 +74,10 @@ pub(crate) struct Limits {
     /// Nothing in flight for this long closes the connection (for HTTP/1.1 the shorter of the
     /// idle and header read timeouts: waiting for the next head is idleness).
     pub(crate) idle: Duration,
+    /// A connection that has never had a request in flight is dropped after this long (the
+    /// shorter of the header read and idle timeouts): an HTTP/2 client sends no head the header
+    /// read timeout could wait for, yet must not hold a slot for the whole idle timeout.
+    pub(crate) first_request: Duration,
     /// `Some` for HTTP/1.1: a response making no progress for this long drops the connection. (An HTTP/2
     /// response is reset by its stream's task; see `stall`.)
     pub(crate) http1_send: Option<Duration>,
@@ -83,11 +88,16 @@ pub(crate) struct Limits {
 impl Limits {
     /// How often the watchdog looks: often enough for the shortest of its timeouts.
     pub(crate) fn tick(&self) -> Duration {
-        let shortest = [Some(self.idle), self.http1_send, Some(self.grace)]
-            .into_iter()
-            .flatten()
-            .min()
-            .unwrap_or(self.idle);
+        let shortest = [
+            Some(self.idle),
+            Some(self.first_request),
+            self.http1_send,
+            Some(self.grace),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(self.idle);
         tick_for(shortest)
     }
 }
@@ -151,6 +161,13 @@ async fn watch(
         match close_by {
             None => {
                 let (busy, quiet) = requests.observe(&watched.requests, now);
+                if !busy && requests.never_moved() && quiet >= limits.first_request {
+                    // Nothing was ever asked, so nothing to finish (and an HTTP/2 client that
+                    // does not answer the GOAWAY's PING would hold it for the grace too).
+                    tracing::debug!(%peer, "closed a connection that sent no request");
+                    watched.signal.raise(Order::Abort);
+                    return;
+                }
                 if !busy && quiet >= limits.idle {
                     if limits.http1_send.is_some() {
                         // HTTP/1.1 with no request in flight: at most half a head, which

@@ -1063,20 +1063,6 @@ fn reset_by_peer(upload: &mut h2::SendStream<bytes::Bytes>) -> Option<h2::Reason
     }
 }
 
-/// The summary lines of `reason` in the captured logs, and the sum of their counts.
-fn summaries(logs: &str, reason: &str) -> (usize, u64) {
-    let field = format!("reason=\"{reason}\"");
-    let lines: Vec<&str> = logs.lines().filter(|l| l.contains(&field)).collect();
-    let total = lines
-        .iter()
-        .map(|line| {
-            let count = line.split("count=").nth(1).expect("a count field");
-            count.split(' ').next().unwrap().parse::<u64>().unwrap()
-        })
-        .sum();
-    (lines.len(), total)
-}
-
 #[tokio::test]
 async fn refusals_before_authentication_are_logged_as_periodic_summaries() {
     const REFUSALS: usize = 30;

@@ -7,6 +7,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod faults;
+mod fd_limit;
 mod hostile;
 mod load;
 mod support;

@@ -407,6 +407,20 @@ pub fn capture_logs(level: tracing::Level) -> (Logs, tracing::subscriber::Defaul
     (logs, tracing::subscriber::set_default(subscriber))
 }
 
+/// The summary lines of `reason` in the captured logs, and the sum of their counts.
+pub fn summaries(logs: &str, reason: &str) -> (usize, u64) {
+    let field = format!("reason=\"{reason}\"");
+    let lines: Vec<&str> = logs.lines().filter(|l| l.contains(&field)).collect();
+    let total = lines
+        .iter()
+        .map(|line| {
+            let count = line.split("count=").nth(1).expect("a count field");
+            count.split(' ').next().unwrap().parse::<u64>().unwrap()
+        })
+        .sum();
+    (lines.len(), total)
+}
+
 /// An HTTP/2 client that asks `GET /health` with a stream window of `window` bytes, answers
 /// PINGs (h2 does, while the connection task runs) and never reads its response, so never
 /// opens its window. Returns once the response head has arrived, with the task driving the
