@@ -301,11 +301,14 @@ impl AuthRequest {
 
     /// Binds the request to the user signed in to the publisher's site, known by the email of
     /// their account there: refused ([`LinkError::NotTheSignedInUser`]) unless it is the
-    /// invited email (compared trimmed and without case). Without it, an invitee could forward
-    /// their link to a colleague and get the colleague's token on their own NUGU account.
+    /// invited email (compared trimmed, ASCII letters without case). Without it, an invitee
+    /// could forward their link to a colleague and get the colleague's token on their own NUGU
+    /// account.
     pub fn for_signed_in_user(&self, signed_in_email: &str) -> Result<SignedInLink, LinkError> {
         let (invited, signed_in) = (self.email.expose().trim(), signed_in_email.trim());
-        if signed_in.is_empty() || invited.to_lowercase() != signed_in.to_lowercase() {
+        // ASCII case only: Unicode lowercasing folds other letters onto ASCII ones (the Kelvin
+        // sign onto `k`), which would let a look-alike account match.
+        if signed_in.is_empty() || !invited.eq_ignore_ascii_case(signed_in) {
             return Err(LinkError::NotTheSignedInUser);
         }
         Ok(SignedInLink {
@@ -514,7 +517,13 @@ mod tests {
             .parse_query(&query("https://nugu.example/cb"))
             .unwrap();
         assert!(auth.for_signed_in_user(" KIM@example.com ").is_ok());
-        for other in ["lee@example.com", "", " ", "kim@example.co"] {
+        for other in [
+            "lee@example.com",
+            "",
+            " ",
+            "kim@example.co",
+            "\u{212A}im@example.com",
+        ] {
             let err = auth.for_signed_in_user(other).unwrap_err();
             assert_eq!(err, LinkError::NotTheSignedInUser);
             assert_eq!(err.status(), http::StatusCode::FORBIDDEN);
