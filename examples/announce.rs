@@ -10,11 +10,14 @@
 //!     --callback https://example.com/nugu/announced/1b8e44
 //! ```
 //!
-//! The publisher's side runs on axum: the authentication page NUGU sends the user to
-//! (`LinkPolicy` + `BizClient::complete_link`), and `CallbackService`s for the link
-//! confirmation and the announcement result. Against the emulator they are served over plain
-//! http on 127.0.0.1, which the `dangerous_...` options allow for that host only; in
-//! production they sit behind your HTTPS site and NUGU's own host.
+//! The publisher's side runs on axum: the authentication page NUGU sends the user's browser to
+//! (`LinkPolicy` reads the request, `for_signed_in_user` binds it to the user signed in to the
+//! site, `LinkConfirmations` issues a one-use `confirmUrl`, `browser_page` answers the browser
+//! with a form that posts the token to NUGU's `callBack`), the confirmation service, and a
+//! `CallbackService` for the announcement result. Against the emulator they are served over
+//! plain http on 127.0.0.1, which the `dangerous_...` options allow for that host only, and the
+//! example plays the user's browser; in production they sit behind your HTTPS site, and the
+//! policy lists NUGU's `callBack` host (a refused request names the host it carried).
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -22,9 +25,9 @@ use std::time::Duration;
 use axum::Router;
 use nugu_proxy::biz::emulator::{DeviceState, Edition, Emulator};
 use nugu_proxy::biz::{
-    Announcement, BizClient, CallbackService, Display, DisplayType, InvitationReason,
-    InvitationRequest, InvitationTarget, Invitee, LinkConfirmation, LinkPolicy, PublisherToken,
-    Tts, UserAnnouncementResult, UserApiToken,
+    Announcement, BizClient, CallbackService, ConfirmedLink, Display, DisplayType,
+    InvitationReason, InvitationRequest, InvitationTarget, Invitee, LinkConfirmations, LinkError,
+    LinkPolicy, PublisherToken, Tts, UserAnnouncementResult, UserApiToken,
 };
 use tokio::sync::mpsc;
 
@@ -97,48 +100,71 @@ async fn real(args: &[String]) -> Result<(), Error> {
     Ok(())
 }
 
+/// The session cookie of the stand-in login: a real site reads its own session here.
+fn signed_in_user(headers: &http::HeaderMap) -> Option<String> {
+    let cookies = headers.get(http::header::COOKIE)?.to_str().ok()?;
+    cookies
+        .split(';')
+        .find_map(|c| c.trim().strip_prefix("session="))
+        .map(str::to_owned)
+}
+
+/// The authentication page: the signed-in user's link, answered to their browser.
+fn link_page(
+    policy: &LinkPolicy,
+    confirmations: &LinkConfirmations,
+    headers: &http::HeaderMap,
+    uri: &http::Uri,
+) -> Result<http::Response<String>, LinkError> {
+    let auth = policy.parse_uri(uri)?;
+    // Not signed in: a real site sends the browser to its login, then back to this same URL.
+    let signed_in = signed_in_user(headers).ok_or(LinkError::NotTheSignedInUser)?;
+    // Refuses a link forwarded to someone else: the invited email must be the signed-in one.
+    let link = auth.for_signed_in_user(&signed_in)?;
+    // A real site makes (and stores) one token per email here.
+    let token = UserApiToken::new("token-made-by-the-publisher-0001");
+    let confirm_url = confirmations.issue(&link, &token)?;
+    link.browser_page(&token, Some(&confirm_url))
+}
+
 /// The publisher's site: the authentication page and the two callbacks.
-async fn publisher_site(
-    client: BizClient,
-) -> Result<
+async fn publisher_site() -> Result<
     (
         String,
-        mpsc::UnboundedReceiver<LinkConfirmation>,
+        mpsc::UnboundedReceiver<ConfirmedLink>,
         mpsc::UnboundedReceiver<UserAnnouncementResult>,
     ),
     Error,
 > {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let confirm_url = format!("{base}/nugu/confirm/4b1d");
-    // Only the emulator's callBack on 127.0.0.1 may be plain http.
-    let policy = LinkPolicy::new(["developers.nugu.co.kr"])
+    // Only the emulator's callBack on 127.0.0.1 may be plain http on any port; in production:
+    // LinkPolicy::new([NUGU's callBack host]) and LinkConfirmations::new("https://...").
+    let policy = LinkPolicy::new(["nugu-callback-host.example"])
         .dangerous_allow_http_callback_hosts(["127.0.0.1"]);
-    let auth_page = move |uri: http::Uri| {
-        let (policy, client, confirm_url) = (policy.clone(), client.clone(), confirm_url.clone());
-        async move {
-            let auth = match policy.parse_uri(&uri) {
-                Ok(auth) => auth,
-                Err(err) => return (err.status(), err.to_string()),
-            };
-            // A real site logs the user in here, and makes (and stores) one token per email.
-            let token = UserApiToken::new("token-made-by-the-publisher-0001");
-            match client
-                .complete_link(&auth, &token, Some(&confirm_url))
-                .await
-            {
-                Ok(()) => (http::StatusCode::OK, "Your account is linked.".to_owned()),
-                Err(err) => (http::StatusCode::BAD_GATEWAY, err.to_string()),
+    let confirmations = LinkConfirmations::builder(&format!("{base}/nugu/confirm/"))
+        .dangerous_allow_http()
+        .build()?;
+    let auth_page = {
+        let confirmations = confirmations.clone();
+        move |headers: http::HeaderMap, uri: http::Uri| {
+            let answer = link_page(&policy, &confirmations, &headers, &uri);
+            async move {
+                answer.unwrap_or_else(|err| {
+                    let mut refused = http::Response::new(err.to_string());
+                    *refused.status_mut() = err.status();
+                    refused
+                })
             }
         }
     };
-    let (confirmed, confirmations) = mpsc::unbounded_channel();
+    let (confirmed, confirmations_received) = mpsc::unbounded_channel();
     let (announced, results) = mpsc::unbounded_channel();
     let site = Router::new()
         .route("/nugu/auth", axum::routing::get(auth_page))
         .route_service(
-            "/nugu/confirm/4b1d",
-            CallbackService::new(move |c: LinkConfirmation| {
+            "/nugu/confirm/{nonce}",
+            confirmations.service(move |c: ConfirmedLink| {
                 let _ = confirmed.send(c);
                 async {}
             }),
@@ -151,7 +177,32 @@ async fn publisher_site(
             }),
         );
     tokio::spawn(async move { axum::serve(listener, site).await });
-    Ok((base, confirmations, results))
+    Ok((base, confirmations_received, results))
+}
+
+/// The user's browser, as the emulator's NUGU sends it: opens the authentication page signed
+/// in as `email`, and submits the page's form to NUGU's `callBack`.
+async fn browse_link(nugu_url: &str, email: &str) -> Result<(), Error> {
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let page = browser
+        .get(nugu_url)
+        .header("cookie", format!("session={email}"))
+        .send()
+        .await?;
+    if !page.status().is_success() {
+        return Err(format!("the authentication page answered {}", page.status()).into());
+    }
+    let html = page.text().await?;
+    let action = html
+        .split("action=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .ok_or("no form on the page")?
+        .replace("&amp;", "&");
+    browser.post(action).send().await?.error_for_status()?;
+    Ok(())
 }
 
 async fn against_the_emulator() -> Result<(), Error> {
@@ -168,7 +219,7 @@ async fn against_the_emulator() -> Result<(), Error> {
         // The local site's callbacks: plain http on 127.0.0.1, on a port other than 443.
         .dangerous_allow_http_callback_hosts(["127.0.0.1"])
         .build()?;
-    let (site, mut confirmations, mut results) = publisher_site(client.clone()).await?;
+    let (site, mut confirmations, mut results) = publisher_site().await?;
     emulator.set_auth_url(format!("{site}/nugu/auth"));
 
     client
@@ -178,18 +229,22 @@ async fn against_the_emulator() -> Result<(), Error> {
             InvitationReason::new("출퇴근 체크인 알림")?,
         ))
         .await?;
-    println!("invited; the user accepts and links their account...");
-    emulator.accept_and_link(EMAIL).await?;
+    println!("invited; the user logs in to NUGU and links their account in the browser...");
+    browse_link(&emulator.link_url(EMAIL)?, EMAIL).await?;
+    emulator.finish_link(EMAIL).await?;
     let wait = Duration::from_secs(10);
-    let confirmation = tokio::time::timeout(wait, confirmations.recv())
+    let confirmed = tokio::time::timeout(wait, confirmations.recv())
         .await?
         .ok_or("the site stopped")?;
-    println!("link confirmed: {}", confirmation.result_code.as_str());
+    println!(
+        "link confirmed: {}",
+        confirmed.confirmation.result_code.as_str()
+    );
 
     emulator.add_device(EMAIL, SPEAKER, DeviceState::Connected)?;
     client
         .announce_to_user(
-            &confirmation.user_api_token,
+            &confirmed.confirmation.user_api_token,
             &reminder(PLAY),
             Some(&format!("{site}/nugu/announced/1b8e44")),
         )

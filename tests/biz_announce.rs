@@ -8,10 +8,10 @@ use axum::Router;
 use nugu_proxy::biz::emulator::{DeviceState, Edition, Emulator, EmulatorError, PlayStatus};
 use nugu_proxy::biz::{
     Announcement, AnnouncementResultCode, AuthRequest, BizClient, BizError, CallbackService,
-    DeviceResultCode, Display, DisplayType, ErrorCode, GroupAnnouncementResult, GroupRequest,
-    InvitationReason, InvitationRequest, InvitationTarget, Invitee, LinkConfirmation, LinkPolicy,
-    LinkResultCode, PublisherToken, RetryPolicy, ServiceType, SharedDeviceAnnouncementResult, Tts,
-    UserAnnouncementResult, UserApiToken,
+    ConfirmedLink, DeviceResultCode, Display, DisplayType, ErrorCode, GroupAnnouncementResult,
+    GroupRequest, InvitationReason, InvitationRequest, InvitationTarget, Invitee, LinkConfirmation,
+    LinkConfirmations, LinkPolicy, LinkResultCode, PublisherToken, RetryPolicy, ServiceType,
+    SharedDeviceAnnouncementResult, Tts, UserAnnouncementResult, UserApiToken,
 };
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
@@ -108,11 +108,8 @@ async fn enrolled(emulator: &Emulator, client: &BizClient, email: &str) -> UserA
 /// The invitee `email` accepts through account linking (NUGU makes no token: only a link gives
 /// one), with the token `token-of-{email}` the publisher's page makes; answers it.
 async fn linked(emulator: &Emulator, client: &BizClient, email: &str) -> UserApiToken {
-    let (confirm_url, _confirmations) = receiver::<LinkConfirmation>().await;
-    let (auth_url, _requests) = publisher_page(client.clone(), confirm_url, |email| {
-        Some(format!("token-of-{email}"))
-    })
-    .await;
+    let (auth_url, _requests, _confirmations) =
+        publisher_page(client.clone(), |email| Some(format!("token-of-{email}"))).await;
     emulator.set_auth_url(&auth_url);
     emulator.accept_and_link(email).await.unwrap();
     UserApiToken::new(format!("token-of-{email}"))
@@ -763,45 +760,76 @@ async fn full_edition_users_move_at_once_and_carry_a_token_to_nugu() {
 
 /// The publisher's authentication page over plain http on 127.0.0.1: it reads the request with
 /// a `LinkPolicy`, "logs the user in", makes a token with `make_token(email)` (or none, for a
-/// user who leaves), and completes the link with a `confirmUrl`.
+/// user who leaves), and completes the link server to server with a one-use `confirmUrl`,
+/// whose confirmations it answers with. `accept_and_link`'s request carries no session: the
+/// stand-in login signs in the invitee (`tests/biz_link.rs` refuses anyone else).
 async fn publisher_page(
     client: BizClient,
-    confirm_url: String,
     make_token: fn(&str) -> Option<String>,
-) -> (String, mpsc::UnboundedReceiver<AuthRequest>) {
+) -> (
+    String,
+    mpsc::UnboundedReceiver<AuthRequest>,
+    mpsc::UnboundedReceiver<LinkConfirmation>,
+) {
     let (tx, rx) = mpsc::unbounded_channel();
-    let policy = LinkPolicy::new(["developers.nugu.co.kr"])
-        .dangerous_allow_http_callback_hosts(["127.0.0.1"]);
-    let page = move |uri: http::Uri| {
-        let (policy, client, confirm_url, tx) = (
-            policy.clone(),
-            client.clone(),
-            confirm_url.clone(),
-            tx.clone(),
-        );
-        async move {
-            let auth = match policy.parse_uri(&uri) {
-                Ok(auth) => auth,
-                Err(err) => return (err.status(), err.to_string()),
-            };
-            let _ = tx.send(auth.clone());
-            let Some(token) = make_token(auth.email().expose()) else {
-                return (http::StatusCode::OK, "the user left".to_owned());
-            };
-            match client
-                .complete_link(&auth, &UserApiToken::new(token), Some(&confirm_url))
-                .await
-            {
-                Ok(()) => (http::StatusCode::OK, "linked".to_owned()),
-                Err(err) => (http::StatusCode::BAD_GATEWAY, err.to_string()),
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let confirmations = LinkConfirmations::builder(&format!("http://{addr}/nugu/confirm/"))
+        .dangerous_allow_http()
+        .build()
+        .unwrap();
+    let policy =
+        LinkPolicy::new(["nugu.example"]).dangerous_allow_http_callback_hosts(["127.0.0.1"]);
+    let page = {
+        let confirmations = confirmations.clone();
+        move |uri: http::Uri| {
+            let (policy, client, confirmations, tx) = (
+                policy.clone(),
+                client.clone(),
+                confirmations.clone(),
+                tx.clone(),
+            );
+            async move {
+                let auth = match policy.parse_uri(&uri) {
+                    Ok(auth) => auth,
+                    Err(err) => return (err.status(), err.to_string()),
+                };
+                let _ = tx.send(auth.clone());
+                let signed_in = auth.email().expose().to_owned();
+                let link = match auth.for_signed_in_user(&signed_in) {
+                    Ok(link) => link,
+                    Err(err) => return (err.status(), err.to_string()),
+                };
+                let Some(token) = make_token(&signed_in) else {
+                    return (http::StatusCode::OK, "the user left".to_owned());
+                };
+                let token = UserApiToken::new(token);
+                let confirm_url = match confirmations.issue(&link, &token) {
+                    Ok(url) => url,
+                    Err(err) => return (err.status(), err.to_string()),
+                };
+                match client
+                    .complete_link(&link, &token, Some(&confirm_url))
+                    .await
+                {
+                    Ok(()) => (http::StatusCode::OK, "linked".to_owned()),
+                    Err(err) => (http::StatusCode::BAD_GATEWAY, err.to_string()),
+                }
             }
         }
     };
-    let app = Router::new().route("/nugu/auth", axum::routing::get(page));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    let (confirmed, confirmed_rx) = mpsc::unbounded_channel();
+    let app = Router::new()
+        .route("/nugu/auth", axum::routing::get(page))
+        .route_service(
+            "/nugu/confirm/{nonce}",
+            confirmations.service(move |c: ConfirmedLink| {
+                let _ = confirmed.send(c.confirmation);
+                async {}
+            }),
+        );
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}/nugu/auth"), rx)
+    (format!("http://{addr}/nugu/auth"), rx, confirmed_rx)
 }
 
 async fn invite(client: &BizClient, email: &str) {
@@ -819,8 +847,7 @@ async fn invite(client: &BizClient, email: &str) {
 async fn account_linking_enrols_a_service_user_with_the_publishers_token() {
     let emulator = emulator(Edition::Full).await;
     let client = client_of(&emulator);
-    let (confirm_url, mut confirmations) = receiver::<LinkConfirmation>().await;
-    let (auth_url, mut requests) = publisher_page(client.clone(), confirm_url, |email| {
+    let (auth_url, mut requests, mut confirmations) = publisher_page(client.clone(), |email| {
         Some(match email {
             "lee@example.com" | "park@example.com" => "token-of-lee".to_owned(),
             other => format!("token-of-{other}"),
@@ -882,8 +909,7 @@ async fn account_linking_enrols_a_service_user_with_the_publishers_token() {
 async fn an_abandoned_link_enrols_no_one_and_keeps_no_token() {
     let emulator = emulator(Edition::Full).await;
     let client = client_of(&emulator);
-    let (confirm_url, mut confirmations) = receiver::<LinkConfirmation>().await;
-    let (auth_url, _requests) = publisher_page(client.clone(), confirm_url, |_| None).await;
+    let (auth_url, _requests, mut confirmations) = publisher_page(client.clone(), |_| None).await;
     emulator.set_auth_url(&auth_url);
     invite(&client, "lee@example.com").await;
     assert_eq!(
@@ -960,27 +986,14 @@ async fn the_confirmation_service_refuses_what_is_not_a_confirmation() {
 async fn complete_link_refuses_a_plain_http_confirm_url() {
     let emulator = emulator(Edition::Full).await;
     let client = client_of(&emulator);
+    // A confirmUrl is issued by LinkConfirmations, whose base must be https.
+    let err = LinkConfirmations::new("http://publisher.example/confirm/").unwrap_err();
+    assert!(matches!(err, BizError::Config(_)), "{err:?}");
     let auth = LinkPolicy::new(["nugu.example"])
         .parse_query("status=s&email=e%40example.com&callBack=https%3A%2F%2Fnugu.example%2Fcb")
+        .unwrap()
+        .for_signed_in_user("e@example.com")
         .unwrap();
-    let err = client
-        .complete_link(
-            &auth,
-            &UserApiToken::new("t"),
-            Some("http://publisher.example/confirm"),
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            BizError::Unsendable {
-                field: "confirmUrl",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
     let err = client
         .complete_link(&auth, &UserApiToken::new(" "), None)
         .await

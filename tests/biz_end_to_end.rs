@@ -233,7 +233,8 @@ async fn serve_publisher_site(
     tokio::sync::mpsc::UnboundedReceiver<nugu_proxy::biz::UserAnnouncementResult>,
 ) {
     use nugu_proxy::biz::{
-        CallbackService, LinkConfirmation, LinkPolicy, UserAnnouncementResult, UserApiToken,
+        CallbackService, ConfirmedLink, LinkConfirmations, LinkPolicy, UserAnnouncementResult,
+        UserApiToken,
     };
     let tls = TlsConfig::from_pem(
         certified.cert.pem().as_bytes(),
@@ -247,36 +248,47 @@ async fn serve_publisher_site(
         .await
         .unwrap();
     let port = server.local_addr().port();
-    let confirm_url = format!("https://localhost:{port}/nugu/confirm/4b1d");
+    let confirmations =
+        LinkConfirmations::new(&format!("https://localhost:{port}/nugu/confirm/")).unwrap();
     // NUGU's callBack is the emulator's, plain http on 127.0.0.1: only there is http allowed.
-    let policy = LinkPolicy::new(["developers.nugu.co.kr"])
-        .dangerous_allow_http_callback_hosts(["127.0.0.1"]);
-    let auth_page = move |uri: http::Uri| {
-        let (policy, client, confirm_url) = (policy.clone(), client.clone(), confirm_url.clone());
-        async move {
-            let auth = match policy.parse_uri(&uri) {
-                Ok(auth) => auth,
-                Err(err) => return (err.status(), err.to_string()),
-            };
-            // Here the publisher logs the user in and stores the token for auth.email().
-            let token = UserApiToken::new(user_api_token);
-            match client
-                .complete_link(&auth, &token, Some(&confirm_url))
-                .await
-            {
-                Ok(()) => (http::StatusCode::OK, "linked".to_owned()),
-                Err(err) => (http::StatusCode::BAD_GATEWAY, err.to_string()),
+    let policy =
+        LinkPolicy::new(["nugu.example"]).dangerous_allow_http_callback_hosts(["127.0.0.1"]);
+    let auth_page = {
+        let confirmations = confirmations.clone();
+        move |uri: http::Uri| {
+            let (policy, client, confirmations) =
+                (policy.clone(), client.clone(), confirmations.clone());
+            async move {
+                let token = UserApiToken::new(user_api_token);
+                // Here the publisher signs the user in; `accept_and_link`'s request carries no
+                // session, so the stand-in login signs in the invitee.
+                let prepared = policy.parse_uri(&uri).and_then(|auth| {
+                    let link = auth.for_signed_in_user(auth.email().expose())?;
+                    let confirm_url = confirmations.issue(&link, &token)?;
+                    Ok((link, confirm_url))
+                });
+                let (link, confirm_url) = match prepared {
+                    Ok(prepared) => prepared,
+                    Err(err) => return (err.status(), err.to_string()),
+                };
+                match client
+                    .complete_link(&link, &token, Some(&confirm_url))
+                    .await
+                {
+                    Ok(()) => (http::StatusCode::OK, "linked".to_owned()),
+                    Err(err) => (http::StatusCode::BAD_GATEWAY, err.to_string()),
+                }
             }
         }
     };
-    let (confirmed, confirmations) = tokio::sync::mpsc::unbounded_channel();
+    let (confirmed, confirmations_received) = tokio::sync::mpsc::unbounded_channel();
     let (announced, results) = tokio::sync::mpsc::unbounded_channel();
     let site = axum::Router::new()
         .route("/nugu/auth", axum::routing::get(auth_page))
         .route_service(
-            "/nugu/confirm/4b1d",
-            CallbackService::new(move |c: LinkConfirmation| {
-                let _ = confirmed.send(c);
+            "/nugu/confirm/{nonce}",
+            confirmations.service(move |c: ConfirmedLink| {
+                let _ = confirmed.send(c.confirmation);
                 async {}
             }),
         )
@@ -288,7 +300,7 @@ async fn serve_publisher_site(
             }),
         );
     tokio::spawn(server.serve_with_shutdown(site, std::future::pending()));
-    (port, confirmations, results)
+    (port, confirmations_received, results)
 }
 
 /// The full edition end to end: invite; accept; link (the publisher's authentication page over

@@ -1,5 +1,6 @@
-//! [`CallbackService`]: a tower service that receives what NUGU posts back (a link
-//! confirmation, an announcement's result) as a typed value and hands it to the publisher's code.
+//! [`CallbackService`]: a tower service that receives what NUGU posts back (an announcement's
+//! result) as a typed value and hands it to the publisher's code; and the pieces of a callback
+//! body every receiver shares.
 
 use std::convert::Infallible;
 use std::fmt;
@@ -19,8 +20,7 @@ pub const MAX_CALLBACK_BODY: usize = 1024 * 1024;
 
 /// Receives NUGU's `POST` of a `T` and calls `handler` with it.
 ///
-/// `T` is what the URL was given for: [`LinkConfirmation`](super::LinkConfirmation) for a
-/// `confirmUrl`, [`UserAnnouncementResult`](super::UserAnnouncementResult),
+/// `T` is what the URL was given for: [`UserAnnouncementResult`](super::UserAnnouncementResult),
 /// [`GroupAnnouncementResult`](super::GroupAnnouncementResult) or
 /// [`SharedDeviceAnnouncementResult`](super::SharedDeviceAnnouncementResult) for an
 /// announcement's `callBack`. It answers `200` once the handler has run, `405` (with
@@ -29,29 +29,21 @@ pub const MAX_CALLBACK_BODY: usize = 1024 * 1024;
 /// body is logged.
 ///
 /// Anyone who can reach the URL can post to it: put an unguessable value in the path of the
-/// `callBack` / `confirmUrl` you hand out, and route only that path here.
+/// `callBack` you hand out, and route only that path here. For a link's `confirmUrl`, use
+/// [`LinkConfirmations`](super::LinkConfirmations): one URL per link, accepted once.
 ///
 /// With axum:
 ///
 /// ```
 /// use axum::Router;
-/// use nugu_proxy::biz::{CallbackService, LinkConfirmation, LinkResultCode, UserAnnouncementResult};
+/// use nugu_proxy::biz::{CallbackService, UserAnnouncementResult};
 ///
-/// let app: Router = Router::new()
-///     .route_service(
-///         "/nugu/confirm/7f3c9a",
-///         CallbackService::new(|confirmation: LinkConfirmation| async move {
-///             if confirmation.result_code == LinkResultCode::Ok {
-///                 // mark the user's token as usable
-///             }
-///         }),
-///     )
-///     .route_service(
-///         "/nugu/announced/1b8e44",
-///         CallbackService::new(|result: UserAnnouncementResult| async move {
-///             println!("announcement: {}", result.result_code.as_str());
-///         }),
-///     );
+/// let app: Router = Router::new().route_service(
+///     "/nugu/announced/1b8e44",
+///     CallbackService::new(|result: UserAnnouncementResult| async move {
+///         println!("announcement: {}", result.result_code.as_str());
+///     }),
+/// );
 /// ```
 pub struct CallbackService<T, F> {
     handler: F,
@@ -109,34 +101,12 @@ where
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let handler = self.handler.clone();
         Box::pin(async move {
-            if request.method() != Method::POST {
-                let mut answer = status(StatusCode::METHOD_NOT_ALLOWED);
-                answer
-                    .headers_mut()
-                    .insert(header::ALLOW, http::HeaderValue::from_static("POST"));
-                return Ok(answer);
+            if let Some(refused) = post_only(&request) {
+                return Ok(refused);
             }
-            let body = match Limited::new(request.into_body(), MAX_CALLBACK_BODY)
-                .collect()
-                .await
-            {
-                Ok(collected) => collected.to_bytes(),
-                Err(err) if err.is::<http_body_util::LengthLimitError>() => {
-                    return Ok(status(StatusCode::PAYLOAD_TOO_LARGE));
-                }
-                Err(_) => return Ok(status(StatusCode::BAD_REQUEST)),
-            };
-            let value: T = match serde_json::from_slice(&body) {
+            let value: T = match read_json(request.into_body()).await {
                 Ok(value) => value,
-                Err(err) => {
-                    tracing::debug!(
-                        value = std::any::type_name::<T>(),
-                        line = err.line(),
-                        column = err.column(),
-                        "refused a NUGU callback body"
-                    );
-                    return Ok(status(StatusCode::BAD_REQUEST));
-                }
+                Err(refused) => return Ok(refused),
             };
             handler(value).await;
             Ok(status(StatusCode::OK))
@@ -144,7 +114,45 @@ where
     }
 }
 
-fn status(code: StatusCode) -> Response<Full<Bytes>> {
+/// `405` (with `Allow: POST`) to a method other than `POST`: NUGU posts its callbacks.
+pub(super) fn post_only<B>(request: &Request<B>) -> Option<Response<Full<Bytes>>> {
+    if request.method() == Method::POST {
+        return None;
+    }
+    let mut answer = status(StatusCode::METHOD_NOT_ALLOWED);
+    answer
+        .headers_mut()
+        .insert(header::ALLOW, http::HeaderValue::from_static("POST"));
+    Some(answer)
+}
+
+/// Reads a callback body of at most [`MAX_CALLBACK_BODY`] as a `T`, or the answer to give:
+/// `413` to a larger one, `400` to one that is not a `T`. Nothing of the body is logged.
+pub(super) async fn read_json<T, B>(body: B) -> Result<T, Response<Full<Bytes>>>
+where
+    T: DeserializeOwned,
+    B: Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let body = match Limited::new(body, MAX_CALLBACK_BODY).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(err) if err.is::<http_body_util::LengthLimitError>() => {
+            return Err(status(StatusCode::PAYLOAD_TOO_LARGE));
+        }
+        Err(_) => return Err(status(StatusCode::BAD_REQUEST)),
+    };
+    serde_json::from_slice(&body).map_err(|err| {
+        tracing::debug!(
+            value = std::any::type_name::<T>(),
+            line = err.line(),
+            column = err.column(),
+            "refused a NUGU callback body"
+        );
+        status(StatusCode::BAD_REQUEST)
+    })
+}
+
+pub(super) fn status(code: StatusCode) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::new()));
     *response.status_mut() = code;
     response

@@ -10,8 +10,9 @@ use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::confirm::ConfirmUrl;
 use super::error::{BizError, ErrorCode};
-use super::link::AuthRequest;
+use super::link::{LinkError, SignedInLink};
 use super::model::{
     Announcement, CancelScope, Created, EmailEntry, EmailList, Group, GroupDetail, GroupId,
     GroupPage, GroupRequest, GroupSummary, Invitation, InvitationId, InvitationList,
@@ -216,7 +217,9 @@ impl BizClientBuilder {
         let http = reqwest::Client::builder()
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
-            .https_only(base.scheme() == "https")
+            // No `https_only`: every URL requested is one the crate checked (the base URL
+            // above; a link's `callBack`, which the page allows as http on port 80), and no
+            // redirect is followed.
             // reqwest strips only the standard credential headers on a cross-host redirect:
             // `Publisher-Token` (and, on 307/308, the body's personal data) would follow.
             .redirect(reqwest::redirect::Policy::none())
@@ -658,35 +661,37 @@ impl BizClient {
 
     // -- account linking ------------------------------------------------------------------------
 
-    /// Completes an account link (step 3 of "Biz 사용자 API Token 생성"): posts `status`,
-    /// `userApiToken` and, if given, `confirmUrl` to the request's `callBack`, which
-    /// [`LinkPolicy`](super::LinkPolicy) has checked. The `Publisher-Token` is not sent there.
+    /// Completes an account link server to server: posts `status`, `userApiToken` and, if
+    /// given, `confirmUrl` (query parameters, as the page documents them) to the request's
+    /// `callBack`, which [`LinkPolicy`](super::LinkPolicy) has checked. The `Publisher-Token`
+    /// is not sent there. The link must be bound to the signed-in user
+    /// ([`AuthRequest::for_signed_in_user`](super::AuthRequest::for_signed_in_user)).
+    ///
+    /// NUGU sends the user's *browser* to the authentication page and aborts the invitation if
+    /// the user leaves it; [`SignedInLink::browser_page`](super::SignedInLink::browser_page)
+    /// hands the token over through that browser instead, which keeps the user in the flow.
     ///
     /// `token` must be the only token of this email; it becomes usable once NUGU confirms it
     /// ([`LinkResultCode::Ok`](super::LinkResultCode::Ok) at `confirm_url`), and never if the
-    /// user abandons the invitation. `confirm_url` must be `https`. Never retried.
+    /// user abandons the invitation. Never retried.
     pub async fn complete_link(
         &self,
-        request: &AuthRequest,
+        link: &SignedInLink,
         token: &UserApiToken,
-        confirm_url: Option<&str>,
+        confirm_url: Option<&ConfirmUrl>,
     ) -> Result<(), BizError> {
-        if token.expose().trim().is_empty() {
-            return Err(BizError::Unsendable {
+        let target = link.target(token, confirm_url).map_err(|err| match err {
+            LinkError::EmptyToken => BizError::Unsendable {
                 field: "userApiToken",
                 reason: "empty",
-            });
-        }
+            },
+            _ => BizError::Unsendable {
+                field: "callBack",
+                reason: "its query names a parameter the link sends",
+            },
+        })?;
         let mut call = Call::new(Method::POST, &[]);
-        call.external = Some(request.callback().clone());
-        call.query = vec![
-            ("status", request.status().expose().to_owned()),
-            ("userApiToken", token.expose().to_owned()),
-        ];
-        if let Some(confirm) = confirm_url {
-            let url = validate::callback_url(confirm, "confirmUrl", false, request.http_hosts())?;
-            call.query.push(("confirmUrl", url.into()));
-        }
+        call.external = Some(target);
         self.send(call).await.map(drop)
     }
 
@@ -726,11 +731,9 @@ impl BizClient {
     }
 
     fn url(&self, call: &Call<'_>) -> Result<Url, BizError> {
+        // A link's `callBack`, complete: its query was checked where the values were added.
         if let Some(external) = &call.external {
-            let mut url = external.clone();
-            url.query_pairs_mut()
-                .extend_pairs(call.query.iter().map(|(k, v)| (*k, v.as_str())));
-            return Ok(url);
+            return Ok(external.clone());
         }
         // An id that cannot name a resource would silently address another path (the URL
         // drops `.` and `..` segments, and an empty one ends in the collection).

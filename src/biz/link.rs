@@ -1,15 +1,21 @@
 //! Account linking, the publisher's side of "Biz 사용자 API Token 생성" (full edition).
 //!
-//! 1. An invited user logs in with a NUGU ID; NUGU sends their browser to the publisher's
+//! 1. An invited user logs in with a NUGU ID; NUGU sends **their browser** to the publisher's
 //!    registered authentication URL with `status`, `callBack` and `email` in the query.
 //!    [`LinkPolicy::parse_query`] reads them into an [`AuthRequest`], refusing a `callBack`
-//!    that is not `https` on a host the publisher allowed: the page would otherwise post a
-//!    freshly made token wherever a forged link points.
-//! 2. The publisher identifies the user with its own login, makes a [`UserApiToken`], and
-//!    [`BizClient::complete_link`](super::BizClient::complete_link) posts `status`,
-//!    `userApiToken` and an optional `confirmUrl` to `callBack`.
-//! 3. NUGU then posts `{userApiToken, resultCode}` to `confirmUrl`;
-//!    [`CallbackService`](super::CallbackService) receives it as a [`LinkConfirmation`].
+//!    that is not on a host and port the publisher allowed, or whose query already names a
+//!    parameter the link sends: the token would otherwise go wherever a forged link points.
+//! 2. The publisher signs the user in with its own login and binds the request to them
+//!    ([`AuthRequest::for_signed_in_user`]): a link forwarded to someone else is refused, so no
+//!    one's token lands on another person's NUGU account. It makes a [`UserApiToken`] and a
+//!    one-use confirmation URL ([`LinkConfirmations::issue`](super::LinkConfirmations::issue)).
+//! 3. It hands `status`, `userApiToken` and `confirmUrl` to `callBack` by `POST`, with the
+//!    values in the query as the page documents them, either through the user's browser
+//!    ([`SignedInLink::browser_page`]: the user stays on the flow, which NUGU aborts if they
+//!    leave the page) or server to server
+//!    ([`BizClient::complete_link`](super::BizClient::complete_link)).
+//! 4. NUGU then posts `{userApiToken, resultCode}` to that `confirmUrl`;
+//!    [`LinkConfirmations::service`](super::LinkConfirmations::service) accepts it once.
 //!
 //! What the page requires of the publisher:
 //! - **One token per email.** NUGU identifies a Biz user by email and refuses a token that
@@ -20,13 +26,27 @@
 //!   announcements with it before.
 //! - `status` and `email` go back exactly as received.
 //!
+//! Where the page is silent, the crate reads it so it loses nothing: `callBack` may be plain
+//! `http` (port 80, with a logged warning; [`LinkPolicy::require_https`] refuses it) and may
+//! carry a query of its own as long as it names none of `status`, `userApiToken`,
+//! `confirmUrl`. Its port is 80 or 443, the ports the Biz API documents for its callbacks. The
+//! page names no host for `callBack`: the publisher lists NUGU's, and a refused request names
+//! the host it carried ([`LinkError::CallbackHostNotAllowed`]), so the first test invitation
+//! shows it.
+//!
 //! ```
-//! use nugu_proxy::biz::LinkPolicy;
-//! let policy = LinkPolicy::new(["developers.nugu.co.kr"]);
+//! use nugu_proxy::biz::{LinkError, LinkPolicy};
+//! let policy = LinkPolicy::new(["nugu.example"]);
 //! let auth = policy
-//!     .parse_query("status=s-1&email=kim%40example.com&callBack=https%3A%2F%2Fdevelopers.nugu.co.kr%2Fbiz%2Ftoken")
+//!     .parse_query("status=s-1&email=kim%40example.com&callBack=https%3A%2F%2Fnugu.example%2Fbiz%2Ftoken")
 //!     .unwrap();
 //! assert_eq!(auth.email().expose(), "kim@example.com");
+//! // The signed-in user must be the invited one.
+//! assert!(auth.for_signed_in_user("Kim@Example.com").is_ok());
+//! assert_eq!(
+//!     auth.for_signed_in_user("lee@example.com").unwrap_err(),
+//!     LinkError::NotTheSignedInUser
+//! );
 //! assert!(policy.parse_query("status=s-1&email=k&callBack=https%3A%2F%2Fevil.example%2Fsteal").is_err());
 //! ```
 
@@ -36,19 +56,25 @@ use std::sync::Arc;
 use reqwest::Url;
 use serde::{Deserialize, Serialize};
 
+use super::confirm::ConfirmUrl;
 use super::model::enums::open_enum;
 use super::model::{Sensitive, UserApiToken};
 
-/// Which `callBack` addresses an authentication request may carry: `https` on the hosts the
-/// publisher allows (NUGU's, as given in the Biz Kit settings). Cheap to clone.
+/// The parameters the publisher sends to `callBack`: a `callBack` whose own query names one of
+/// them is refused, as a receiver reading the first value would read the attacker's.
+const SENT: [&str; 3] = ["status", "userApiToken", "confirmUrl"];
+
+/// Which `callBack` addresses an authentication request may carry: the hosts the publisher
+/// allows (NUGU's), on port 443 (`https`) or 80. Cheap to clone.
 #[derive(Clone, Debug, Default)]
 pub struct LinkPolicy {
     hosts: Arc<[String]>,
     http_hosts: Arc<[String]>,
+    require_https: bool,
 }
 
 impl LinkPolicy {
-    /// Allows `callBack` over `https` on exactly these hosts (compared without case).
+    /// Allows `callBack` on exactly these hosts (compared without case), on ports 80 and 443.
     pub fn new<I, S>(hosts: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -57,12 +83,20 @@ impl LinkPolicy {
         Self {
             hosts: hosts.into_iter().map(Into::into).collect(),
             http_hosts: Arc::from([]),
+            require_https: false,
         }
     }
 
-    /// **Dangerous**: also allows these hosts over plain `http` (and them as `confirmUrl`
-    /// hosts over `http`). The token then crosses the network in clear: only for a local
-    /// emulator on 127.0.0.1 in tests.
+    /// Refuses a plain `http` `callBack` ([`LinkError::CallbackNotHttps`]). The page does not
+    /// say NUGU's `callBack` is `https`, so by default `http` on port 80 passes with a logged
+    /// warning; once you have seen NUGU send `https`, turn this on.
+    pub fn require_https(mut self) -> Self {
+        self.require_https = true;
+        self
+    }
+
+    /// **Dangerous**: also allows these hosts over plain `http` on any port. The token then
+    /// crosses the network in clear: only for a local emulator on 127.0.0.1 in tests.
     pub fn dangerous_allow_http_callback_hosts<I, S>(mut self, hosts: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -100,7 +134,6 @@ impl LinkPolicy {
             status: Sensitive::new(status),
             email: Sensitive::new(email),
             callback,
-            http_hosts: self.http_hosts.clone(),
         })
     }
 
@@ -116,19 +149,46 @@ impl LinkPolicy {
         }
         let host = url.host_str().ok_or(LinkError::CallbackUnreadable)?;
         let listed = |hosts: &[String]| hosts.iter().any(|h| h.eq_ignore_ascii_case(host));
-        let allowed = match url.scheme() {
-            "https" => listed(&self.hosts) || listed(&self.http_hosts),
-            "http" if listed(&self.http_hosts) => true,
-            "http" => return Err(LinkError::CallbackNotHttps),
-            _ => return Err(LinkError::CallbackUnreadable),
-        };
-        if !allowed {
-            return Err(LinkError::CallbackHostNotAllowed {
-                host: host.to_owned(),
-            });
+        if !matches!(url.scheme(), "https" | "http") {
+            return Err(LinkError::CallbackUnreadable);
+        }
+        // A local emulator in tests: any port, plain http.
+        if !listed(&self.http_hosts) {
+            if !listed(&self.hosts) {
+                return Err(LinkError::CallbackHostNotAllowed {
+                    host: host.to_owned(),
+                });
+            }
+            match url.port_or_known_default() {
+                Some(80 | 443) => {}
+                port => return Err(LinkError::CallbackPort(port.unwrap_or_default())),
+            }
+            if url.scheme() == "http" {
+                if self.require_https {
+                    return Err(LinkError::CallbackNotHttps);
+                }
+                tracing::warn!(
+                    host,
+                    "account linking: NUGU's callBack is plain http; the user's token will cross the network in clear"
+                );
+            }
+        }
+        if let Some(name) = clashing_parameter(&url) {
+            return Err(LinkError::CallbackQueryClash(name));
         }
         Ok(url)
     }
+}
+
+/// The parameter of [`SENT`] that `url`'s query already names, if any. Names compare without
+/// case and `;` separates as `&` does: some receivers read them so.
+fn clashing_parameter(url: &Url) -> Option<&'static str> {
+    let query = url.query()?;
+    query.split(['&', ';']).find_map(|pair| {
+        let (name, _) = form_urlencoded::parse(pair.as_bytes()).next()?;
+        SENT.into_iter()
+            .find(|sent| sent.eq_ignore_ascii_case(name.trim()))
+    })
 }
 
 fn field_name(name: &str) -> &'static str {
@@ -139,30 +199,49 @@ fn field_name(name: &str) -> &'static str {
     }
 }
 
-/// Why an authentication request was refused. Each answers `400`; none shows a value but the
-/// refused host.
+/// Why an account link was refused. None shows a value but the refused host or port.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LinkError {
-    /// A required parameter (`status`, `email`, `callBack`) is missing or empty.
+    /// A required parameter (`status`, `email`, `callBack`) is missing or empty (`400`).
     Missing(&'static str),
-    /// A parameter appears twice: which one NUGU meant is unknown.
+    /// A parameter appears twice: which one NUGU meant is unknown (`400`).
     Repeated(&'static str),
-    /// `callBack` is not an absolute URL without credentials.
+    /// `callBack` is not an absolute `http(s)` URL without credentials (`400`).
     CallbackUnreadable,
-    /// `callBack` is plain `http`.
+    /// `callBack` is plain `http` and the policy [requires https](LinkPolicy::require_https)
+    /// (`400`).
     CallbackNotHttps,
-    /// `callBack` points to a host the policy does not allow.
+    /// `callBack` points to a host the policy does not allow (`400`).
     CallbackHostNotAllowed {
         /// The refused host.
         host: String,
     },
+    /// `callBack` is on a port other than 80 and 443 (`400`).
+    CallbackPort(u16),
+    /// `callBack`'s own query names a parameter the link sends (`status`, `userApiToken`,
+    /// `confirmUrl`): a receiver reading the first value would read that one (`400`).
+    CallbackQueryClash(&'static str),
+    /// The request is for another email than the signed-in user's: a link forwarded to
+    /// someone else (`403`).
+    NotTheSignedInUser,
+    /// The token to send is empty (`500`: the publisher's bug).
+    EmptyToken,
+    /// Too many links wait for their confirmation (`503`).
+    TooManyPending,
+    /// The system gave no random bytes for a confirmation nonce (`500`).
+    NoRandomness,
 }
 
 impl LinkError {
-    /// The HTTP status to answer: always `400`.
+    /// The HTTP status to answer the user's browser with.
     pub fn status(&self) -> http::StatusCode {
-        http::StatusCode::BAD_REQUEST
+        match self {
+            Self::NotTheSignedInUser => http::StatusCode::FORBIDDEN,
+            Self::EmptyToken | Self::NoRandomness => http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::TooManyPending => http::StatusCode::SERVICE_UNAVAILABLE,
+            _ => http::StatusCode::BAD_REQUEST,
+        }
     }
 }
 
@@ -176,6 +255,18 @@ impl fmt::Display for LinkError {
             Self::CallbackHostNotAllowed { host } => {
                 write!(f, "`callBack` host {host} is not allowed")
             }
+            Self::CallbackPort(port) => {
+                write!(f, "`callBack` port {port} is not 80 or 443")
+            }
+            Self::CallbackQueryClash(name) => {
+                write!(f, "`callBack` already carries `{name}` in its query")
+            }
+            Self::NotTheSignedInUser => {
+                f.write_str("the authentication request is for another user than the one signed in")
+            }
+            Self::EmptyToken => f.write_str("the user API token to send is empty"),
+            Self::TooManyPending => f.write_str("too many account links wait for confirmation"),
+            Self::NoRandomness => f.write_str("no random bytes for a confirmation nonce"),
         }
     }
 }
@@ -183,13 +274,13 @@ impl fmt::Display for LinkError {
 impl std::error::Error for LinkError {}
 
 /// A validated request to the publisher's authentication URL. Made only by [`LinkPolicy`],
-/// so its `callBack` is one the publisher allowed.
+/// so its `callBack` is one the publisher allowed. Before a link can be completed it must be
+/// bound to the signed-in user ([`for_signed_in_user`](Self::for_signed_in_user)).
 #[derive(Clone)]
 pub struct AuthRequest {
     status: Sensitive,
     email: Sensitive,
     callback: Url,
-    http_hosts: Arc<[String]>,
 }
 
 impl AuthRequest {
@@ -198,7 +289,7 @@ impl AuthRequest {
         &self.status
     }
 
-    /// The invited user's email, as NUGU knows it (send back unchanged).
+    /// The invited user's email, as NUGU knows it.
     pub fn email(&self) -> &Sensitive {
         &self.email
     }
@@ -208,8 +299,21 @@ impl AuthRequest {
         &self.callback
     }
 
-    pub(crate) fn http_hosts(&self) -> &[String] {
-        &self.http_hosts
+    /// Binds the request to the user signed in to the publisher's site, known by the email of
+    /// their account there: refused ([`LinkError::NotTheSignedInUser`]) unless it is the
+    /// invited email (compared trimmed, ASCII letters without case). Without it, an invitee
+    /// could forward their link to a colleague and get the colleague's token on their own NUGU
+    /// account.
+    pub fn for_signed_in_user(&self, signed_in_email: &str) -> Result<SignedInLink, LinkError> {
+        let (invited, signed_in) = (self.email.expose().trim(), signed_in_email.trim());
+        // ASCII case only: Unicode lowercasing folds other letters onto ASCII ones (the Kelvin
+        // sign onto `k`), which would let a look-alike account match.
+        if signed_in.is_empty() || !invited.eq_ignore_ascii_case(signed_in) {
+            return Err(LinkError::NotTheSignedInUser);
+        }
+        Ok(SignedInLink {
+            request: self.clone(),
+        })
     }
 }
 
@@ -220,6 +324,53 @@ impl fmt::Debug for AuthRequest {
             .field("email", &self.email)
             .field("callback_host", &self.callback.host_str())
             .finish()
+    }
+}
+
+/// An [`AuthRequest`] whose email is the signed-in user's: what a link is completed with,
+/// through the user's browser ([`browser_page`](Self::browser_page)) or server to server
+/// ([`BizClient::complete_link`](super::BizClient::complete_link)).
+#[derive(Clone, Debug)]
+pub struct SignedInLink {
+    request: AuthRequest,
+}
+
+impl SignedInLink {
+    /// The request, with NUGU's `status`, the email and `callBack`.
+    pub fn request(&self) -> &AuthRequest {
+        &self.request
+    }
+
+    /// The invited (and signed-in) user's email.
+    pub fn email(&self) -> &Sensitive {
+        &self.request.email
+    }
+
+    /// `callBack` with `status`, `userApiToken` and `confirmUrl` in its query, as the page
+    /// documents them. Its own query was checked when the request was read; it is checked
+    /// again here, where the values are appended.
+    pub(crate) fn target(
+        &self,
+        token: &UserApiToken,
+        confirm: Option<&ConfirmUrl>,
+    ) -> Result<Url, LinkError> {
+        if token.expose().trim().is_empty() {
+            return Err(LinkError::EmptyToken);
+        }
+        let mut url = self.request.callback.clone();
+        if let Some(name) = clashing_parameter(&url) {
+            return Err(LinkError::CallbackQueryClash(name));
+        }
+        {
+            let mut query = url.query_pairs_mut();
+            query
+                .append_pair("status", self.request.status.expose())
+                .append_pair("userApiToken", token.expose());
+            if let Some(confirm) = confirm {
+                query.append_pair("confirmUrl", confirm.as_str());
+            }
+        }
+        Ok(url)
     }
 }
 
@@ -257,15 +408,27 @@ mod tests {
     }
 
     #[test]
-    fn only_https_callbacks_on_allowed_hosts_pass() {
+    fn callbacks_pass_on_allowed_hosts_and_ports_80_and_443_only() {
         let policy = LinkPolicy::new(["nugu.example"]);
         let ok = policy
             .parse_query(&query("https://NUGU.example/cb?x=1"))
             .unwrap();
         assert_eq!(ok.status().expose(), "st");
         assert_eq!(ok.callback().as_str(), "https://nugu.example/cb?x=1");
+        for callback in [
+            "https://nugu.example:443/cb",
+            "https://nugu.example:80/cb",
+            // The page does not require https: plain http on port 80 passes (with a warning).
+            "http://nugu.example/cb",
+        ] {
+            assert!(policy.parse_query(&query(callback)).is_ok(), "{callback}");
+        }
         for (callback, expected) in [
-            ("http://nugu.example/cb", LinkError::CallbackNotHttps),
+            (
+                "https://nugu.example:8443/cb",
+                LinkError::CallbackPort(8443),
+            ),
+            ("http://nugu.example:8080/cb", LinkError::CallbackPort(8080)),
             (
                 "https://nugu.example.evil.test/cb",
                 LinkError::CallbackHostNotAllowed {
@@ -284,6 +447,14 @@ mod tests {
         }
         assert_eq!(
             policy
+                .clone()
+                .require_https()
+                .parse_query(&query("http://nugu.example/cb"))
+                .unwrap_err(),
+            LinkError::CallbackNotHttps
+        );
+        assert_eq!(
+            policy
                 .parse_query("status=a&status=b&email=e&callBack=https%3A%2F%2Fnugu.example%2F")
                 .unwrap_err(),
             LinkError::Repeated("status")
@@ -300,6 +471,64 @@ mod tests {
         assert!(local
             .parse_query(&query("http://localhost:4000/cb"))
             .is_err());
+    }
+
+    #[test]
+    fn a_callback_whose_query_names_a_sent_parameter_is_refused() {
+        let policy =
+            LinkPolicy::new(["nugu.example"]).dangerous_allow_http_callback_hosts(["127.0.0.1"]);
+        for (callback, name) in [
+            (
+                "https://nugu.example/cb?confirmUrl=https://evil/steal&status=x",
+                "confirmUrl",
+            ),
+            ("https://nugu.example/cb?a=1&status=x", "status"),
+            ("https://nugu.example/cb?userapitoken=x", "userApiToken"),
+            ("https://nugu.example/cb?a=1;Status=x", "status"),
+            ("https://nugu.example/cb?st%61tus=x", "status"),
+            ("https://nugu.example/cb?confirmUrl", "confirmUrl"),
+            ("http://127.0.0.1:9/cb?status=x", "status"),
+        ] {
+            assert_eq!(
+                policy.parse_query(&query(callback)).unwrap_err(),
+                LinkError::CallbackQueryClash(name),
+                "{callback}"
+            );
+        }
+        // A query of NUGU's own that names none of them stays, and the values follow it.
+        let auth = policy
+            .parse_query(&query("https://nugu.example/cb?service=biz&statusCode=1"))
+            .unwrap();
+        let link = auth.for_signed_in_user("kim@example.com").unwrap();
+        let target = link.target(&UserApiToken::new("t-1"), None).unwrap();
+        assert_eq!(
+            target.query(),
+            Some("service=biz&statusCode=1&status=st&userApiToken=t-1")
+        );
+        assert_eq!(
+            link.target(&UserApiToken::new(" "), None).unwrap_err(),
+            LinkError::EmptyToken
+        );
+    }
+
+    #[test]
+    fn a_link_binds_to_the_invited_user_only() {
+        let auth = LinkPolicy::new(["nugu.example"])
+            .parse_query(&query("https://nugu.example/cb"))
+            .unwrap();
+        assert!(auth.for_signed_in_user(" KIM@example.com ").is_ok());
+        for other in [
+            "lee@example.com",
+            "",
+            " ",
+            "kim@example.co",
+            "\u{212A}im@example.com",
+        ] {
+            let err = auth.for_signed_in_user(other).unwrap_err();
+            assert_eq!(err, LinkError::NotTheSignedInUser);
+            assert_eq!(err.status(), http::StatusCode::FORBIDDEN);
+            assert!(!err.to_string().contains("kim@"));
+        }
     }
 
     #[test]

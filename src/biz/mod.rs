@@ -13,8 +13,8 @@
 //! | groups | [`create_group`](BizClient::create_group), [`update_group`](BizClient::update_group), [`delete_group`](BizClient::delete_group), [`list_groups`](BizClient::list_groups) / [`groups`](BizClient::groups), [`group`](BizClient::group), [`unassigned_users`](BizClient::unassigned_users) |
 //! | invitations | [`invite`](BizClient::invite), [`invitations`](BizClient::invitations), [`cancel_invitation`](BizClient::cancel_invitation) |
 //! | users | [`list_users`](BizClient::list_users) / [`users`](BizClient::users), [`user`](BizClient::user), [`update_user`](BizClient::update_user), [`delete_user`](BizClient::delete_user) |
-//! | announcements | [`announce_to_user`](BizClient::announce_to_user), [`announce_to_group`](BizClient::announce_to_group), [`announce_to_shared_device_group`](BizClient::announce_to_shared_device_group), [`shared_device_groups`](BizClient::shared_device_groups) |
-//! | account linking | [`LinkPolicy`] reads the authentication request, [`complete_link`](BizClient::complete_link) posts the token |
+//! | announcements (full edition) | [`announce_to_user`](BizClient::announce_to_user), [`announce_to_group`](BizClient::announce_to_group), [`announce_to_shared_device_group`](BizClient::announce_to_shared_device_group), [`shared_device_groups`](BizClient::shared_device_groups) |
+//! | account linking (full edition) | [`LinkPolicy`] reads the authentication request, [`AuthRequest::for_signed_in_user`] binds it to your signed-in user, [`LinkConfirmations`] issues a one-use `confirmUrl`, [`SignedInLink::browser_page`] hands the token over through the user's browser (or [`complete_link`](BizClient::complete_link), server to server) |
 //!
 //! What NUGU posts back (a link's [`LinkConfirmation`], an announcement's
 //! [`UserAnnouncementResult`], [`GroupAnnouncementResult`] or
@@ -57,8 +57,10 @@
 
 mod callback;
 mod client;
+mod confirm;
 mod error;
 mod link;
+mod link_page;
 mod model;
 mod paginate;
 pub mod validate;
@@ -71,8 +73,14 @@ pub use client::{
     BizClient, BizClientBuilder, PublisherToken, RetryPolicy, DEFAULT_BASE_URL,
     PUBLISHER_TOKEN_HEADER,
 };
+pub use confirm::{
+    ConfirmUrl, ConfirmationService, ConfirmedLink, LinkConfirmations, LinkConfirmationsBuilder,
+    MAX_PENDING_LINKS,
+};
 pub use error::{BizError, ErrorCode};
-pub use link::{AuthRequest, LinkConfirmation, LinkError, LinkPolicy, LinkResultCode};
+pub use link::{
+    AuthRequest, LinkConfirmation, LinkError, LinkPolicy, LinkResultCode, SignedInLink,
+};
 pub use model::{
     Announcement, AnnouncementResultCode, ApiAgreeType, AuthType, CancelScope, Change, DateTime,
     DeviceResult, DeviceResultCode, Display, DisplayType, EmailEntry, Group,

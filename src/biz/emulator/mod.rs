@@ -14,13 +14,15 @@
 //! ([`Emulator::accept_invitation`], [`Emulator::revoke`]) and NUGU
 //! ([`Emulator::private_play_profile`]: the `profile.privatePlay` of the user's requests).
 //!
-//! It plays NUGU's side of account linking ([`Emulator::accept_and_link`]: it calls the
-//! publisher's authentication URL, receives the token at its `callBack`, answers `CONFLICT` for
-//! a token another email has, posts the confirmation) and of announcements: it checks them as
-//! the API does (`V1ANN...`), plays them on the users' devices ([`Emulator::add_device`],
+//! For the full edition it plays NUGU's side of account linking: it sends the user to the
+//! publisher's authentication URL ([`Emulator::link_url`] for a test playing the browser,
+//! [`Emulator::accept_and_link`] for a page that completes it server to server), receives the
+//! token at its `callBack`, answers `CONFLICT` for a token another email has and posts the
+//! confirmation ([`Emulator::finish_link`]); and of announcements: it checks them as the API
+//! does (`V1ANN...`), plays them on the users' devices ([`Emulator::add_device`],
 //! [`DeviceState`]) or a shared-device group's ([`Emulator::add_shared_device_group`]), records
-//! what each device heard ([`Emulator::heard`]), and posts the result to `callBack` (`NOT_AGREE`
-//! for a user who refused Biz API messages, [`Emulator::set_api_agreement`]).
+//! what each device heard ([`Emulator::heard`]), and posts the result to `callBack`
+//! (`NOT_AGREE` for a user who refused Biz API messages, [`Emulator::set_api_agreement`]).
 //!
 //! It is no kinder than NUGU: where the pages are terse or leave something open, it takes the
 //! reading under which a test that passes here also passes against NUGU.
@@ -537,20 +539,35 @@ impl Emulator {
     }
 
     /// The invitee with `email` accepts their invitation through **account linking** (full
-    /// edition), as NUGU runs it:
-    /// 1. calls the publisher's authentication URL with `status`, `callBack` and `email` in the
-    ///    query, as the user's browser would, and waits for its answer;
-    /// 2. meanwhile receives at `callBack` (`POST {emulator}/emulator/link/callback`, query
-    ///    `status`, `userApiToken`, `confirmUrl`) the token the publisher made;
-    /// 3. enrols the user as a `SERVICE` user with that token (their requests then carry
-    ///    `userToken` and `serviceType: SERVICE`), or refuses a token another email already has
-    ///    ([`EmulatorError::TokenConflict`]);
-    /// 4. posts `{userApiToken, resultCode: OK | CONFLICT}` to the `confirmUrl`, if one was given,
-    ///    before returning.
+    /// edition), with the publisher's page completing it **server to server**:
+    /// 1. calls the publisher's authentication URL ([`link_url`](Self::link_url)) and waits
+    ///    for its answer;
+    /// 2. meanwhile receives at `callBack` the token the publisher posted;
+    /// 3. the user finishes the invitation ([`finish_link`](Self::finish_link)).
     ///
     /// A page that answers without posting a token is an abandoned link
-    /// ([`EmulatorError::LinkAbandoned`]): the user stays invited, and no token is kept.
+    /// ([`EmulatorError::LinkAbandoned`]): the user stays invited, and no token is kept. For a
+    /// page that answers the user's browser with a form to `callBack` (the browser shape), a
+    /// test plays the browser: [`link_url`](Self::link_url), submit the page's form, then
+    /// [`finish_link`](Self::finish_link).
     pub async fn accept_and_link(&self, email: &str) -> Result<UserId, EmulatorError> {
+        let url = self.link_url(email)?;
+        let reached = self.shared.outbound.get(url).send().await.is_ok();
+        let result = self.finish_link(email).await;
+        if !reached && result == Err(EmulatorError::LinkAbandoned) {
+            return Err(EmulatorError::PublisherUnreachable);
+        }
+        result
+    }
+
+    /// NUGU starts an account link for the invitee `email` (full edition, after their NUGU
+    /// login): answers the URL it sends the user's browser to, the publisher's authentication
+    /// URL with `status`, `callBack` and `email` in the query. `callBack` is
+    /// `{emulator}/emulator/link/callback`, which takes the publisher's `POST` of `status`,
+    /// `userApiToken` and `confirmUrl?` (query, or a form body) and answers `404` to an
+    /// unknown `status`, `400` to a parameter given twice with different values. A new call
+    /// restarts the user's link.
+    pub fn link_url(&self, email: &str) -> Result<String, EmulatorError> {
         let auth_url = self
             .shared
             .auth_url
@@ -558,8 +575,8 @@ impl Emulator {
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
             .ok_or(EmulatorError::LinkUnavailable)?;
-        let status = self.shared.state().start_link(email, self.shared.now())?;
         let mut url = reqwest::Url::parse(&auth_url).map_err(|_| EmulatorError::LinkUnavailable)?;
+        let status = self.shared.state().start_link(email, self.shared.now())?;
         url.query_pairs_mut()
             .append_pair("status", &status)
             .append_pair(
@@ -567,11 +584,24 @@ impl Emulator {
                 &format!("{}{}", self.base_url(), routes::LINK_CALLBACK),
             )
             .append_pair("email", email);
-        let reached = self.shared.outbound.get(url).send().await.is_ok();
-        let decision = self.shared.state().finish_link(&status, self.shared.now());
-        if !reached && decision.result == Err(EmulatorError::LinkAbandoned) {
-            return Err(EmulatorError::PublisherUnreachable);
-        }
+        Ok(url.into())
+    }
+
+    /// The user `email` finishes the invitation on NUGU's pages after the publisher handed
+    /// the token to `callBack`: NUGU enrols them as a `SERVICE` user with that token (their
+    /// requests then carry `userToken` and `serviceType: SERVICE`), or refuses a token another
+    /// email already has ([`EmulatorError::TokenConflict`]), and posts
+    /// `{userApiToken, resultCode: OK | CONFLICT}` to the `confirmUrl`, if one was given,
+    /// before returning. Without a token posted, the link is abandoned
+    /// ([`EmulatorError::LinkAbandoned`]) and forgotten.
+    pub async fn finish_link(&self, email: &str) -> Result<UserId, EmulatorError> {
+        let decision = {
+            let mut state = self.shared.state();
+            let Some(status) = state.link_of(email) else {
+                return Err(EmulatorError::LinkAbandoned);
+            };
+            state.finish_link(&status, self.shared.now())
+        };
         if let Some((confirm_url, token, code)) = decision.confirmation {
             let body = crate::biz::LinkConfirmation {
                 user_api_token: crate::biz::UserApiToken::new(token),

@@ -349,24 +349,51 @@ async fn shared_device_groups(AxumState(s): Ctx) -> Answer {
     ok(StatusCode::OK, s.state().shared_groups())
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct LinkQuery {
-    status: Option<String>,
-    user_api_token: Option<String>,
-    confirm_url: Option<String>,
-}
-
-/// The publisher posts the token it made: `status`, `userApiToken`, `confirmUrl?` (query).
-async fn link_callback(AxumState(s): Ctx, Q(query): Q<LinkQuery>) -> Answer {
-    let present = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
-    let (Some(status), Some(token)) = (present(query.status), present(query.user_api_token)) else {
+/// The publisher posts the token it made: `status`, `userApiToken`, `confirmUrl?`, in the query
+/// as the page documents them; a form body (what a browser form sends when its fields are
+/// inputs) is read too. A parameter given twice with different values is refused: a receiver
+/// that takes the first would read what a polluted `callBack` put there.
+async fn link_callback(
+    AxumState(s): Ctx,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Answer {
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| {
+            m.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    let pairs = form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+        .chain(form_urlencoded::parse(if form { &bytes } else { &[] }));
+    let (mut status, mut token, mut confirm) = (None, None, None);
+    for (name, value) in pairs {
+        let slot = match name.as_ref() {
+            "status" => &mut status,
+            "userApiToken" => &mut token,
+            "confirmUrl" => &mut confirm,
+            _ => continue,
+        };
+        match slot {
+            Some(seen) if *seen != value => return Err(Refusal::BadRequest),
+            _ => *slot = Some(value),
+        }
+    }
+    let present = |v: Option<std::borrow::Cow<'_, str>>| {
+        v.map(|v| v.into_owned()).filter(|v| !v.trim().is_empty())
+    };
+    let (Some(status), Some(token)) = (present(status), present(token)) else {
         return Err(Refusal::BadRequest);
     };
-    if s.state()
-        .link_posted(&status, token, present(query.confirm_url))
-    {
-        Ok(StatusCode::OK.into_response())
+    if s.state().link_posted(&status, token, present(confirm)) {
+        Ok((
+            StatusCode::OK,
+            "NUGU: the token was received; finish the invitation on NUGU's pages.",
+        )
+            .into_response())
     } else {
         Err(Refusal::NotFound)
     }

@@ -1217,6 +1217,8 @@ impl State {
         if expired(pending.sent, now) {
             return Err(EmulatorError::InvitationExpired);
         }
+        // A new visit restarts the user's link: an earlier one is abandoned.
+        self.links.retain(|_, link| key(&link.email) != wanted);
         let serial = self.next();
         let status = opaque("ST", &format!("{serial}/{wanted}"));
         self.links.insert(
@@ -1227,6 +1229,15 @@ impl State {
             },
         );
         Ok(status)
+    }
+
+    /// The `status` of the link in progress for `email`, if any.
+    pub(crate) fn link_of(&self, email: &str) -> Option<String> {
+        let wanted = key(email);
+        self.links
+            .iter()
+            .find(|(_, link)| key(&link.email) == wanted)
+            .map(|(status, _)| status.clone())
     }
 
     /// The publisher posts to `callBack`. `false`: no link with this `status`.
