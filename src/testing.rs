@@ -15,7 +15,7 @@
 //!
 //! async fn check_in(request: ActionRequest, user: Option<EnrolledUser>) -> ActionResponse {
 //!     match user {
-//!         Some(user) => ActionResponse::from_request(&request).output("userName", user.name()),
+//!         Some(user) => ActionResponse::from_request(&request).output("userName", user.name().unwrap_or_default()),
 //!         None => ActionResponse::from_request(&request).exception("NOT_ENROLLED"),
 //!     }
 //! }
@@ -381,7 +381,7 @@ impl NuguRequest {
     ///
     /// let request = NuguRequest::action("check_in").parameter("place", "lobby").to_action_request();
     /// assert_eq!(request.parameters().value("place"), Some("lobby"));
-    /// assert_eq!(request.enrolled_user().unwrap().name(), "홍길동");
+    /// assert_eq!(request.enrolled_user().unwrap().name(), Some("홍길동"));
     /// ```
     ///
     /// # Panics

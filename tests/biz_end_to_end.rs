@@ -40,9 +40,9 @@ struct Seen {
 
 fn seen(play: &PrivatePlay, user: &EnrolledUser) -> Seen {
     Seen {
-        name: user.name().to_owned(),
-        phone_no: user.phone_no().to_owned(),
-        email: user.email().to_owned(),
+        name: user.name().unwrap_or_default().to_owned(),
+        phone_no: user.phone_no().unwrap_or_default().to_owned(),
+        email: user.email().unwrap_or_default().to_owned(),
         tag: user.tag().map(str::to_owned),
         user_token: user.user_token().map(str::to_owned),
         service_type: user.service_type().map(|s| s.as_str().to_owned()),
@@ -70,7 +70,8 @@ async fn serve_proxy(record: Arc<Mutex<Vec<Seen>>>) -> (SocketAddr, reqwest::Cer
             let response = match (ext.get::<PrivatePlay>(), ext.get::<EnrolledUser>()) {
                 (Some(play), Some(user)) => {
                     record.lock().unwrap().push(seen(play, user));
-                    ActionResponse::from_request(action).output("userName", user.name())
+                    ActionResponse::from_request(action)
+                        .output("userName", user.name().unwrap_or_default())
                 }
                 _ => ActionResponse::from_request(action).exception("NOT_ENROLLED"),
             };
