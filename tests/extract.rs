@@ -197,3 +197,52 @@ fn enrolled_only_app() -> Router {
             .enrolled_users_only("NOT_ENROLLED"),
     )
 }
+
+/// Issue 21 item 6: a Biz-dedicated device sends `deviceUniqueId`, `userKey` and `deviceKey`
+/// only. The handler gets the `PrivatePlay` and no `EnrolledUser`; `enrolled_users_only`
+/// answers its not-enrolled code.
+#[tokio::test]
+async fn a_biz_dedicated_device_has_a_profile_and_no_enrolled_user() {
+    let request = NuguRequest::action("report").biz_dedicated_device("NU200_SHARED1");
+    let json = request.to_json();
+    let sent = &json["profile"]["privatePlay"];
+    assert_eq!(sent["deviceUniqueId"], "NU200_SHARED1");
+    assert!(sent["userKey"].is_string() && sent["deviceKey"].is_string());
+    assert!(sent.get("enrolledUser").is_none(), "{json}");
+
+    let answer = call(app(), request.to_http_request()).await.nugu();
+    assert_eq!(answer.output["user"].as_deref(), Some(""));
+    assert_eq!(
+        answer.output["userKey"],
+        sent["userKey"].as_str().map(str::to_owned)
+    );
+    let answer = call(enrolled_only_app(), request.to_http_request()).await;
+    assert_eq!(answer.nugu().result_code, "NOT_ENROLLED");
+
+    let request = NuguRequest::action("requires_play").biz_dedicated_device("NU200_SHARED1");
+    assert_eq!(call(app(), request.to_http_request()).await.status, 200);
+    let request = NuguRequest::action("requires_user").biz_dedicated_device("NU200_SHARED1");
+    let answer = call(app(), request.to_http_request()).await;
+    assert_eq!(answer.rejection().unwrap().error, "missing_profile");
+}
+
+/// Issue 21 item 5, with the testing kit's own words: a user without `phoneNo`, or with `name`
+/// null, is served as enrolled; the handler reads what is missing as `None`.
+#[tokio::test]
+async fn the_kit_builds_an_incomplete_enrolled_user() {
+    let user = TestUser::sample()
+        .without("phoneNo")
+        .field("name", serde_json::Value::Null);
+    let request = NuguRequest::action("check_in").enrolled_user(user);
+    let parsed = request.to_action_request();
+    let parsed = parsed.enrolled_user().unwrap();
+    assert_eq!(
+        (parsed.name(), parsed.phone_no(), parsed.email()),
+        (None, None, Some("gildong@example.com"))
+    );
+    let answer = call(enrolled_only_app(), request.to_http_request())
+        .await
+        .nugu();
+    assert_eq!(answer.result_code, "OK");
+    assert_eq!(answer.output["userName"].as_deref(), Some(""));
+}
