@@ -58,7 +58,7 @@ async fn check_in(req: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, In
     let action = req.extensions().get::<ActionRequest>().unwrap();
     let user = req.extensions().get::<EnrolledUser>().unwrap();
     Ok(ActionResponse::from_request(action)
-        .output("userName", user.name())
+        .output("userName", user.name().unwrap_or_default())
         .into_http())
 }
 

@@ -50,7 +50,7 @@ async fn check_in(
             // No personal data in logs, not even masked.
             tracing::info!("checked in");
             ActionResponse::from_request(&request)
-                .output("userName", user.name())
+                .output("userName", user.name().unwrap_or_default())
                 .output("checkInTime", time)
         }
         Err(error) => {

@@ -63,7 +63,7 @@ async fn check_in(req: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, In
         req.extensions().get::<EnrolledUser>(),
     ) {
         (Some(action), Some(user)) => ActionResponse::from_request(action)
-            .output("userName", user.name())
+            .output("userName", user.name().unwrap_or_default())
             .output("checkInTime", "09:00"),
         (Some(action), None) => ActionResponse::from_request(action).exception("NOT_ENROLLED"),
         (None, _) => return Ok(Response::new(Full::new(Bytes::new()))),

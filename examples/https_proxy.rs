@@ -62,7 +62,7 @@ async fn handle(
                     // No personal data in logs, not even masked.
                     tracing::info!("checked in");
                     ActionResponse::from_request(action)
-                        .output("userName", user.name())
+                        .output("userName", user.name().unwrap_or_default())
                         .output("checkInTime", time)
                 }
                 Err(error) => {

@@ -23,7 +23,7 @@
 //!
 //! async fn check_in(request: ActionRequest, user: Option<EnrolledUser>) -> ActionResponse {
 //!     match user {
-//!         Some(user) => ActionResponse::from_request(&request).output("userName", user.name()),
+//!         Some(user) => ActionResponse::from_request(&request).output("userName", user.name().unwrap_or_default()),
 //!         None => ActionResponse::from_request(&request).exception("NOT_ENROLLED"),
 //!     }
 //! }

@@ -22,7 +22,7 @@
 //!
 //! async fn check_in(request: ActionRequest, user: Option<EnrolledUser>) -> ActionResponse {
 //!     match user {
-//!         Some(user) => ActionResponse::from_request(&request).output("userName", user.name()),
+//!         Some(user) => ActionResponse::from_request(&request).output("userName", user.name().unwrap_or_default()),
 //!         None => ActionResponse::from_request(&request).exception("NOT_ENROLLED"),
 //!     }
 //! }
@@ -47,7 +47,7 @@
 //! async fn check_in(req: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
 //!     let action = req.extensions().get::<ActionRequest>().expect("set by PrivatePlayLayer");
 //!     let response = match req.extensions().get::<EnrolledUser>() {
-//!         Some(user) => ActionResponse::from_request(action).output("userName", user.name()),
+//!         Some(user) => ActionResponse::from_request(action).output("userName", user.name().unwrap_or_default()),
 //!         None => ActionResponse::from_request(action).exception("NOT_ENROLLED"),
 //!     };
 //!     Ok(response.into_http())

@@ -2,7 +2,7 @@
 //! `nugu-proxy = { version = "..", features = ["testing"] }` under `[dev-dependencies]`).
 //!
 //! - [`NuguRequest`] builds what NUGU sends: the action and its parameters, an enrolled user
-//!   or none, a Play Builder test call, the AudioPlayer context and events, any extra field.
+//!   (complete or not) or none, a Biz-dedicated device, a Play Builder test call, the AudioPlayer context and events, any extra field.
 //!   It produces the JSON, an [`http::Request`] with the API key and the transport proof, or an
 //!   [`ActionRequest`].
 //! - [`call`] runs a request through a service (the layer and your router) and returns the
@@ -15,7 +15,7 @@
 //!
 //! async fn check_in(request: ActionRequest, user: Option<EnrolledUser>) -> ActionResponse {
 //!     match user {
-//!         Some(user) => ActionResponse::from_request(&request).output("userName", user.name()),
+//!         Some(user) => ActionResponse::from_request(&request).output("userName", user.name().unwrap_or_default()),
 //!         None => ActionResponse::from_request(&request).exception("NOT_ENROLLED"),
 //!     }
 //! }
@@ -86,6 +86,13 @@ pub fn dangerous_test_transport() -> ConnectionInfo {
 /// let user = TestUser::new("김철수", "01098765432", "cs@example.com").tag("E-1024");
 /// let request = NuguRequest::action("check_in").enrolled_user(user).to_action_request();
 /// assert_eq!(request.enrolled_user().unwrap().tag(), Some("E-1024"));
+///
+/// // A user NUGU sends without a phone number, and with a null name: still enrolled.
+/// let user = TestUser::sample().without("phoneNo").field("name", serde_json::Value::Null);
+/// let request = NuguRequest::action("check_in").enrolled_user(user).to_action_request();
+/// let user = request.enrolled_user().unwrap();
+/// assert_eq!((user.name(), user.phone_no()), (None, None));
+/// assert!(!user.is_complete());
 /// ```
 #[derive(Clone)]
 pub struct TestUser {
@@ -93,7 +100,8 @@ pub struct TestUser {
 }
 
 impl TestUser {
-    /// A user with the three fields NUGU always sends.
+    /// A user with `name`, `phoneNo` and `email`, the three fields NUGU's page marks
+    /// mandatory (a user may lack one all the same: see [`without`](Self::without)).
     pub fn new(name: &str, phone_no: &str, email: &str) -> Self {
         let mut fields = Map::new();
         fields.insert("name".into(), name.into());
@@ -123,9 +131,15 @@ impl TestUser {
         self.field("serviceType", service_type)
     }
 
-    /// Any other field of `enrolledUser`, as raw JSON.
+    /// Any other field of `enrolledUser`, as raw JSON (`null` included).
     pub fn field(mut self, name: &str, value: impl Into<Value>) -> Self {
         self.fields.insert(name.into(), value.into());
+        self
+    }
+
+    /// Leaves the field `name` (its wire name: `phoneNo`, `email`...) out of `enrolledUser`.
+    pub fn without(mut self, name: &str) -> Self {
+        self.fields.remove(name);
         self
     }
 }
@@ -141,6 +155,8 @@ impl fmt::Debug for TestUser {
 enum Profile {
     Enrolled(TestUser),
     NoEnrolledUser,
+    /// A Biz-dedicated device: its `deviceUniqueId`, no enrolled user.
+    DedicatedDevice(String),
     None,
 }
 
@@ -222,9 +238,26 @@ impl NuguRequest {
         self
     }
 
-    /// `profile.privatePlay` without `enrolledUser`, as from a Biz-dedicated device.
+    /// `profile.privatePlay` without `enrolledUser` (nor `deviceUniqueId`).
     pub fn without_enrolled_user(mut self) -> Self {
         self.profile = Profile::NoEnrolledUser;
+        self
+    }
+
+    /// The request of a Biz-dedicated device: `profile.privatePlay` holds its `deviceUniqueId`
+    /// (the registration number printed under the speaker), `userKey` and `deviceKey`, and no
+    /// `enrolledUser`.
+    ///
+    /// ```
+    /// use nugu_proxy::testing::NuguRequest;
+    ///
+    /// let request = NuguRequest::action("check_in").biz_dedicated_device("NU200_LOBBY1");
+    /// let play = request.to_action_request().private_play().cloned().unwrap();
+    /// assert_eq!(play.device_unique_id(), Some("NU200_LOBBY1"));
+    /// assert!(play.enrolled_user().is_none());
+    /// ```
+    pub fn biz_dedicated_device(mut self, device_unique_id: &str) -> Self {
+        self.profile = Profile::DedicatedDevice(device_unique_id.to_owned());
         self
     }
 
@@ -328,6 +361,10 @@ impl NuguRequest {
         match &self.profile {
             Profile::Enrolled(user) => body["profile"] = private_play(Some(user)),
             Profile::NoEnrolledUser => body["profile"] = private_play(None),
+            Profile::DedicatedDevice(id) => {
+                body["profile"] = private_play(None);
+                body["profile"]["privatePlay"]["deviceUniqueId"] = id.as_str().into();
+            }
             Profile::None => {}
         }
         for (pointer, value) in &self.fields {
@@ -381,7 +418,7 @@ impl NuguRequest {
     ///
     /// let request = NuguRequest::action("check_in").parameter("place", "lobby").to_action_request();
     /// assert_eq!(request.parameters().value("place"), Some("lobby"));
-    /// assert_eq!(request.enrolled_user().unwrap().name(), "홍길동");
+    /// assert_eq!(request.enrolled_user().unwrap().name(), Some("홍길동"));
     /// ```
     ///
     /// # Panics

@@ -751,7 +751,7 @@ async fn full_edition_users_move_at_once_and_carry_a_token_to_nugu() {
     let user = typed.enrolled_user().unwrap();
     assert_eq!(
         (user.email(), user.phone_no()),
-        ("user1@example.com", "01012345678")
+        (Some("user1@example.com"), Some("01012345678"))
     );
     assert_eq!(user.service_type(), Some(&ServiceType::Service));
 }

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::Full;
-use nugu_proxy::biz::emulator::{Edition, Emulator};
+use nugu_proxy::biz::emulator::{DeviceState, Edition, Emulator, EmulatorError};
 use nugu_proxy::biz::{
     GroupRequest, InvitationReason, InvitationRequest, InvitationTarget, Invitee,
 };
@@ -42,9 +42,9 @@ struct Seen {
 
 fn seen(play: &PrivatePlay, user: &EnrolledUser) -> Seen {
     Seen {
-        name: user.name().to_owned(),
-        phone_no: user.phone_no().to_owned(),
-        email: user.email().to_owned(),
+        name: user.name().unwrap_or_default().to_owned(),
+        phone_no: user.phone_no().unwrap_or_default().to_owned(),
+        email: user.email().unwrap_or_default().to_owned(),
         tag: user.tag().map(str::to_owned),
         user_token: user.user_token().map(str::to_owned),
         service_type: user.service_type().map(|s| s.as_str().to_owned()),
@@ -72,8 +72,13 @@ async fn serve_proxy(record: Arc<Mutex<Vec<Seen>>>) -> (SocketAddr, reqwest::Cer
             let response = match (ext.get::<PrivatePlay>(), ext.get::<EnrolledUser>()) {
                 (Some(play), Some(user)) => {
                     record.lock().unwrap().push(seen(play, user));
-                    ActionResponse::from_request(action).output("userName", user.name())
+                    ActionResponse::from_request(action)
+                        .output("userName", user.name().unwrap_or_default())
                 }
+                // A Biz-dedicated device: a profile, no enrolled user.
+                (Some(play), None) => ActionResponse::from_request(action)
+                    .output("deviceKey", play.device_key())
+                    .exception("NOT_ENROLLED"),
                 _ => ActionResponse::from_request(action).exception("NOT_ENROLLED"),
             };
             Ok::<Response<Full<Bytes>>, Infallible>(response.into_http())
@@ -385,4 +390,57 @@ async fn a_linked_user_reaches_the_handler_with_their_token_and_hears_an_announc
     assert_eq!(result.email.unwrap().expose(), email);
     assert_eq!(result.device_results[0].code, DeviceResultCode::Ok);
     assert_eq!(emulator.heard(DEVICE), [reminder]);
+}
+
+/// Issue 21 item 6: NUGU's request from a speaker of a Biz-dedicated device group carries
+/// `deviceUniqueId`, `userKey` and `deviceKey` only; over HTTPS through the layer the handler
+/// gets that `PrivatePlay` and no enrolled user.
+#[tokio::test]
+async fn a_biz_dedicated_device_reaches_the_handler_without_an_enrolled_user() {
+    let emulator = Emulator::start().await.unwrap();
+    emulator.add_play(PLAY);
+    emulator.add_shared_device_group("Lobby", &[("NU200_SHARED1", DeviceState::Connected)]);
+    let profile = emulator
+        .dedicated_device_profile(PLAY, "NU200_SHARED1")
+        .unwrap();
+    let mut keys: Vec<&str> = profile
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["deviceKey", "deviceUniqueId", "userKey"],
+        "{profile}"
+    );
+    assert_eq!(profile["deviceUniqueId"], "NU200_SHARED1");
+    let typed = emulator
+        .dedicated_private_play(PLAY, "NU200_SHARED1")
+        .unwrap();
+    assert!(typed.enrolled_user().is_none());
+    assert_eq!(typed.device_key(), profile["deviceKey"]);
+    // Stable per device, and not a user's key.
+    let again = emulator
+        .dedicated_device_profile(PLAY, "NU200_SHARED1")
+        .unwrap();
+    assert_eq!(again, profile);
+    assert_eq!(
+        emulator.dedicated_device_profile(PLAY, "NU200_UNKNOWN"),
+        Err(EmulatorError::UnknownDevice)
+    );
+    assert_eq!(
+        emulator.dedicated_device_profile("com.example.other", "NU200_SHARED1"),
+        Err(EmulatorError::NotEntitled)
+    );
+
+    let record = Arc::new(Mutex::new(Vec::new()));
+    let proxy = serve_proxy(record.clone()).await;
+    let response = send_as_nugu(proxy, API_KEY, nugu_request(profile.clone())).await;
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["resultCode"], "NOT_ENROLLED", "{answer}");
+    assert_eq!(answer["output"]["deviceKey"], profile["deviceKey"]);
+    assert!(record.lock().unwrap().is_empty());
 }

@@ -31,7 +31,8 @@ async fn check_in(
     assert_eq!(raw["action"]["actionName"], request.action_name());
     assert_eq!(same.action_name(), request.action_name());
     match user {
-        Some(user) => ActionResponse::from_request(&request).output("userName", user.name()),
+        Some(user) => ActionResponse::from_request(&request)
+            .output("userName", user.name().unwrap_or_default()),
         None => ActionResponse::from_request(&request).exception("NOT_ENROLLED"),
     }
 }
@@ -103,7 +104,7 @@ async fn hyper_directly() {
                 let name = req
                     .extensions()
                     .get::<EnrolledUser>()
-                    .map(|u| u.name().to_owned());
+                    .and_then(|u| u.name().map(str::to_owned));
                 let response = ActionResponse::from_request(request)
                     .output("userName", name.unwrap_or_default());
                 Ok::<_, std::convert::Infallible>(response.into_http())

@@ -8,7 +8,7 @@ use nugu_proxy::{ActionRequest, ActionResponse, ApiKey, EnrolledUser, PrivatePla
 
 async fn check_in(request: ActionRequest, user: Option<EnrolledUser>) -> ActionResponse {
     match user {
-        Some(user) => ActionResponse::from_request(&request).output("userName", user.name()),
+        Some(user) => ActionResponse::from_request(&request).output("userName", user.name().unwrap_or_default()),
         None => ActionResponse::from_request(&request).exception("NOT_ENROLLED"),
     }
 }

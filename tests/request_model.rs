@@ -31,7 +31,11 @@ fn seed_sample_with_full_edition_fields() {
     let user = request.enrolled_user().unwrap();
     assert_eq!(
         (user.name(), user.phone_no(), user.email()),
-        ("홍길동", "01011112222", "gilodng@email-domain.com")
+        (
+            Some("홍길동"),
+            Some("01011112222"),
+            Some("gilodng@email-domain.com")
+        )
     );
     assert_eq!(user.tag(), Some("율도국"));
     assert_eq!(
@@ -136,7 +140,7 @@ fn strings_are_read_from_the_body_itself() {
         ("event", request.event().unwrap().get()),
         ("accessToken", request.session().access_token().unwrap()),
         ("userKey", play.user_key()),
-        ("name", user.name()),
+        ("name", user.name().unwrap()),
         ("userToken", user.user_token().unwrap()),
     ] {
         assert!(in_body(s), "{what} is not read from the body");
@@ -144,7 +148,7 @@ fn strings_are_read_from_the_body_itself() {
     // Handles taken out of the request (as the layer does) outlive it.
     let user = user.clone();
     drop(request);
-    assert_eq!(user.name(), "홍길동");
+    assert_eq!(user.name(), Some("홍길동"));
 }
 
 #[test]
@@ -159,7 +163,7 @@ fn escaped_strings_are_decoded() {
     assert_eq!(request.parameters().value("place"), Some("본사 3층"));
     // Everything else reads as without the escapes.
     let plain = parse("private_play_full");
-    assert_eq!(request.enrolled_user().unwrap().name(), "홍길동");
+    assert_eq!(request.enrolled_user().unwrap().name(), Some("홍길동"));
     assert_eq!(
         request.private_play().unwrap().device_key(),
         plain.private_play().unwrap().device_key()
@@ -171,39 +175,19 @@ fn escaped_strings_are_decoded() {
 fn plain_serde_deserialization_works_too() {
     let value: Value = serde_json::from_str(&fixture("private_play_full")).unwrap();
     let request: ActionRequest = serde_json::from_value(value).unwrap();
-    assert_eq!(request.enrolled_user().unwrap().name(), "홍길동");
+    assert_eq!(request.enrolled_user().unwrap().name(), Some("홍길동"));
     let request: ActionRequest =
         serde_json::from_reader(fixture("audio_event").as_bytes()).unwrap();
     let event: Event = request.event().unwrap().parse().unwrap();
     assert_eq!(event.token(), Some("track-7"));
 }
 
+/// A missing `actionName` is the one missing field that refuses the request (`userKey`,
+/// `deviceKey`, `name`, `phoneNo`, `email`: see the issue 21 tests below); a field of the wrong
+/// type is refused wherever it is, and the error names its path.
 #[test]
 fn missing_required_fields_name_their_path() {
-    let cases = [
-        ("\"actionName\": \"check_in\",", "", "action.actionName"),
-        ("\"userKey\"", "\"userKeyX\"", "profile.privatePlay.userKey"),
-        (
-            "\"deviceKey\"",
-            "\"deviceKeyX\"",
-            "profile.privatePlay.deviceKey",
-        ),
-        (
-            "\"name\"",
-            "\"nameX\"",
-            "profile.privatePlay.enrolledUser.name",
-        ),
-        (
-            "\"phoneNo\"",
-            "\"phone\"",
-            "profile.privatePlay.enrolledUser.phoneNo",
-        ),
-        (
-            "\"email\"",
-            "\"mail\"",
-            "profile.privatePlay.enrolledUser.email",
-        ),
-    ];
+    let cases = [("\"actionName\": \"check_in\",", "", "action.actionName")];
     for (from, to, path) in cases {
         let body = fixture("private_play_full").replacen(from, to, 1);
         let err = ActionRequest::from_slice(&body).unwrap_err();
@@ -318,7 +302,7 @@ fn debug_never_shows_personal_data_or_credentials() {
             && debug.contains("tag: Some(<redacted>)"),
         "{debug}"
     );
-    assert_eq!(user.masked_name().to_string(), "홍*동");
+    assert_eq!(user.masked_name().unwrap().to_string(), "홍*동");
 }
 
 // ---- what NUGU sends: the docs' samples and the shapes real traffic has ---------------------
@@ -392,7 +376,7 @@ fn the_enrolled_user_samples_read_as_printed() {
     ] {
         let request = parse_both(name, &fixture(name));
         let user = request.enrolled_user().unwrap();
-        assert_eq!((user.name(), user.tag()), ("홍길동", Some("율도국")));
+        assert_eq!((user.name(), user.tag()), (Some("홍길동"), Some("율도국")));
         assert_eq!(
             request.private_play().unwrap().device_unique_id(),
             Some("NU200_XXXXXX")
@@ -502,6 +486,11 @@ fn each_optional_field_may_be_null_or_absent() {
         "/profile/privatePlay",
         "/profile/privatePlay/deviceUniqueId",
         "/profile/privatePlay/enrolledUser",
+        "/profile/privatePlay/userKey",
+        "/profile/privatePlay/deviceKey",
+        "/profile/privatePlay/enrolledUser/name",
+        "/profile/privatePlay/enrolledUser/phoneNo",
+        "/profile/privatePlay/enrolledUser/email",
         "/profile/privatePlay/enrolledUser/tag",
         "/profile/privatePlay/enrolledUser/userToken",
         "/profile/privatePlay/enrolledUser/serviceType",
@@ -509,24 +498,30 @@ fn each_optional_field_may_be_null_or_absent() {
         "/action/parameters/place/type",
         "/action/parameters/place/value",
     ];
-    let full: Value = serde_json::from_str(&fixture("private_play_full")).unwrap();
     for pointer in OPTIONAL {
         let (parent, key) = pointer.rsplit_once('/').unwrap();
-        let mut nulled = full.clone();
-        nulled.pointer_mut(parent).unwrap()[key] = Value::Null;
-        let mut left_out = full.clone();
-        left_out
-            .pointer_mut(parent)
-            .unwrap()
-            .as_object_mut()
-            .unwrap()
-            .remove(key);
-        let a = parse_both(pointer, &nulled.to_string());
-        let b = parse_both(pointer, &left_out.to_string());
+        let [nulled, left_out] = null_and_absent(parent, key);
+        let a = parse_both(pointer, &nulled);
+        let b = parse_both(pointer, &left_out);
         // Null and absent read alike (the serialized forms differ only where a field is
         // written out even when absent, such as an empty `context`).
         assert_eq!(format!("{a:?}"), format!("{b:?}"), "{pointer}");
     }
+}
+
+/// The full sample with the member `key` of the object at `parent` set to `null`, and left out.
+fn null_and_absent(parent: &str, key: &str) -> [String; 2] {
+    let full: Value = serde_json::from_str(&fixture("private_play_full")).unwrap();
+    let mut nulled = full.clone();
+    nulled.pointer_mut(parent).unwrap()[key] = Value::Null;
+    let mut left_out = full;
+    left_out
+        .pointer_mut(parent)
+        .unwrap()
+        .as_object_mut()
+        .unwrap()
+        .remove(key);
+    [nulled.to_string(), left_out.to_string()]
 }
 
 #[test]
@@ -679,19 +674,23 @@ fn non_objects_where_objects_belong_are_refused_without_naming_rust_types() {
             Some("profile.privatePlay"),
         ),
         (
-            r#"{"action": {"actionName": "a"}, "profile": {"privatePlay": {"userKey": "u"}}}"#,
+            r#"{"action": {"actionName": "a"}, "profile": {"privatePlay": {"userKey": "u", "deviceKey": 5}}}"#,
             Some("profile.privatePlay.deviceKey"),
         ),
         (
-            r#"{"action": {"actionName": "a"}, "profile": {"privatePlay": {"userKey": null, "deviceKey": "d"}}}"#,
+            r#"{"action": {"actionName": "a"}, "profile": {"privatePlay": {"userKey": ["u"], "deviceKey": "d"}}}"#,
             Some("profile.privatePlay.userKey"),
+        ),
+        (
+            r#"{"action": {"actionName": "a"}, "profile": {"privatePlay": {"deviceKey": "d", "enrolledUser": {"name": 1}}}}"#,
+            Some("profile.privatePlay.enrolledUser.name"),
         ),
         (
             r#"{"action": {"actionName": "a"}, "profile": {"privatePlay": {"userKey": "u", "deviceKey": "d", "enrolledUser": [1]}}}"#,
             Some("profile.privatePlay.enrolledUser"),
         ),
         (
-            r#"{"action": {"actionName": "a"}, "profile": {"privatePlay": {"userKey": "u", "deviceKey": "d", "enrolledUser": {"name": "n", "phoneNo": "p"}}}}"#,
+            r#"{"action": {"actionName": "a"}, "profile": {"privatePlay": {"userKey": "u", "deviceKey": "d", "enrolledUser": {"name": "n", "email": {}}}}}"#,
             Some("profile.privatePlay.enrolledUser.email"),
         ),
     ];
@@ -717,4 +716,108 @@ fn non_objects_where_objects_belong_are_refused_without_naming_rust_types() {
             .starts_with("invalid type: sequence, expected an object (line 1, "),
         "{err}"
     );
+}
+
+// ---- issue 21: an incomplete enrolled user, a profile without its keys, a dedicated device -----
+
+/// NUGU's page marks `name`, `phoneNo` and `email` mandatory, but an enrolled user lacking one
+/// (or sending it `null`) is still an enrolled user: refusing the request would refuse every
+/// request of that user.
+#[test]
+fn an_enrolled_user_lacking_name_phone_or_email_parses() {
+    let request = parse_both("incomplete", &fixture("tolerance/enrolled_user_incomplete"));
+    let user = request.enrolled_user().unwrap();
+    assert_eq!(
+        (user.name(), user.phone_no(), user.email(), user.tag()),
+        (Some("홍길동"), None, None, Some("율도국"))
+    );
+    assert!(!user.is_complete());
+    assert_eq!(user.masked_name().unwrap().to_string(), "홍*동");
+    assert!(user.masked_phone_no().is_none() && user.masked_email().is_none());
+    // Debug masks what is there and shows what is not as absent.
+    let debug = format!("{request:?}");
+    assert!(
+        !debug.contains("홍길동") && !debug.contains("율도국"),
+        "{debug}"
+    );
+    assert!(
+        debug.contains("name: Some(홍*동), phone_no: None, email: None"),
+        "{debug}"
+    );
+    // Serialized, absent stays absent.
+    let json = serde_json::to_value(&request).unwrap();
+    let sent = &json["profile"]["privatePlay"]["enrolledUser"];
+    assert!(
+        sent.get("phoneNo").is_none() && sent.get("email").is_none(),
+        "{json}"
+    );
+
+    let request = parse_both("empty", &fixture("tolerance/enrolled_user_empty"));
+    let user = request.enrolled_user().unwrap();
+    assert_eq!(
+        (user.name(), user.phone_no(), user.email()),
+        (None, None, None)
+    );
+    assert!(parse("private_play_full")
+        .enrolled_user()
+        .unwrap()
+        .is_complete());
+    for field in ["name", "phoneNo", "email"] {
+        for body in null_and_absent("/profile/privatePlay/enrolledUser", field) {
+            let request = parse_both(field, &body);
+            let user = request.enrolled_user().unwrap();
+            let read = [user.name(), user.phone_no(), user.email()];
+            let absent: Vec<usize> = (0..3).filter(|&i| read[i].is_none()).collect();
+            let expected = ["name", "phoneNo", "email"]
+                .iter()
+                .position(|f| *f == field);
+            assert_eq!(absent, Vec::from_iter(expected), "{field}");
+            assert!(!user.is_complete() && request.private_play().is_some());
+        }
+    }
+}
+
+/// A `privatePlay` without `userKey` or `deviceKey` is no profile: the request parses, and
+/// reads as having no `privatePlay` (nor enrolled user), so that nothing trusts half a profile.
+#[test]
+fn a_private_play_without_its_keys_is_set_aside_not_refused() {
+    let request = parse_both("no keys", &fixture("tolerance/private_play_without_keys"));
+    assert!(request.private_play().is_none());
+    assert!(request.enrolled_user().is_none());
+    assert!(request.private_play_set_aside());
+    let debug = format!("{request:?}");
+    assert!(debug.contains("set_aside"), "{debug}");
+    assert!(
+        !debug.contains("홍길동") && !debug.contains("gildong"),
+        "{debug}"
+    );
+    // Deserialized on its own, it is no `PrivatePlay`.
+    let play = &serde_json::from_str::<Value>(&fixture("tolerance/private_play_without_keys"))
+        .unwrap()["profile"]["privatePlay"];
+    let err = serde_json::from_value::<nugu_proxy::PrivatePlay>(play.clone()).unwrap_err();
+    assert!(err.to_string().contains("userKey or deviceKey"), "{err}");
+    // A request without a profile, or with a whole one, has nothing set aside.
+    assert!(!parse("private_play_full").private_play_set_aside());
+    assert!(!parse("play_builder").private_play_set_aside());
+    for field in ["userKey", "deviceKey"] {
+        for body in null_and_absent("/profile/privatePlay", field) {
+            let request = parse_both(field, &body);
+            assert!(request.private_play().is_none(), "{field}");
+            assert!(request.enrolled_user().is_none(), "{field}");
+            assert!(request.private_play_set_aside(), "{field}");
+        }
+    }
+}
+
+/// The page: "a Private Play reached through a Biz-dedicated device receives only
+/// deviceUniqueId, userKey and deviceKey".
+#[test]
+fn a_biz_dedicated_device_sends_a_profile_without_enrolled_user() {
+    let request = parse_both(
+        "dedicated device",
+        &fixture("nugu_docs/biz_dedicated_device"),
+    );
+    let play = request.private_play().unwrap();
+    assert_eq!(play.device_unique_id(), Some("NU200_XXXXXX"));
+    assert!(play.enrolled_user().is_none() && request.enrolled_user().is_none());
 }

@@ -127,7 +127,11 @@ impl PrivatePlayLayer {
     /// For plays that serve enrolled users only: an action request without an
     /// [`EnrolledUser`](crate::EnrolledUser) is answered by the layer with HTTP 200 and
     /// `resultCode: result_code` (every parameter echoed), so the speaker plays that exception's
-    /// prompt; the handler never sees it.
+    /// prompt; the handler never sees it. An enrolled user lacking `name`, `phoneNo` or `email`
+    /// is enrolled and passes; a Biz-dedicated device (no `enrolledUser`) and a `privatePlay`
+    /// set aside for lacking `userKey` or `deviceKey`
+    /// ([`ActionRequest::private_play_set_aside`](crate::ActionRequest::private_play_set_aside))
+    /// are answered.
     pub fn enrolled_users_only(self, result_code: impl Into<String>) -> Self {
         let code = result_code.into();
         self.update(|c| c.enrolled_only = Some(code))

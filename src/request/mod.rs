@@ -61,7 +61,7 @@ use span::MAX_SOURCE;
 /// let request = ActionRequest::from_slice(body).unwrap();
 /// assert_eq!(request.action_name(), "check_in");
 /// let user = request.enrolled_user().unwrap();
-/// assert_eq!((user.name(), user.tag()), ("홍길동", Some("E1234")));
+/// assert_eq!((user.name(), user.tag()), (Some("홍길동"), Some("E1234")));
 /// // Serializing gives back the wire names.
 /// let json = serde_json::to_value(&request).unwrap();
 /// assert_eq!(json["profile"]["privatePlay"]["enrolledUser"]["phoneNo"], "01011112222");
@@ -93,14 +93,17 @@ impl RequestFields {
         request
     }
 
-    /// Builds the `PrivatePlay` handle from the parsed `profile.privatePlay`.
+    /// Builds the `PrivatePlay` handle from the parsed `profile.privatePlay` (none when that
+    /// lacks its keys: see [`ActionRequest::private_play_set_aside`]).
     fn attach_private_play(&mut self) {
         self.private_play = self
-            .fields
-            .profile
-            .as_ref()
-            .and_then(|profile| profile.private_play.clone())
-            .map(|play| PrivatePlay::new(&self.src, play));
+            .sent_private_play()
+            .and_then(|play| PrivatePlay::new(&self.src, play.clone()));
+    }
+
+    /// `profile.privatePlay` as it was parsed, keys or not.
+    fn sent_private_play(&self) -> Option<&model::PrivatePlayFields> {
+        self.fields.profile.as_ref()?.private_play.as_ref()
     }
 }
 
@@ -115,9 +118,12 @@ struct ProfileDebug<'a>(&'a ActionRequest);
 
 impl fmt::Debug for ProfileDebug<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Profile")
-            .field("private_play", &self.0.private_play())
-            .finish()
+        let mut f = f.debug_struct("Profile");
+        f.field("private_play", &self.0.private_play());
+        if self.0.private_play_set_aside() {
+            f.field("set_aside", &PrivatePlay::INCOMPLETE);
+        }
+        f.finish()
     }
 }
 
@@ -192,6 +198,26 @@ impl ActionRequest {
     /// `profile.privatePlay`, sent to Private Plays only.
     pub fn private_play(&self) -> Option<&PrivatePlay> {
         self.0.private_play.as_ref()
+    }
+
+    /// Whether the request carried a `profile.privatePlay` without `userKey` or `deviceKey`
+    /// (or with one `null`). Such a `privatePlay` is no profile: the request is accepted, but
+    /// [`private_play`](Self::private_play) and [`enrolled_user`](Self::enrolled_user) read
+    /// `None` (so [`enrolled_users_only`](crate::PrivatePlayLayer::enrolled_users_only) answers
+    /// its not-enrolled code); this tells it apart from a request without a profile.
+    ///
+    /// ```
+    /// use nugu_proxy::ActionRequest;
+    ///
+    /// let request = ActionRequest::from_slice(r#"{
+    ///   "action": {"actionName": "check_in"},
+    ///   "profile": {"privatePlay": {"deviceKey": "device.0.6L27", "enrolledUser": {"name": "홍길동"}}}
+    /// }"#).unwrap();
+    /// assert!(request.private_play().is_none() && request.enrolled_user().is_none());
+    /// assert!(request.private_play_set_aside());
+    /// ```
+    pub fn private_play_set_aside(&self) -> bool {
+        self.0.private_play.is_none() && self.0.sent_private_play().is_some()
     }
 
     /// `profile.privatePlay.enrolledUser`: the invited, enrolled Biz user, if any.

@@ -22,7 +22,7 @@ use smallvec::SmallVec;
 
 use super::action::{has_duplicate, Action, Parameter};
 use super::context::{Context, CurrentPlaybackState, Device, Event, PlaybackError, Session};
-use super::mask::{MaskedEmail, MaskedName, MaskedPhone, Truncated};
+use super::mask::Truncated;
 use super::profile::{EnrolledUser, PrivatePlay, ServiceType};
 use super::scan::{has, once, Scanner, R};
 use super::span::{SourceBuilder, Span, TOO_LARGE};
@@ -636,9 +636,14 @@ impl<'a> Read<'a, Option<&'a ServiceType>> for Option<ServiceType> {
 
 /// An object that owns (a reference to) its source: `src` and `fields` are its parts, and it
 /// serializes and deserializes as its fields (a deserialized one copies its strings into a
-/// source of its own).
+/// source of its own). `new` builds it from the fields: `Some` of it for a `PrivatePlay`, which
+/// lacking `userKey` or `deviceKey` is no profile.
 macro_rules! owned_parts {
-    ($($owned:ident: $fields:ty),* $(,)?) => {$(
+    (@new option $expr:expr) => {
+        $expr.ok_or_else(|| de::Error::custom(PrivatePlay::INCOMPLETE))
+    };
+    (@new $expr:expr) => { Ok($expr) };
+    ($($owned:ident: $fields:ty $(, new $new:ident)?;)*) => {$(
         impl<'a> Parts<'a> for &'a $owned {
             type Fields = $fields;
             fn parts(self) -> (&'a ByteString, &'a $fields) {
@@ -655,15 +660,15 @@ macro_rules! owned_parts {
         impl<'de> serde::Deserialize<'de> for $owned {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let (src, fields) = deserialize_owned(deserializer)?;
-                Ok(Self::new(&src, fields))
+                owned_parts!(@new $($new)? Self::new(&src, fields))
             }
         }
     )*};
 }
 owned_parts!(
-    PrivatePlay: PrivatePlayFields,
-    EnrolledUser: EnrolledUserFields,
-    Event: EventFields,
+    PrivatePlay: PrivatePlayFields, new option;
+    EnrolledUser: EnrolledUserFields;
+    Event: EventFields;
 );
 
 /// A view borrowed from the request: `src` and `fields` are its parts.
@@ -701,12 +706,27 @@ view_parts!(
 
 /// How `Debug` shows a field that holds personal data or a credential.
 pub(super) mod shown {
-    use super::super::mask::{Redacted, Truncated};
+    use super::super::mask::{MaskedEmail, MaskedName, MaskedPhone, Redacted, Truncated};
     use std::fmt;
 
     /// A credential or a free-form personal value: whether it is there, nothing of it.
     pub(in super::super) fn redacted<T>(value: Option<T>) -> Option<Redacted> {
         value.map(|_| Redacted)
+    }
+
+    /// A name, masked (`홍*동`).
+    pub(in super::super) fn name(value: Option<&str>) -> Option<MaskedName<'_>> {
+        value.map(MaskedName)
+    }
+
+    /// A phone number, masked (`010****2222`).
+    pub(in super::super) fn phone(value: Option<&str>) -> Option<MaskedPhone<'_>> {
+        value.map(MaskedPhone)
+    }
+
+    /// An email address, masked (`g***@example.com`).
+    pub(in super::super) fn email(value: Option<&str>) -> Option<MaskedEmail<'_>> {
+        value.map(MaskedEmail)
     }
 
     /// An identifier: a prefix and the length.
@@ -1002,10 +1022,11 @@ model! {
         /// The registration number printed under the speaker (`deviceUniqueId`), if sent.
         device_unique_id: Opt<Str> = "deviceUniqueId"
             => get device_unique_id -> Option<&str>, debug shown::truncated;
-        /// The hashed user id (`userKey`).
-        user_key: Str = "userKey" => get user_key -> &str, debug Truncated;
-        /// The hashed device id (`deviceKey`).
-        device_key: Str = "deviceKey" => get device_key -> &str, debug Truncated;
+        /// The hashed user id (`userKey`). The request may lack it (or send it `null`): the
+        /// `privatePlay` is then no profile, and set aside (see [`PrivatePlay`]).
+        user_key: Opt<Str> = "userKey" => hand user_key -> &str, debug Truncated;
+        /// The hashed device id (`deviceKey`); as `userKey`.
+        device_key: Opt<Str> = "deviceKey" => hand device_key -> &str, debug Truncated;
         /// The invited, enrolled Biz user (`enrolledUser`), if any.
         enrolled_user: Opt<Obj<EnrolledUserFields>> = "enrolledUser" => hand enrolled_user -> ();
     }
@@ -1014,12 +1035,14 @@ model! {
 model! {
     /// `profile.privatePlay.enrolledUser`.
     struct EnrolledUserFields => EnrolledUser, ref {
-        /// The user's name (`name`). Personal data.
-        name: Str = "name" => get name -> &str, debug MaskedName;
-        /// The user's phone number (`phoneNo`). Personal data.
-        phone_no: Str = "phoneNo" => get phone_no -> &str, debug MaskedPhone;
-        /// The user's email address (`email`). Personal data.
-        email: Str = "email" => get email -> &str, debug MaskedEmail;
+        /// The user's name (`name`), `None` when NUGU sent none (or `null`). Personal data.
+        name: Opt<Str> = "name" => get name -> Option<&str>, debug shown::name;
+        /// The user's phone number (`phoneNo`), `None` when NUGU sent none (or `null`).
+        /// Personal data.
+        phone_no: Opt<Str> = "phoneNo" => get phone_no -> Option<&str>, debug shown::phone;
+        /// The user's email address (`email`), `None` when NUGU sent none (or `null`).
+        /// Personal data.
+        email: Opt<Str> = "email" => get email -> Option<&str>, debug shown::email;
         /// The publisher's own tag for the user (`tag`): an employee number, a shop code, an
         /// intranet id... Personal data.
         tag: Opt<Str> = "tag" => get tag -> Option<&str>, debug shown::redacted;

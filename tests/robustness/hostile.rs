@@ -117,12 +117,9 @@ async fn malformed_json_gets_400_malformed_request() {
             v["action"].as_object_mut().unwrap().remove("actionName");
             v.to_string().into_bytes()
         }),
-        ("enrolledUser.email missing", {
+        ("enrolledUser.email a number", {
             let mut v: Value = serde_json::from_str(&good_body()).unwrap();
-            v["profile"]["privatePlay"]["enrolledUser"]
-                .as_object_mut()
-                .unwrap()
-                .remove("email");
+            v["profile"]["privatePlay"]["enrolledUser"]["email"] = json!(5);
             v.to_string().into_bytes()
         }),
     ];
@@ -314,8 +311,9 @@ async fn every_field_with_a_wrong_type() {
             Refused,
             Served,
         ),
-        ("/profile/privatePlay/userKey", "string", Refused, Refused),
-        ("/profile/privatePlay/deviceKey", "string", Refused, Refused),
+        // A null key sets the profile aside (issue 21): served, as not enrolled.
+        ("/profile/privatePlay/userKey", "string", Refused, Served),
+        ("/profile/privatePlay/deviceKey", "string", Refused, Served),
         (
             "/profile/privatePlay/enrolledUser",
             "object",
@@ -326,19 +324,19 @@ async fn every_field_with_a_wrong_type() {
             "/profile/privatePlay/enrolledUser/name",
             "string",
             Refused,
-            Refused,
+            Served,
         ),
         (
             "/profile/privatePlay/enrolledUser/phoneNo",
             "string",
             Refused,
-            Refused,
+            Served,
         ),
         (
             "/profile/privatePlay/enrolledUser/email",
             "string",
             Refused,
-            Refused,
+            Served,
         ),
         (
             "/profile/privatePlay/enrolledUser/tag",

@@ -56,13 +56,13 @@ pub fn play(calls: &Calls) -> impl ProxyService {
                 let response = match (action, user) {
                     (Some(action), Some(user)) if action.action_name() == PANIC_ACTION => {
                         panic!(
-                            "handler bug while serving {} {}",
+                            "handler bug while serving {:?} {:?}",
                             user.name(),
                             user.phone_no()
                         )
                     }
                     (Some(action), Some(user)) => ActionResponse::from_request(action)
-                        .output("userName", user.name())
+                        .output("userName", user.name().unwrap_or_default())
                         .into_http(),
                     (Some(action), None) => ActionResponse::from_request(action)
                         .exception("NOT_ENROLLED")

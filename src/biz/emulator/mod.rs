@@ -12,7 +12,8 @@
 //! invitation expire after 72 hours, cancels only pending invitees (406 after acceptance), and
 //! gives users invited into a group that group's plays. Beyond the API it plays the user
 //! ([`Emulator::accept_invitation`], [`Emulator::revoke`]) and NUGU
-//! ([`Emulator::private_play_profile`]: the `profile.privatePlay` of the user's requests).
+//! ([`Emulator::private_play_profile`]: the `profile.privatePlay` of the user's requests;
+//! [`Emulator::dedicated_device_profile`]: that of a Biz-dedicated device, without user).
 //!
 //! For the full edition it plays NUGU's side of account linking: it sends the user to the
 //! publisher's authentication URL ([`Emulator::link_url`] for a test playing the browser,
@@ -190,6 +191,9 @@ pub enum EmulatorError {
     LinkAbandoned,
     /// The token the publisher posted belongs to another Biz user (`CONFLICT`).
     TokenConflict,
+    /// No Biz-dedicated device of this unique name
+    /// ([`Emulator::add_shared_device_group`]).
+    UnknownDevice,
 }
 
 impl fmt::Display for EmulatorError {
@@ -204,6 +208,7 @@ impl fmt::Display for EmulatorError {
             Self::PublisherUnreachable => "the publisher's authentication URL did not answer",
             Self::LinkAbandoned => "the publisher posted no token: the link was abandoned",
             Self::TokenConflict => "the token belongs to another Biz user (CONFLICT)",
+            Self::UnknownDevice => "no Biz-dedicated device of this unique name",
         })
     }
 }
@@ -684,6 +689,45 @@ impl Emulator {
         device_unique_id: &str,
     ) -> Result<crate::PrivatePlay, EmulatorError> {
         let profile = self.private_play_profile(email, play_service_id, device_unique_id)?;
+        serde_json::from_value(profile).map_err(|_| EmulatorError::ProfileUnreadable)
+    }
+
+    /// The `profile.privatePlay` object NUGU sends with requests to `play_service_id` (one of
+    /// the publisher's plays in service) from `device_unique_id`, a speaker of a Biz-dedicated
+    /// device group ([`add_shared_device_group`](Self::add_shared_device_group)):
+    /// `deviceUniqueId`, `userKey` and `deviceKey` only, no `enrolledUser`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use nugu_proxy::biz::emulator::{DeviceState, Emulator};
+    ///
+    /// let emulator = Emulator::start().await?;
+    /// emulator.add_play("com.example.lobby");
+    /// emulator.add_shared_device_group("Lobby", &[("NU200_LOBBY1", DeviceState::Connected)]);
+    /// let profile = emulator.dedicated_device_profile("com.example.lobby", "NU200_LOBBY1")?;
+    /// assert_eq!(profile["deviceUniqueId"], "NU200_LOBBY1");
+    /// assert!(profile.get("enrolledUser").is_none());
+    /// # Ok(()) }
+    /// ```
+    pub fn dedicated_device_profile(
+        &self,
+        play_service_id: &str,
+        device_unique_id: &str,
+    ) -> Result<Value, EmulatorError> {
+        self.shared
+            .state()
+            .dedicated_profile(play_service_id, device_unique_id)
+    }
+
+    /// [`dedicated_device_profile`](Self::dedicated_device_profile) read as the crate's request
+    /// model reads it.
+    pub fn dedicated_private_play(
+        &self,
+        play_service_id: &str,
+        device_unique_id: &str,
+    ) -> Result<crate::PrivatePlay, EmulatorError> {
+        let profile = self.dedicated_device_profile(play_service_id, device_unique_id)?;
         serde_json::from_value(profile).map_err(|_| EmulatorError::ProfileUnreadable)
     }
 }

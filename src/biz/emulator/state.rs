@@ -933,13 +933,36 @@ impl State {
             }
             enrolled["serviceType"] = json!(user.service_type.as_str());
         }
-        Ok(json!({
-            "deviceUniqueId": device,
-            "userKey": opaque("user.0.", &key(&user.email)),
-            "deviceKey": opaque("device.0.", device),
-            "enrolledUser": enrolled,
-        }))
+        let mut profile = speaker(&key(&user.email), device);
+        profile["enrolledUser"] = enrolled;
+        Ok(profile)
     }
+
+    /// `profile.privatePlay` as NUGU sends it for the Biz-dedicated device `device` using
+    /// `play`: the speaker alone, no enrolled user.
+    pub(crate) fn dedicated_profile(
+        &self,
+        play: &str,
+        device: &str,
+    ) -> Result<Value, EmulatorError> {
+        let mut devices = self.shared_groups.iter().flat_map(|g| &g.devices);
+        if !devices.any(|d| d.unique_name == device) {
+            return Err(EmulatorError::UnknownDevice);
+        }
+        if self.plays.get(play) != Some(&PlayStatus::InService) {
+            return Err(EmulatorError::NotEntitled);
+        }
+        Ok(speaker(&format!("dedicated:{device}"), device))
+    }
+}
+
+/// `profile.privatePlay` without `enrolledUser`: the speaker `device` of the account `account`.
+fn speaker(account: &str, device: &str) -> Value {
+    json!({
+        "deviceUniqueId": device,
+        "userKey": opaque("user.0.", account),
+        "deviceKey": opaque("device.0.", device),
+    })
 }
 
 impl State {
