@@ -22,6 +22,8 @@ use nugu_proxy::server::{Server, TlsConfig};
 use nugu_proxy::{ActionRequest, ActionResponse, EnrolledUser, PrivatePlay, PrivatePlayLayer};
 use serde_json::{json, Value};
 
+mod common;
+
 const API_KEY: &str = "nugu-api-key-for-the-end-to-end-test";
 const PLAY: &str = "com.example.attendance";
 const DEVICE: &str = "NU200_000042";
@@ -226,11 +228,11 @@ async fn the_proxy_refuses_a_request_without_the_api_key_and_the_handler_sees_no
 }
 
 /// The publisher's own HTTPS site (the crate's server, rustls, on 127.0.0.1 for `localhost`):
-/// the authentication page of account linking, and `CallbackService`s for NUGU's link
-/// confirmation and announcement result. Answers its port and what the callbacks received.
+/// the authentication page of account linking (the browser shape), a one-use confirmation URL
+/// per link for NUGU's confirmation, and a `CallbackService` for the announcement result.
+/// Answers its port and what the callbacks received.
 async fn serve_publisher_site(
     certified: &rcgen::CertifiedKey<rcgen::KeyPair>,
-    client: nugu_proxy::biz::BizClient,
     user_api_token: &'static str,
 ) -> (
     u16,
@@ -258,31 +260,31 @@ async fn serve_publisher_site(
     // NUGU's callBack is the emulator's, plain http on 127.0.0.1: only there is http allowed.
     let policy =
         LinkPolicy::new(["nugu.example"]).dangerous_allow_http_callback_hosts(["127.0.0.1"]);
+    // The browser shape: NUGU sends the user's browser here; the page signs the user in (a
+    // stand-in login: the `session` cookie names the signed-in email) and answers the browser
+    // with the form that posts the token to NUGU's `callBack`.
     let auth_page = {
         let confirmations = confirmations.clone();
-        move |uri: http::Uri| {
-            let (policy, client, confirmations) =
-                (policy.clone(), client.clone(), confirmations.clone());
+        move |uri: http::Uri, headers: http::HeaderMap| {
+            let (policy, confirmations) = (policy.clone(), confirmations.clone());
             async move {
                 let token = UserApiToken::new(user_api_token);
-                // Here the publisher signs the user in; `accept_and_link`'s request carries no
-                // session, so the stand-in login signs in the invitee.
-                let prepared = policy.parse_uri(&uri).and_then(|auth| {
-                    let link = auth.for_signed_in_user(auth.email().expose())?;
+                let signed_in = headers
+                    .get("cookie")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.strip_prefix("session="))
+                    .unwrap_or_default()
+                    .to_owned();
+                let page = policy.parse_uri(&uri).and_then(|auth| {
+                    let link = auth.for_signed_in_user(&signed_in)?;
                     let confirm_url = confirmations.issue(&link, &token)?;
-                    Ok((link, confirm_url))
+                    link.browser_page(&token, Some(&confirm_url))
                 });
-                let (link, confirm_url) = match prepared {
-                    Ok(prepared) => prepared,
-                    Err(err) => return (err.status(), err.to_string()),
-                };
-                match client
-                    .complete_link(&link, &token, Some(&confirm_url))
-                    .await
-                {
-                    Ok(()) => (http::StatusCode::OK, "linked".to_owned()),
-                    Err(err) => (http::StatusCode::BAD_GATEWAY, err.to_string()),
-                }
+                page.unwrap_or_else(|err| {
+                    let mut refusal = http::Response::new(err.to_string());
+                    *refusal.status_mut() = err.status();
+                    refusal
+                })
             }
         }
     };
@@ -308,9 +310,11 @@ async fn serve_publisher_site(
     (port, confirmations_received, results)
 }
 
-/// The full edition end to end: invite; accept; link (the publisher's authentication page over
-/// HTTPS); the user's request with `userToken`/`SERVICE` reaches the handler through
-/// `PrivatePlayLayer`; an announcement to that user; its result arrives at the publisher.
+/// The full edition end to end: invite; accept with account linking as NUGU runs it, through
+/// the user's browser (NUGU sends it to the publisher's page over HTTPS, whose form posts the
+/// token to NUGU's `callBack`); the confirmation at its own URL; the user's request with
+/// `userToken`/`SERVICE` reaches the handler through `PrivatePlayLayer`; an announcement to
+/// that user; its result arrives at the publisher's callback.
 #[tokio::test]
 async fn a_linked_user_reaches_the_handler_with_their_token_and_hears_an_announcement() {
     use nugu_proxy::biz::{
@@ -335,13 +339,51 @@ async fn a_linked_user_reaches_the_handler_with_their_token_and_hears_an_announc
         .build()
         .unwrap();
     let (port, mut confirmations, mut results) =
-        serve_publisher_site(&certified, client.clone(), LINKED_TOKEN).await;
+        serve_publisher_site(&certified, LINKED_TOKEN).await;
     emulator.set_auth_url(format!("https://localhost:{port}/nugu/auth"));
 
-    // 1. invite; 2. accept, which in the full edition runs 3. the link.
+    // 1. invite; 2. the user logs in to NUGU, which sends their browser to the publisher's
+    // page: 3. the page answers with the form, which the browser submits to NUGU's callBack.
     let email = "hong.gd@example.com";
     invite_and_accept(&emulator, Invitee::new(email, "홍길동", "01011112222")).await;
-    let user_id = emulator.accept_and_link(email).await.unwrap();
+    let browser = reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(certified.cert.pem().as_bytes()).unwrap(),
+        )
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = browser
+        .get(emulator.link_url(email).unwrap())
+        .header("cookie", format!("session={email}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let html = page.text().await.unwrap();
+    let form = common::browser::read_form(&html);
+    assert!(common::browser::script_allowed(&csp, &form), "{csp}");
+    assert_eq!(form.method, "post");
+    assert!(
+        form.action
+            .starts_with(&format!("{}/emulator/link/callback?", emulator.base_url())),
+        "{}",
+        form.action
+    );
+    let posted = browser
+        .post(&form.action)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 200);
+    // The user finishes the invitation on NUGU's side; NUGU confirms the token.
+    let user_id = emulator.finish_link(email).await.unwrap();
     let wait = std::time::Duration::from_secs(10);
     let confirmation = tokio::time::timeout(wait, confirmations.recv())
         .await

@@ -18,6 +18,7 @@ use nugu_proxy::server::Server;
 use tokio::sync::mpsc;
 
 mod common;
+use common::browser::{read_form, script_allowed};
 use common::https::{cert_for_localhost, TestCert};
 
 const PLAY: &str = "com.example.attendance";
@@ -193,48 +194,6 @@ async fn invite(client: &BizClient, email: &str) {
         .unwrap();
 }
 
-/// A form as a browser reads it: method, action (entities decoded), and the script.
-#[derive(Debug)]
-struct Form {
-    method: String,
-    action: String,
-    script: String,
-}
-
-fn attribute(tag: &str, name: &str) -> Option<String> {
-    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
-    let end = start + tag[start..].find('"')?;
-    Some(
-        tag[start..end]
-            .replace("&quot;", "\"")
-            .replace("&#39;", "'")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&amp;", "&"),
-    )
-}
-
-fn read_form(html: &str) -> Form {
-    let start = html.find("<form").expect("a form");
-    let tag = &html[start..start + html[start..].find('>').unwrap()];
-    assert_eq!(html.matches("<form").count(), 1, "one form: {html}");
-    assert!(
-        !html[start..].contains("<input"),
-        "no field outside the action: {html}"
-    );
-    assert!(
-        html.contains("<button type=\"submit\">"),
-        "a visible fallback button"
-    );
-    let script_start = html.find("<script>").expect("the auto-submit script") + 8;
-    let script_end = script_start + html[script_start..].find("</script>").unwrap();
-    Form {
-        method: attribute(tag, "method").unwrap().to_ascii_lowercase(),
-        action: attribute(tag, "action").unwrap(),
-        script: html[script_start..script_end].to_owned(),
-    }
-}
-
 /// The browser opens what NUGU sent it to, signed in as `signed_in`.
 async fn open(site: &Site, url: &str, signed_in: &str) -> reqwest::Response {
     site.browser
@@ -296,12 +255,7 @@ async fn the_browser_shape_links_the_signed_in_user_end_to_end() {
     let form = read_form(&html);
 
     // The browser runs the script only if the policy names its hash.
-    let digest = ring::digest::digest(&ring::digest::SHA256, form.script.as_bytes());
-    let hash = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, digest.as_ref());
-    assert!(
-        csp.contains(&format!("script-src 'sha256-{hash}'")),
-        "{csp}"
-    );
+    assert!(script_allowed(&csp, &form), "{csp}");
     assert!(form.script.contains(".submit()"), "{}", form.script);
 
     // The form posts to NUGU's callBack with the documented query, nothing else.
