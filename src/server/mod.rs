@@ -65,6 +65,8 @@
 //! # }
 //! ```
 
+#[cfg(feature = "acme")]
+mod acme;
 mod addr;
 mod body;
 mod builder;
@@ -85,6 +87,10 @@ mod tickets;
 mod tls;
 mod watchdog;
 
+#[cfg(feature = "acme")]
+pub use acme::{
+    AcmeConfig, DEFAULT_ACME_STARTUP_TIMEOUT, LETS_ENCRYPT_PRODUCTION, LETS_ENCRYPT_STAGING,
+};
 pub use addr::{parse_listen_addr, PublicUrl, TrustedProxies};
 pub use builder::{
     ChooseTransport, ServerBuilder, DEFAULT_HTTP2_CONNECTION_WINDOW, DEFAULT_HTTP2_STREAM_WINDOW,

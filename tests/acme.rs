@@ -1,0 +1,510 @@
+//! Automatic HTTPS against a real ACME CA: Pebble (Let's Encrypt's test CA) and
+//! pebble-challtestsrv (its DNS), both started here on loopback ports with configs of their
+//! own. They are a dependency like any other: where they are missing these tests fail
+//! (`scripts/test` installs them).
+//!
+//! Pebble validates `proxy.nugu.test` (pointed at 127.0.0.1 by challtestsrv) with
+//! TLS-ALPN-01 on the server's own port.
+#![cfg(feature = "acme")]
+
+mod common;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::{BodyExt, Full};
+use nugu_proxy::layer::ApiKey;
+use nugu_proxy::server::{AcmeConfig, Server, StartupError, TlsConfig};
+use nugu_proxy::testing::NuguRequest;
+use nugu_proxy::{ActionRequest, ActionResponse, PrivatePlayLayer};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+use rustls::pki_types::{CertificateDer, ServerName};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::TlsConnector;
+
+use common::https::{h1_over, nugu_post};
+use common::{client_config, API_KEY, PATIENCE};
+
+const DOMAIN: &str = "proxy.nugu.test";
+
+/// A free loopback port (bound, read, released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A child process killed when the test ends, however it ends.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(program: &str, args: &[&str], envs: &[(&str, &str)]) -> Killed {
+    let child = Command::new(program)
+        .args(args)
+        .envs(envs.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("cannot run {program} ({e}): install it (`apt-get install -y pebble`, or scripts/test)")
+        });
+    Killed(child)
+}
+
+async fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + PATIENCE;
+    while TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        assert!(Instant::now() < deadline, "port {port} never opened");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Pebble and challtestsrv, running until dropped.
+struct Pebble {
+    _dns: Killed,
+    pebble: Option<Killed>,
+    /// The directory URL.
+    directory: String,
+    /// The PEM root that Pebble's own HTTPS (directory, management) chains to.
+    https_root: PathBuf,
+    /// Pebble's issuing root, fetched from its management interface.
+    issuing_root: CertificateDer<'static>,
+}
+
+impl Pebble {
+    /// Starts both, Pebble validating TLS-ALPN-01 on `tls_port` and issuing certificates valid
+    /// for `validity`.
+    async fn start(dir: &Path, tls_port: u16, validity: Duration) -> Self {
+        let (dns_port, dns_management) = (free_port(), free_port());
+        let dns = spawn(
+            "pebble-challtestsrv",
+            &[
+                "-dns01",
+                &format!("127.0.0.1:{dns_port}"),
+                "-management",
+                &format!("127.0.0.1:{dns_management}"),
+                "-http01",
+                "",
+                "-https01",
+                "",
+                "-tlsalpn01",
+                "",
+                "-defaultIPv4",
+                "127.0.0.1",
+                "-defaultIPv6",
+                "",
+            ],
+            &[],
+        );
+        wait_for_port(dns_management).await;
+        // The test name points at this host.
+        reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{dns_management}/add-a"))
+            .body(format!(
+                r#"{{"host":"{DOMAIN}.","addresses":["127.0.0.1"]}}"#
+            ))
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap();
+
+        // Pebble's own HTTPS certificate, under a root of this test's.
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .unwrap()
+            .signed_by(&leaf_key, &ca)
+            .unwrap();
+        let https_root = dir.join("pebble-https-root.pem");
+        std::fs::write(&https_root, ca.pem()).unwrap();
+        std::fs::write(dir.join("pebble-cert.pem"), leaf.pem()).unwrap();
+        std::fs::write(dir.join("pebble-key.pem"), leaf_key.serialize_pem()).unwrap();
+
+        let (port, management) = (free_port(), free_port());
+        let config = serde_json::json!({ "pebble": {
+            "listenAddress": format!("127.0.0.1:{port}"),
+            "managementListenAddress": format!("127.0.0.1:{management}"),
+            "certificate": dir.join("pebble-cert.pem"),
+            "privateKey": dir.join("pebble-key.pem"),
+            "httpPort": free_port(),
+            "tlsPort": tls_port,
+            "ocspResponderURL": "",
+            "externalAccountBindingRequired": false,
+            "certificateValidityPeriod": validity.as_secs(),
+        }});
+        let config_path = dir.join("pebble.json");
+        std::fs::write(&config_path, config.to_string()).unwrap();
+        let pebble = spawn(
+            "pebble",
+            &[
+                "-config",
+                config_path.to_str().unwrap(),
+                "-dnsserver",
+                &format!("127.0.0.1:{dns_port}"),
+            ],
+            &[("PEBBLE_VA_NOSLEEP", "1"), ("PEBBLE_WFE_NONCEREJECT", "0")],
+        );
+        wait_for_port(port).await;
+        wait_for_port(management).await;
+
+        let pem = std::fs::read(&https_root).unwrap();
+        let management_client = reqwest::Client::builder()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+            .build()
+            .unwrap();
+        let root_pem = management_client
+            .get(format!("https://127.0.0.1:{management}/roots/0"))
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        use rustls::pki_types::pem::PemObject;
+        let issuing_root = CertificateDer::from_pem_slice(&root_pem).unwrap();
+        Self {
+            _dns: dns,
+            pebble: Some(pebble),
+            directory: format!("https://127.0.0.1:{port}/dir"),
+            https_root,
+            issuing_root,
+        }
+    }
+
+    fn acme(&self, cache: &Path) -> AcmeConfig {
+        AcmeConfig::new([DOMAIN])
+            .contact("ops@nugu.test")
+            .directory(&self.directory)
+            .ca_root(&self.https_root)
+            .cache_dir(cache)
+            .startup_timeout(Duration::from_secs(60))
+    }
+
+    fn stop(&mut self) {
+        self.pebble = None;
+    }
+}
+
+/// A Private Play that answers every action `OK` and counts the requests it sees.
+#[derive(Clone, Default)]
+struct Play {
+    requests: Arc<AtomicUsize>,
+}
+
+impl Play {
+    fn service(&self) -> impl nugu_proxy::server::ProxyService {
+        let requests = self.requests.clone();
+        tower::ServiceBuilder::new()
+            .layer(PrivatePlayLayer::new(ApiKey::new(API_KEY).unwrap()))
+            .service_fn(move |req: Request<Full<Bytes>>| {
+                requests.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    let action = req.extensions().get::<ActionRequest>().unwrap();
+                    Ok::<Response<Full<Bytes>>, Infallible>(
+                        ActionResponse::from_request(action)
+                            .output("answer", "yes")
+                            .into_http(),
+                    )
+                }
+            })
+    }
+
+    fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+}
+
+struct Running {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    async fn shut_down(mut self) {
+        let _ = self.stop.take().map(|stop| stop.send(()));
+        tokio::time::timeout(PATIENCE, self.task)
+            .await
+            .expect("the server shut down")
+            .unwrap();
+    }
+}
+
+fn serve(server: Server, play: &Play) -> Running {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.serve_with_shutdown(play.service(), async {
+        let _ = stopped.await;
+    }));
+    Running {
+        stop: Some(stop),
+        task,
+    }
+}
+
+async fn bind(tls: TlsConfig, port: u16) -> Result<Server, StartupError> {
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    Server::builder().tls(tls).bind(addr).await
+}
+
+/// A TLS connection to `DOMAIN` on `port`, trusting only `root`, offering `alpn`.
+async fn connect(
+    port: u16,
+    root: &CertificateDer<'static>,
+    alpn: &[&[u8]],
+) -> TlsStream<TcpStream> {
+    let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    tokio::time::timeout(
+        PATIENCE,
+        TlsConnector::from(client_config(&[root], alpn))
+            .connect(ServerName::try_from(DOMAIN).unwrap(), tcp),
+    )
+    .await
+    .expect("the handshake finished in time")
+    .expect("the handshake succeeded")
+}
+
+fn serial(stream: &TlsStream<TcpStream>) -> Vec<u8> {
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    let leaf = &stream.get_ref().1.peer_certificates().unwrap()[0];
+    let (_, cert) = X509Certificate::from_der(leaf.as_ref()).unwrap();
+    cert.raw_serial().to_vec()
+}
+
+/// A NUGU action request, as NUGU sends it.
+fn ping() -> Request<Full<Bytes>> {
+    let action = NuguRequest::action("ping");
+    nugu_post(&action.path(), action.to_body())
+}
+
+/// A NUGU action over `stream`: the play's answer.
+async fn ask(stream: TlsStream<TcpStream>) -> serde_json::Value {
+    let mut sender = h1_over(stream).await;
+    let response = sender.send_request(ping()).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    serde_json::from_slice(&body).unwrap()
+}
+
+/// Every file under `dir` and its mode.
+#[cfg(unix)]
+fn files(dir: &Path) -> Vec<(String, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut found: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| {
+            let entry = entry.unwrap();
+            let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+            (entry.file_name().to_string_lossy().into_owned(), mode)
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn obtains_a_certificate_by_tls_alpn_01_then_restarts_from_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("acme");
+    let port = free_port();
+    let mut pebble = Pebble::start(dir.path(), port, Duration::from_secs(3600)).await;
+
+    let tls = TlsConfig::acme(pebble.acme(&cache)).unwrap();
+    let server = tokio::time::timeout(Duration::from_secs(90), bind(tls, port))
+        .await
+        .expect("bind finished within the startup timeout")
+        .expect("a certificate was obtained");
+    let play = Play::default();
+    let running = serve(server, &play);
+
+    // A client that trusts Pebble's root gets the play's answer.
+    let stream = connect(port, &pebble.issuing_root, &[b"http/1.1"]).await;
+    let first_serial = serial(&stream);
+    let answer = ask(stream).await;
+    assert_eq!(answer["output"]["answer"], "yes", "{answer}");
+    assert_eq!(play.requests(), 1);
+    running.shut_down().await;
+
+    // The cache: a private directory of private files, no temporary file left.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        let found = files(&cache);
+        assert!(found.iter().all(|(_, mode)| *mode == 0o600), "{found:?}");
+        assert!(
+            found.iter().any(|(name, _)| name.starts_with("account-")),
+            "{found:?}"
+        );
+        assert!(
+            found.iter().any(|(name, _)| name.starts_with(DOMAIN)),
+            "{found:?}"
+        );
+        assert!(
+            !found.iter().any(|(name, _)| name.ends_with(".tmp")),
+            "{found:?}"
+        );
+    }
+
+    // A restart with the CA gone serves the cached certificate at once.
+    pebble.stop();
+    let tls = TlsConfig::acme(pebble.acme(&cache)).unwrap();
+    let server = tokio::time::timeout(Duration::from_secs(5), bind(tls, port))
+        .await
+        .expect("a cached certificate needs no CA")
+        .unwrap();
+    let running = serve(server, &play);
+    let stream = connect(port, &pebble.issuing_root, &[b"http/1.1"]).await;
+    assert_eq!(serial(&stream), first_serial);
+    let answer = ask(stream).await;
+    assert_eq!(answer["output"]["answer"], "yes");
+    running.shut_down().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renews_and_swaps_the_certificate_without_dropping_a_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("acme");
+    let port = free_port();
+    // Renewal is due at two thirds: 8 s after issuance.
+    let pebble = Pebble::start(dir.path(), port, Duration::from_secs(12)).await;
+    let tls = TlsConfig::acme(pebble.acme(&cache)).unwrap();
+    let server = bind(tls, port).await.expect("a certificate was obtained");
+    let play = Play::default();
+    let running = serve(server, &play);
+
+    let open = connect(port, &pebble.issuing_root, &[b"http/1.1"]).await;
+    let first = serial(&open);
+    let mut kept = h1_over(open).await;
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let renewed = loop {
+        let stream = connect(port, &pebble.issuing_root, &[b"http/1.1"]).await;
+        let now_serving = serial(&stream);
+        if now_serving != first {
+            break stream;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the certificate was never renewed"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    // The new certificate answers, and the connection opened before the swap still does.
+    assert_eq!(ask(renewed).await["output"]["answer"], "yes");
+    let response = kept
+        .send_request(ping())
+        .await
+        .expect("the connection opened before the renewal is still served");
+    assert_eq!(response.status(), 200);
+    // Pebble's validations of the renewal went through the serving loop: none reached the
+    // service, only the two requests above did.
+    assert_eq!(play.requests(), 2);
+    running.shut_down().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ca_down_at_first_start_is_a_clear_error_within_the_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("acme");
+    let port = free_port();
+    // A directory where nothing listens.
+    let config = AcmeConfig::new([DOMAIN])
+        .directory(format!("https://127.0.0.1:{}/dir", free_port()))
+        .cache_dir(&cache)
+        .startup_timeout(Duration::from_secs(3));
+    let tls = TlsConfig::acme(config).unwrap();
+    let started = Instant::now();
+    let refused = tokio::time::timeout(Duration::from_secs(10), bind(tls, port))
+        .await
+        .expect("bind gave up within the bound");
+    let error = refused.expect_err("no certificate without a CA");
+    assert!(started.elapsed() < Duration::from_secs(8));
+    assert!(
+        matches!(error, StartupError::AcmeTimeout { .. }),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("no certificate from the ACME CA"),
+        "{message}"
+    );
+    // Nothing half-written: the cache holds at most the lock.
+    #[cfg(unix)]
+    assert!(
+        files(&cache).iter().all(|(name, _)| name == "lock"),
+        "{:?}",
+        files(&cache)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_challenge_handshake_never_reaches_the_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("acme");
+    let port = free_port();
+    let pebble = Pebble::start(dir.path(), port, Duration::from_secs(3600)).await;
+    let tls = TlsConfig::acme(pebble.acme(&cache)).unwrap();
+    let server = bind(tls, port).await.expect("a certificate was obtained");
+    let play = Play::default();
+    let running = serve(server, &play);
+
+    // A handshake offering only acme-tls/1 with no challenge in progress gets no certificate.
+    let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut config = (*client_config(&[&pebble.issuing_root], &[b"acme-tls/1"])).clone();
+    config.alpn_protocols = vec![b"acme-tls/1".to_vec()];
+    let refused = tokio::time::timeout(
+        PATIENCE,
+        TlsConnector::from(Arc::new(config)).connect(ServerName::try_from(DOMAIN).unwrap(), tcp),
+    )
+    .await
+    .expect("the handshake finished in time");
+    assert!(
+        refused.is_err(),
+        "a validation handshake without a challenge got a certificate"
+    );
+
+    // One that negotiates acme-tls/1 after all (offered next to another protocol) is closed
+    // right after the handshake: a request sent on it gets no answer.
+    let stream = connect(port, &pebble.issuing_root, &[b"acme-tls/1", b"x-other"]).await;
+    assert_eq!(stream.get_ref().1.alpn_protocol(), Some(&b"acme-tls/1"[..]));
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let sent = tokio::time::timeout(PATIENCE, sender.send_request(ping()))
+        .await
+        .expect("the server closed the connection in time");
+    assert!(sent.is_err(), "a request over acme-tls/1 was answered");
+    // The validations of the issuance and these handshakes: none reached the service.
+    assert_eq!(play.requests(), 0);
+
+    // And a real request still does.
+    let stream = connect(port, &pebble.issuing_root, &[b"http/1.1"]).await;
+    assert_eq!(ask(stream).await["output"]["answer"], "yes");
+    assert_eq!(play.requests(), 1);
+    running.shut_down().await;
+}
