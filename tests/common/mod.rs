@@ -15,6 +15,8 @@ use serde_json::{json, Value};
 
 #[cfg(feature = "server")]
 pub mod https;
+#[cfg(feature = "acme")]
+pub mod pebble;
 
 /// How long a test waits for what must happen (an answer, a close, a handshake) before it
 /// fails: long enough for a loaded 2-core machine. A bound on hangs, never a performance claim;
