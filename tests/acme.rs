@@ -162,6 +162,16 @@ async fn obtains_a_certificate_by_tls_alpn_01_then_restarts_from_the_cache() {
     let play = Play::default();
     let running = serve(server, &play);
 
+    // Bind returned with a certificate: the health check answers 200 at once (there is no
+    // "not ready" time to report as 503: until then no handshake could complete).
+    let stream = connect(port, &pebble.issuing_root, &[b"http/1.1"]).await;
+    let mut sender = h1_over(stream).await;
+    let health = Request::get("/health")
+        .header("host", DOMAIN)
+        .body(Full::default())
+        .unwrap();
+    assert_eq!(sender.send_request(health).await.unwrap().status(), 200);
+
     // A client that trusts Pebble's root gets the play's answer.
     let stream = connect(port, &pebble.issuing_root, &[b"http/1.1"]).await;
     let first_serial = serial(&stream);
@@ -260,8 +270,36 @@ async fn a_ca_down_at_first_start_is_a_clear_error_within_the_bound() {
         .startup_timeout(Duration::from_secs(3));
     let tls = TlsConfig::acme(config).unwrap();
     let started = Instant::now();
-    let refused = tokio::time::timeout(Duration::from_secs(10), bind(tls, port))
+    let binding = tokio::spawn(tokio::time::timeout(
+        Duration::from_secs(10),
+        bind(tls, port),
+    ));
+    // Meanwhile the port is bound, and an ordinary handshake is refused at once (there is no
+    // certificate to offer it), not left hanging.
+    let deadline = Instant::now() + PATIENCE;
+    let tcp = loop {
+        if let Ok(tcp) = TcpStream::connect(("127.0.0.1", port)).await {
+            break tcp;
+        }
+        assert!(Instant::now() < deadline, "the port was never bound");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let handshake = tokio::time::timeout(
+        PATIENCE,
+        TlsConnector::from(client_config(&[], &[b"http/1.1"]))
+            .connect(ServerName::try_from(DOMAIN).unwrap(), tcp),
+    )
+    .await
+    .expect("the handshake was refused in time");
+    // Refused by the server (an alert), not by this client's trust in a certificate.
+    let refusal = format!(
+        "{:?}",
+        handshake.err().expect("no handshake without a certificate")
+    );
+    assert!(refusal.contains("AlertReceived"), "{refusal}");
+    let refused = binding
         .await
+        .unwrap()
         .expect("bind gave up within the bound");
     let error = refused.expect_err("no certificate without a CA");
     assert!(started.elapsed() < Duration::from_secs(8));

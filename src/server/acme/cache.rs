@@ -126,3 +126,55 @@ fn try_lock(file: &File) -> io::Result<bool> {
 fn try_lock(_file: &File) -> io::Result<bool> {
     Ok(true)
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+    use std::time::Duration;
+
+    use super::Cache;
+
+    fn mode(path: &std::path::Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn the_directory_is_private_and_files_replaced_whole_and_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache_dir = dir.path().join("a/b");
+        std::fs::create_dir_all(&cache_dir).unwrap();
+        std::fs::set_permissions(&cache_dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let cache = Cache::open(&cache_dir).unwrap();
+        assert_eq!(
+            mode(&cache_dir),
+            0o700,
+            "an existing directory is tightened"
+        );
+        cache.write("cert.pem", b"old").unwrap();
+        cache.write("cert.pem", b"new").unwrap();
+        assert_eq!(cache.read("cert.pem").unwrap().unwrap(), b"new");
+        assert_eq!(mode(&cache.path("cert.pem")), 0o600);
+        assert_eq!(cache.read("absent").unwrap(), None);
+        let names: Vec<_> = std::fs::read_dir(&cache_dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["cert.pem"], "no temporary file is left");
+    }
+
+    #[tokio::test]
+    async fn one_holder_of_the_lock_at_a_time() {
+        // Two opens of the lock file, as two processes would have: flock excludes them.
+        let dir = tempfile::tempdir().unwrap();
+        let first = Cache::open(dir.path()).unwrap();
+        let second = Cache::open(dir.path()).unwrap();
+        let held = first.lock().await.unwrap();
+        let waiting = tokio::time::timeout(Duration::from_millis(600), second.lock()).await;
+        assert!(waiting.is_err(), "the lock was taken twice");
+        drop(held);
+        tokio::time::timeout(Duration::from_secs(5), second.lock())
+            .await
+            .expect("the lock is free once released")
+            .unwrap();
+    }
+}
