@@ -292,7 +292,8 @@ async fn runs_with_acme_domain_against_a_local_pebble() {
         .expect("the example obtained a certificate and listened within 90 s")
         .unwrap();
     assert!(listening, "the example ended before listening");
-    let (mut sender, _) = connect(&listen, DOMAIN, &[pebble.issuing_root.clone()]).await;
+    let (mut sender, _) =
+        connect(&listen, DOMAIN, std::slice::from_ref(&pebble.issuing_root)).await;
     assert_eq!(health(&mut sender, DOMAIN).await, 200);
     terminate(running).await;
 }
