@@ -372,3 +372,73 @@ async fn a_challenge_handshake_never_reaches_the_service() {
     assert_eq!(play.requests(), 1);
     running.shut_down().await;
 }
+
+/// Everything logged in this test binary, for the tests that check what is logged.
+fn logs() -> Arc<std::sync::Mutex<Vec<u8>>> {
+    static LOGS: std::sync::OnceLock<Arc<std::sync::Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let writer = logs.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_ansi(false)
+            .with_writer(move || LogWriter(writer.clone()))
+            .init();
+        logs
+    })
+    .clone()
+}
+
+struct LogWriter(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_renewal_is_logged_with_the_remaining_validity_and_the_old_certificate_serves() {
+    let logs = logs();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("acme");
+    let port = free_port();
+    // Renewal is due 8 s after issuance, when the CA is gone.
+    let mut pebble = Pebble::start(dir.path(), port, Duration::from_secs(12)).await;
+    let tls = TlsConfig::acme(pebble.acme(&cache)).unwrap();
+    let server = bind(tls, port).await.expect("a certificate was obtained");
+    let play = Play::default();
+    let running = serve(server, &play);
+    let first = serial(&connect(port, &pebble.issuing_root, &[b"http/1.1"]).await);
+    pebble.stop();
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let failure = loop {
+        let text = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+        if let Some(line) = text
+            .lines()
+            .find(|line| line.contains("ACME renewal failed"))
+        {
+            break line.to_owned();
+        }
+        assert!(Instant::now() < deadline, "no renewal failure was logged");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    // Within 7 days of expiry: an error, with what is left and when it is tried again.
+    assert!(failure.contains("ERROR"), "{failure}");
+    assert!(failure.contains("remaining="), "{failure}");
+    assert!(failure.contains("retry_in="), "{failure}");
+    // The contact address (personal data) is never logged.
+    let text = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+    assert!(!text.contains("ops@nugu.test"), "{text}");
+    // The certificate in place still serves.
+    let stream = connect(port, &pebble.issuing_root, &[b"http/1.1"]).await;
+    assert_eq!(serial(&stream), first);
+    assert_eq!(ask(stream).await["output"]["answer"], "yes");
+    running.shut_down().await;
+}
