@@ -155,6 +155,12 @@ async fn obtains_a_certificate_by_tls_alpn_01_then_restarts_from_the_cache() {
     let mut pebble = Pebble::start(dir.path(), port, Duration::from_secs(3600)).await;
 
     let tls = TlsConfig::acme(pebble.acme(&cache)).unwrap();
+    // Debug names the domains and the CA, never the contact (an e-mail address).
+    let debug = format!("{tls:?}");
+    assert!(
+        debug.contains(DOMAIN) && !debug.contains("ops@nugu.test"),
+        "{debug}"
+    );
     let server = tokio::time::timeout(Duration::from_secs(90), bind(tls, port))
         .await
         .expect("bind finished within the startup timeout")
@@ -441,4 +447,39 @@ async fn a_failed_renewal_is_logged_with_the_remaining_validity_and_the_old_cert
     assert_eq!(serial(&stream), first);
     assert_eq!(ask(stream).await["output"]["answer"], "yes");
     running.shut_down().await;
+}
+
+#[test]
+fn a_configuration_that_cannot_work_is_refused_before_anything_is_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("acme");
+    let refused = |config: AcmeConfig| match TlsConfig::acme(config) {
+        Ok(_) => panic!("accepted"),
+        Err(e) => e,
+    };
+    for config in [
+        AcmeConfig::new(Vec::<String>::new()).cache_dir(&cache),
+        AcmeConfig::new(["*.nugu.test"]).cache_dir(&cache),
+        AcmeConfig::new(["127.0.0.1"]).cache_dir(&cache),
+        AcmeConfig::new([DOMAIN])
+            .directory("http://127.0.0.1:14000/dir")
+            .cache_dir(&cache),
+        AcmeConfig::new([DOMAIN]),
+    ] {
+        let error = refused(config);
+        assert!(
+            matches!(error, StartupError::AcmeConfig { .. }),
+            "{error:?}"
+        );
+    }
+    let error = refused(
+        AcmeConfig::new([DOMAIN])
+            .cache_dir(&cache)
+            .ca_root(dir.path().join("absent.pem")),
+    );
+    assert!(
+        matches!(error, StartupError::AcmeCaRoot { .. }),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("AcmeConfig::ca_root"), "{error}");
 }

@@ -174,9 +174,11 @@ impl TlsConfig {
 
 impl fmt::Debug for TlsConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TlsConfig")
-            .field("files", &self.reload.files)
-            .finish_non_exhaustive()
+        let mut debug = f.debug_struct("TlsConfig");
+        debug.field("files", &self.reload.files);
+        #[cfg(feature = "acme")]
+        debug.field("acme", &self.acme);
+        debug.finish_non_exhaustive()
     }
 }
 
