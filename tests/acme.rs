@@ -449,6 +449,26 @@ async fn a_failed_renewal_is_logged_with_the_remaining_validity_and_the_old_cert
     running.shut_down().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_nonce_rejections_are_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("acme");
+    let port = free_port();
+    // A quarter of the requests to the CA are refused `badNonce`: the client retries them.
+    let pebble =
+        Pebble::start_rejecting_nonces(dir.path(), port, Duration::from_secs(3600), 25).await;
+    let tls = TlsConfig::acme(pebble.acme(&cache)).unwrap();
+    let server = tokio::time::timeout(Duration::from_secs(90), bind(tls, port))
+        .await
+        .expect("bind finished within the startup timeout")
+        .expect("a certificate was obtained despite the rejected nonces");
+    let play = Play::default();
+    let running = serve(server, &play);
+    let stream = connect(port, &pebble.issuing_root, &[b"http/1.1"]).await;
+    assert_eq!(ask(stream).await["output"]["answer"], "yes");
+    running.shut_down().await;
+}
+
 #[test]
 fn a_configuration_that_cannot_work_is_refused_before_anything_is_bound() {
     let dir = tempfile::tempdir().unwrap();

@@ -74,6 +74,17 @@ impl Pebble {
     /// Starts both, Pebble validating TLS-ALPN-01 on `tls_port` and issuing certificates valid
     /// for `validity`.
     pub async fn start(dir: &Path, tls_port: u16, validity: Duration) -> Self {
+        Self::start_rejecting_nonces(dir, tls_port, validity, 0).await
+    }
+
+    /// Like [`start`](Self::start), with Pebble refusing this percentage of good nonces
+    /// (`badNonce`), as a real CA may.
+    pub async fn start_rejecting_nonces(
+        dir: &Path,
+        tls_port: u16,
+        validity: Duration,
+        nonce_reject_percent: u8,
+    ) -> Self {
         let (dns_port, dns_management) = (free_port(), free_port());
         let dns = spawn(
             "pebble-challtestsrv",
@@ -145,7 +156,10 @@ impl Pebble {
                 "-dnsserver",
                 &format!("127.0.0.1:{dns_port}"),
             ],
-            &[("PEBBLE_VA_NOSLEEP", "1"), ("PEBBLE_WFE_NONCEREJECT", "0")],
+            &[
+                ("PEBBLE_VA_NOSLEEP", "1"),
+                ("PEBBLE_WFE_NONCEREJECT", &nonce_reject_percent.to_string()),
+            ],
         );
         wait_for_port(port).await;
         wait_for_port(management).await;
