@@ -55,6 +55,10 @@ const EXPIRY_WARNING: Duration = Duration::from_secs(7 * 24 * 3600);
 /// must resolve to this host and port 443 must reach the server (directly or by a TCP, not
 /// TLS-terminating, forward). No plain-HTTP listener is ever opened.
 ///
+/// The first order creates an account with the CA, which agrees to the CA's terms of service
+/// (for Let's Encrypt, its Subscriber Agreement); its key is kept in the
+/// [cache](Self::cache_dir).
+///
 /// ```
 /// use nugu_proxy::server::{AcmeConfig, TlsConfig, LETS_ENCRYPT_STAGING};
 ///
