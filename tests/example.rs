@@ -60,6 +60,11 @@ fn example_named(name: &str, db: &tempfile::TempDir) -> Command {
         "PUBLIC_URL",
         "TRUSTED_PROXY",
         "DB",
+        "ACME_DOMAIN",
+        "ACME_CONTACT",
+        "ACME_DIRECTORY",
+        "ACME_CA_ROOT",
+        "ACME_CACHE",
     ] {
         command.env_remove(format!("NUGU_{var}"));
     }
@@ -248,6 +253,49 @@ async fn run_try_it(try_it: &TryIt) -> Value {
         .unwrap();
     assert_eq!(sender.send_request(request).await.unwrap().status(), 200);
     json
+}
+
+/// The README's ACME command against a local Pebble (what `scripts/pebble` runs): the example
+/// obtains a certificate by TLS-ALPN-01 before it says it listens, and a client that trusts
+/// Pebble's root gets its health check.
+#[cfg(feature = "acme")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_with_acme_domain_against_a_local_pebble() {
+    use common::pebble::{free_port, Pebble, DOMAIN};
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let pebble = Pebble::start(dir.path(), port, Duration::from_secs(3600)).await;
+    let listen = format!("127.0.0.1:{port}");
+    let cache = dir.path().join("acme");
+    let mut child = example(&dir)
+        .args(["--listen", &listen, "--acme-domain", DOMAIN])
+        .args(["--acme-contact", "ops@nugu.test"])
+        .args(["--acme-directory", &pebble.directory])
+        .arg("--acme-ca-root")
+        .arg(&pebble.https_root)
+        .arg("--acme-cache")
+        .arg(&cache)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let running = Running(Some(child));
+    let listening = tokio::task::spawn_blocking(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .any(|line| line.contains("listening on"))
+    });
+    let listening = tokio::time::timeout(Duration::from_secs(90), listening)
+        .await
+        .expect("the example obtained a certificate and listened within 90 s")
+        .unwrap();
+    assert!(listening, "the example ended before listening");
+    let (mut sender, _) =
+        connect(&listen, DOMAIN, std::slice::from_ref(&pebble.issuing_root)).await;
+    assert_eq!(health(&mut sender, DOMAIN).await, 200);
+    terminate(running).await;
 }
 
 #[tokio::test]

@@ -198,6 +198,62 @@ async fn connection_facts_reach_the_service_over_http1_and_http2_by_alpn() {
 }
 
 #[tokio::test]
+async fn the_server_cipher_suite_order_wins_over_the_clients() {
+    // testssl.sh reported "Has server cipher order? no": a client listing ChaCha20 first got
+    // ChaCha20. The server's order (the ring provider's, AES-GCM first) must win, in TLS 1.3
+    // and TLS 1.2 alike.
+    use rustls::crypto::ring::{cipher_suite, default_provider};
+    let cert = cert_for_localhost();
+    let running = start(Server::builder().tls(cert.tls()), connection_reporter()).await;
+    let cases = [
+        (
+            &rustls::version::TLS13,
+            vec![
+                cipher_suite::TLS13_CHACHA20_POLY1305_SHA256,
+                cipher_suite::TLS13_AES_128_GCM_SHA256,
+                cipher_suite::TLS13_AES_256_GCM_SHA384,
+            ],
+        ),
+        (
+            &rustls::version::TLS12,
+            vec![
+                cipher_suite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+                cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+            ],
+        ),
+    ];
+    for (version, client_order) in cases {
+        let server_first = default_provider()
+            .cipher_suites
+            .into_iter()
+            .find(|suite| client_order.contains(suite))
+            .unwrap()
+            .suite();
+        let provider = rustls::crypto::CryptoProvider {
+            cipher_suites: client_order,
+            ..default_provider()
+        };
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(cert.der.clone()).unwrap();
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(provider))
+            .with_protocol_versions(&[version])
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let stream = tls_connect(running.addr, Arc::new(config)).await;
+        let negotiated = stream
+            .get_ref()
+            .1
+            .negotiated_cipher_suite()
+            .unwrap()
+            .suite();
+        assert_eq!(negotiated, server_first, "{version:?}");
+    }
+    running.shut_down().await;
+}
+
+#[tokio::test]
 async fn plain_http_client_against_the_tls_port_gets_no_http_response() {
     let cert = cert_for_localhost();
     let reporter = Reporter::default();

@@ -14,6 +14,18 @@
 //!                       needs --public-url                               [NUGU_TRUSTED_PROXY]
 //! --db FILE             the SQLite database of check-ins,
 //!                       default nugu-proxy-attendance.sqlite3            [NUGU_DB]
+//!
+//! Automatic HTTPS (feature `acme`): a certificate from an ACME CA instead of --cert/--key
+//! --acme-domain DOMAIN  the domain to get a certificate for (Let's Encrypt validates it
+//!                       with TLS-ALPN-01 on this server's port: 443 must reach it)
+//!                                                                        [NUGU_ACME_DOMAIN]
+//! --acme-contact EMAIL  the CA's contact for expiry notices             [NUGU_ACME_CONTACT]
+//! --acme-directory URL  the CA's directory, default Let's Encrypt production
+//!                       (`staging` names Let's Encrypt's staging)      [NUGU_ACME_DIRECTORY]
+//! --acme-ca-root FILE   the PEM root the directory's own HTTPS chains to (a private CA,
+//!                       Pebble)                                         [NUGU_ACME_CA_ROOT]
+//! --acme-cache DIR      the account key and certificates (0700), default nugu-proxy-acme
+//!                                                                        [NUGU_ACME_CACHE]
 //! ```
 
 #![allow(dead_code)] // each example uses its own part
@@ -66,7 +78,9 @@ pub async fn main<S: ProxyService>(name: &str, service: impl FnOnce(Setup) -> S)
 }
 
 const USAGE: &str = "usage: [--listen ADDR] [--cert FILE --key FILE] [--api-key KEY] \
-                     [--public-url https://...] [--trusted-proxy IP[,IP...]] [--db FILE]";
+                     [--public-url https://...] [--trusted-proxy IP[,IP...]] [--db FILE] \
+                     [--acme-domain DOMAIN [--acme-contact EMAIL] [--acme-directory URL] \
+                     [--acme-ca-root FILE] [--acme-cache DIR]]";
 
 /// The options, from flags first, then environment variables.
 #[derive(Default)]
@@ -78,6 +92,17 @@ struct Options {
     public_url: Option<String>,
     trusted_proxy: Option<String>,
     db: Option<String>,
+    acme: AcmeOptions,
+}
+
+/// The `--acme-*` flags.
+#[derive(Default)]
+struct AcmeOptions {
+    domain: Option<String>,
+    contact: Option<String>,
+    directory: Option<String>,
+    ca_root: Option<String>,
+    cache: Option<String>,
 }
 
 impl Options {
@@ -93,6 +118,11 @@ impl Options {
                 "--public-url" => &mut options.public_url,
                 "--trusted-proxy" => &mut options.trusted_proxy,
                 "--db" => &mut options.db,
+                "--acme-domain" => &mut options.acme.domain,
+                "--acme-contact" => &mut options.acme.contact,
+                "--acme-directory" => &mut options.acme.directory,
+                "--acme-ca-root" => &mut options.acme.ca_root,
+                "--acme-cache" => &mut options.acme.cache,
                 "-h" | "--help" => {
                     println!("{USAGE}");
                     std::process::exit(0);
@@ -112,6 +142,11 @@ impl Options {
             (&mut options.public_url, "NUGU_PUBLIC_URL"),
             (&mut options.trusted_proxy, "NUGU_TRUSTED_PROXY"),
             (&mut options.db, "NUGU_DB"),
+            (&mut options.acme.domain, "NUGU_ACME_DOMAIN"),
+            (&mut options.acme.contact, "NUGU_ACME_CONTACT"),
+            (&mut options.acme.directory, "NUGU_ACME_DIRECTORY"),
+            (&mut options.acme.ca_root, "NUGU_ACME_CA_ROOT"),
+            (&mut options.acme.cache, "NUGU_ACME_CACHE"),
         ] {
             if slot.is_none() {
                 *slot = std::env::var(var).ok().filter(|v| !v.is_empty());
@@ -140,6 +175,14 @@ fn explain(error: StartupError) -> String {
         } => Some("--listen; behind a TLS-terminating load balancer use --trusted-proxy"),
         E::BadListenAddress { .. } | E::Bind { .. } => Some("--listen"),
         E::NoTrustedProxies | E::BadTrustedProxy { .. } => Some("--trusted-proxy"),
+        #[cfg(feature = "acme")]
+        E::AcmeConfig { .. } => Some("--acme-domain, --acme-directory, --acme-cache"),
+        #[cfg(feature = "acme")]
+        E::AcmeCache { .. } => Some("--acme-cache"),
+        #[cfg(feature = "acme")]
+        E::AcmeCaRoot { .. } => Some("--acme-ca-root"),
+        #[cfg(feature = "acme")]
+        E::AcmeTimeout { .. } => Some("--acme-domain, --acme-directory, --acme-ca-root, --listen"),
         _ => None,
     };
     let mut message = error.to_string();
@@ -178,10 +221,10 @@ async fn run<S: ProxyService>(name: &str, service: impl FnOnce(Setup) -> S) -> R
         .enrolled_users_only("NOT_ENROLLED");
     let (builder, self_signed) = match options.trusted_proxy {
         Some(proxies) => {
-            if options.cert.is_some() || options.key.is_some() {
+            if options.cert.is_some() || options.key.is_some() || options.acme.domain.is_some() {
                 return Err(
                     "--trusted-proxy serves behind a TLS-terminating load balancer, \
-                            which holds the certificate: drop --cert/--key, or drop \
+                            which holds the certificate: drop --cert/--key/--acme-domain, or drop \
                             --trusted-proxy to terminate TLS here"
                         .to_owned(),
                 );
@@ -196,6 +239,20 @@ async fn run<S: ProxyService>(name: &str, service: impl FnOnce(Setup) -> S) -> R
                 proxies.addrs()
             );
             (Server::builder().behind_tls_terminator(proxies, url), None)
+        }
+        None if options.acme.domain.is_some() => {
+            if options.cert.is_some() || options.key.is_some() {
+                return Err(
+                    "--acme-domain gets the certificate from an ACME CA: drop --cert/--key, \
+                            or drop --acme-domain to serve those files"
+                        .to_owned(),
+                );
+            }
+            let builder = acme_tls(options.acme)?;
+            match public_url {
+                Some(url) => (builder.public_url(url), None),
+                None => (builder, None),
+            }
         }
         None => {
             let (builder, self_signed) = direct_tls(options.cert, options.key)?;
@@ -237,6 +294,45 @@ async fn run<S: ProxyService>(name: &str, service: impl FnOnce(Setup) -> S) -> R
         .await;
     drop(saved);
     Ok(())
+}
+
+/// Direct TLS with a certificate from an ACME CA (obtained at `bind` unless cached, then renewed
+/// while serving).
+#[cfg(feature = "acme")]
+fn acme_tls(options: AcmeOptions) -> Result<ServerBuilder, String> {
+    use nugu_proxy::server::{AcmeConfig, LETS_ENCRYPT_PRODUCTION, LETS_ENCRYPT_STAGING};
+    let domain = options.domain.unwrap_or_default();
+    let directory = match options.directory.as_deref() {
+        None => LETS_ENCRYPT_PRODUCTION.to_owned(),
+        Some("staging") => LETS_ENCRYPT_STAGING.to_owned(),
+        Some(url) => url.to_owned(),
+    };
+    let cache = options
+        .cache
+        .unwrap_or_else(|| "nugu-proxy-acme".to_owned());
+    let mut config = AcmeConfig::new([domain.clone()])
+        .directory(&directory)
+        .cache_dir(&cache);
+    if let Some(contact) = options.contact {
+        config = config.contact(contact);
+    }
+    if let Some(root) = options.ca_root {
+        config = config.ca_root(root);
+    }
+    let tls = TlsConfig::acme(config).map_err(explain)?;
+    println!(
+        "TLS for {domain} from the ACME CA {directory} (cache {cache}); renewed while serving"
+    );
+    Ok(Server::builder().tls(tls))
+}
+
+#[cfg(not(feature = "acme"))]
+fn acme_tls(_options: AcmeOptions) -> Result<ServerBuilder, String> {
+    Err(
+        "--acme-domain needs the `acme` feature: cargo run --features acme --example \
+         https_proxy -- --acme-domain ..."
+            .to_owned(),
+    )
 }
 
 /// Direct TLS with the given files, or with a fresh self-signed certificate for localhost.

@@ -440,7 +440,8 @@ impl ServerBuilder {
     }
 
     /// Makes room for [`max_connections`](Self::max_connections) in the process's limit of
-    /// open files (raising its soft limit if need be), then binds the listening socket.
+    /// open files (raising its soft limit if need be), then binds the listening socket. With
+    /// [`TlsConfig::acme`] and no cached certificate, it then obtains one before returning.
     /// Nothing is bound before this call, and every check on the TLS material and URLs has
     /// already passed by the time it can be made.
     pub async fn bind(mut self, addr: SocketAddr) -> Result<Server, StartupError> {
@@ -451,6 +452,23 @@ impl ServerBuilder {
         let bind = |source| StartupError::Bind { addr, source };
         let listener = TcpListener::bind(addr).await.map_err(bind)?;
         let local_addr = listener.local_addr().map_err(bind)?;
+        // With ACME and no cached certificate, the first one is obtained here, the CA's
+        // validation answered on this very listener: bind returns ready to serve, or fails.
+        #[cfg(feature = "acme")]
+        if let Mode::Tls(TlsConfig {
+            acceptor,
+            acme: Some(acme),
+            ..
+        }) = &self.config.mode
+        {
+            acme.first_certificate(
+                &listener,
+                acceptor,
+                self.config.handshake_timeout,
+                self.config.max_connections,
+            )
+            .await?;
+        }
         Ok(Server::new(listener, local_addr, self.config))
     }
 }

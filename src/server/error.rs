@@ -95,6 +95,38 @@ pub enum StartupError {
         /// The most this process may open (its hard limit).
         limit: u64,
     },
+    /// The [`AcmeConfig`](super::AcmeConfig) cannot work (no domain, a name TLS-ALPN-01
+    /// cannot validate, a plain-HTTP directory URL, no cache directory).
+    #[cfg(feature = "acme")]
+    AcmeConfig {
+        /// What is wrong, and what to give instead.
+        reason: String,
+    },
+    /// The ACME cache directory or one of its files could not be created, read or locked.
+    #[cfg(feature = "acme")]
+    AcmeCache {
+        /// The directory or file.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: io::Error,
+    },
+    /// The [CA root](super::AcmeConfig::ca_root) file holds no readable PEM certificate.
+    #[cfg(feature = "acme")]
+    AcmeCaRoot {
+        /// The path that was tried.
+        path: PathBuf,
+    },
+    /// No certificate could be obtained from the ACME CA within the
+    /// [startup timeout](super::AcmeConfig::startup_timeout).
+    #[cfg(feature = "acme")]
+    AcmeTimeout {
+        /// The CA's directory URL.
+        directory: String,
+        /// How long it was tried.
+        waited: std::time::Duration,
+        /// Why the last attempt failed (the CA's problem, or why it was unreachable).
+        last_error: String,
+    },
     /// The listening socket could not be bound.
     Bind {
         /// The address.
@@ -239,6 +271,35 @@ impl fmt::Display for StartupError {
                 super::open_files::RESERVED,
                 limit.saturating_sub(super::open_files::RESERVED),
             ),
+            #[cfg(feature = "acme")]
+            StartupError::AcmeConfig { reason } => {
+                write!(f, "the ACME configuration cannot work: {reason}")
+            }
+            #[cfg(feature = "acme")]
+            StartupError::AcmeCache { path, .. } => write!(
+                f,
+                "cannot use the ACME cache at {}; check that this process may create and write \
+                 it (AcmeConfig::cache_dir)",
+                path.display()
+            ),
+            #[cfg(feature = "acme")]
+            StartupError::AcmeCaRoot { path } => write!(
+                f,
+                "no PEM certificate could be read from the ACME CA root {}; give the PEM root \
+                 that the directory's HTTPS certificate chains to (AcmeConfig::ca_root)",
+                path.display()
+            ),
+            #[cfg(feature = "acme")]
+            StartupError::AcmeTimeout {
+                directory,
+                waited,
+                last_error,
+            } => write!(
+                f,
+                "no certificate from the ACME CA {directory} within {waited:?} (last attempt: \
+                 {last_error}); check that the directory is reachable, that each domain \
+                 resolves to this host and that port 443 reaches this server"
+            ),
             StartupError::Bind { addr, .. } => write!(
                 f,
                 "cannot listen on {addr}; pick a free port or an address of this host"
@@ -253,6 +314,8 @@ impl std::error::Error for StartupError {
             StartupError::ReadPem { source, .. } | StartupError::Bind { source, .. } => {
                 Some(source)
             }
+            #[cfg(feature = "acme")]
+            StartupError::AcmeCache { source, .. } => Some(source),
             _ => None,
         }
     }

@@ -8,7 +8,10 @@
 //!   [`tls`](ChooseTransport::tls) with a checked [`TlsConfig`] (rustls, TLS 1.2 and 1.3,
 //!   HTTP/1.1 and HTTP/2 by ALPN), or
 //!   [`behind_tls_terminator`](ChooseTransport::behind_tls_terminator) with a non-empty list of
-//!   [`TrustedProxies`] and an `https` [`PublicUrl`].
+//!   [`TrustedProxies`] and an `https` [`PublicUrl`]. The certificate of direct TLS comes from
+//!   PEM files ([`TlsConfig::from_pem_files`]), memory ([`TlsConfig::from_pem`]) or, with the
+//!   `acme` feature, an ACME CA such as Let's Encrypt (`TlsConfig::acme`), obtained and renewed
+//!   by the server itself with TLS-ALPN-01 on its own port.
 //! * Everything that can be wrong with the configuration is a [`StartupError`] before the
 //!   socket is bound: missing, unreadable or malformed PEM, a key that is not the certificate's,
 //!   a certificate outside its validity period, an `http://` public URL or listen address, an
@@ -65,6 +68,8 @@
 //! # }
 //! ```
 
+#[cfg(feature = "acme")]
+mod acme;
 mod addr;
 mod body;
 mod builder;
@@ -85,6 +90,10 @@ mod tickets;
 mod tls;
 mod watchdog;
 
+#[cfg(feature = "acme")]
+pub use acme::{
+    AcmeConfig, DEFAULT_ACME_STARTUP_TIMEOUT, LETS_ENCRYPT_PRODUCTION, LETS_ENCRYPT_STAGING,
+};
 pub use addr::{parse_listen_addr, PublicUrl, TrustedProxies};
 pub use builder::{
     ChooseTransport, ServerBuilder, DEFAULT_HTTP2_CONNECTION_WINDOW, DEFAULT_HTTP2_STREAM_WINDOW,

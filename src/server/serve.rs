@@ -26,6 +26,7 @@ use super::log_summary::{Reason, RefusalLog};
 use super::peer_limit::{PeerSlot, PeerSlots};
 use super::pipeline::{Pipeline, ProxyService};
 use super::stall::StreamExecutor;
+use super::tls::ACME_TLS_ALPN;
 use super::watchdog::{self, Limits, Order, Watched};
 use crate::transport::{ConnectionInfo, TlsInfo, TlsVersion, Transport};
 
@@ -180,6 +181,15 @@ impl Server {
         };
         let mut log_summary = tokio::time::interval_at(Instant::now() + log_every, log_every);
         log_summary.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // ACME renewal runs as long as the accept loop, which answers its validations.
+        #[cfg(feature = "acme")]
+        let renewal = match &config.mode {
+            Mode::Tls(tls) => tls
+                .acme
+                .clone()
+                .map(|acme| tokio::spawn(acme.renew_forever())),
+            Mode::Terminator(_) => None,
+        };
         tracing::info!(addr = %local_addr, "serving");
         loop {
             // Ended connections are collected here, without a wake of this task for each (which
@@ -245,6 +255,10 @@ impl Server {
             }
         }
         drop(listener);
+        #[cfg(feature = "acme")]
+        if let Some(renewal) = renewal {
+            renewal.abort();
+        }
         tracing::info!(
             connections = connections.len(),
             "shutting down: finishing in-flight requests"
@@ -314,6 +328,12 @@ impl Connection {
             _ => TlsVersion::Tls13,
         };
         let alpn = session.alpn_protocol().map(<[u8]>::to_vec);
+        // An ACME TLS-ALPN-01 validation has had its challenge certificate: it ends here, never
+        // reaching HTTP. (Only a config made by `TlsConfig::acme` offers this protocol.)
+        if alpn.as_deref() == Some(ACME_TLS_ALPN) {
+            tracing::debug!(peer = %self.peer, "answered an ACME TLS-ALPN-01 validation");
+            return;
+        }
         let h2 = alpn.as_deref() == Some(b"h2");
         let tls = TlsInfo::new(version, alpn, session.server_name().map(str::to_owned));
         let info = ConnectionInfo::new(self.peer, Transport::Tls(tls));

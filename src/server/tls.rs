@@ -18,6 +18,11 @@ use x509_parser::time::ASN1Time;
 use super::error::{PemKind, StartupError};
 use super::tickets::Tls13Tickets;
 
+/// The ALPN protocol of an ACME TLS-ALPN-01 validation (RFC 8737). Only a configuration made by
+/// `TlsConfig::acme` offers it; a handshake that negotiates it gets the challenge certificate
+/// and is closed, never reaching HTTP.
+pub(crate) const ACME_TLS_ALPN: &[u8] = b"acme-tls/1";
+
 /// The server's certificate chain and private key, checked and ready to serve.
 ///
 /// Building one is the only way to start the server in direct-TLS mode, and it refuses
@@ -58,6 +63,9 @@ use super::tickets::Tls13Tickets;
 pub struct TlsConfig {
     pub(crate) acceptor: TlsAcceptor,
     reload: ReloadHandle,
+    /// Where the certificate comes from and goes to with [`TlsConfig::acme`].
+    #[cfg(feature = "acme")]
+    pub(crate) acme: Option<Arc<super::acme::Acme>>,
 }
 
 impl TlsConfig {
@@ -86,19 +94,64 @@ impl TlsConfig {
         Self::with_key(certified_key(cert_pem, key_pem, None, None)?, None)
     }
 
+    /// Certificates from an ACME CA (Let's Encrypt, a company CA), obtained and renewed by the
+    /// server itself (feature `acme`). See [`AcmeConfig`](super::AcmeConfig).
+    ///
+    /// A certificate in the cache that is valid now is served at once. Without one,
+    /// [`bind`](super::ServerBuilder::bind) obtains one before it returns (answering the CA's
+    /// TLS-ALPN-01 validation on the bound port, and refusing every other handshake, having no
+    /// certificate to offer), or fails with [`StartupError::AcmeTimeout`] after the
+    /// [startup timeout](super::AcmeConfig::startup_timeout). So there is no time during which
+    /// the health check would answer `503` for want of a certificate: until `bind` returns no
+    /// HTTPS request can be made at all.
+    ///
+    /// While the server runs, the certificate is renewed at two thirds of its lifetime and
+    /// swapped in for new handshakes without dropping a connection. A failed renewal is logged
+    /// with the remaining validity and retried with backoff (30 s, doubling up to an hour); one
+    /// within 7 days of expiry is logged as an error.
+    ///
+    /// This checks the configuration and opens the cache; it does not contact the CA.
+    #[cfg(feature = "acme")]
+    pub fn acme(config: super::AcmeConfig) -> Result<Self, StartupError> {
+        let (mut acme, cached) = super::acme::Acme::new(config)?;
+        let resolver = Arc::new(SwappableCert {
+            current: RwLock::new(cached),
+            challenges: Some(acme.challenges.clone()),
+        });
+        acme.attach(resolver.clone());
+        let mut tls = Self::with_resolver(resolver, None)?;
+        let mut config = ServerConfig::clone(tls.acceptor.config());
+        config.alpn_protocols.push(ACME_TLS_ALPN.to_vec());
+        tls.acceptor = TlsAcceptor::from(Arc::new(config));
+        tls.acme = Some(Arc::new(acme));
+        Ok(tls)
+    }
+
     fn with_key(
         key: Arc<CertifiedKey>,
         files: Option<Arc<PemFiles>>,
     ) -> Result<Self, StartupError> {
         let resolver = Arc::new(SwappableCert {
-            current: RwLock::new(key),
+            current: RwLock::new(Some(key)),
+            #[cfg(feature = "acme")]
+            challenges: None,
         });
+        Self::with_resolver(resolver, files)
+    }
+
+    fn with_resolver(
+        resolver: Arc<SwappableCert>,
+        files: Option<Arc<PemFiles>>,
+    ) -> Result<Self, StartupError> {
         let mut config = ServerConfig::builder_with_provider(provider())
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
             .map_err(|e| StartupError::Tls(e.to_string()))?
             .with_no_client_auth()
             .with_cert_resolver(resolver.clone());
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        // The server's cipher-suite order (the provider's: AES-GCM first, forward-secret only)
+        // wins over the client's, so a client cannot steer a connection to its weakest choice.
+        config.ignore_client_order = true;
         // Stateless session tickets (keys rotated every 6 h, in memory only): a client that
         // reconnects resumes however many others came in between, where rustls's default cache
         // of 256 sessions forgets it after ~128 other handshakes (BENCHMARKS.md, new connections).
@@ -108,6 +161,8 @@ impl TlsConfig {
         Ok(Self {
             acceptor: TlsAcceptor::from(Arc::new(config)),
             reload: ReloadHandle { resolver, files },
+            #[cfg(feature = "acme")]
+            acme: None,
         })
     }
 
@@ -119,9 +174,11 @@ impl TlsConfig {
 
 impl fmt::Debug for TlsConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TlsConfig")
-            .field("files", &self.reload.files)
-            .finish_non_exhaustive()
+        let mut debug = f.debug_struct("TlsConfig");
+        debug.field("files", &self.reload.files);
+        #[cfg(feature = "acme")]
+        debug.field("acme", &self.acme);
+        debug.finish_non_exhaustive()
     }
 }
 
@@ -231,25 +288,53 @@ impl PemFiles {
     }
 }
 
-/// The certificate resolver the server's rustls config holds: one certificate, swappable.
-struct SwappableCert {
-    current: RwLock<Arc<CertifiedKey>>,
+/// The certificate resolver the server's rustls config holds: one certificate, swappable
+/// (and, with ACME, none until the first is obtained, and the challenge certificates).
+pub(crate) struct SwappableCert {
+    current: RwLock<Option<Arc<CertifiedKey>>>,
+    #[cfg(feature = "acme")]
+    challenges: Option<Arc<super::acme::Challenges>>,
 }
 
 impl SwappableCert {
-    fn set(&self, key: Arc<CertifiedKey>) {
-        *self.current.write().unwrap_or_else(PoisonError::into_inner) = key;
+    #[cfg(feature = "acme")]
+    pub(crate) fn empty() -> Self {
+        Self {
+            current: RwLock::new(None),
+            challenges: None,
+        }
+    }
+
+    pub(crate) fn set(&self, key: Arc<CertifiedKey>) {
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) = Some(key);
+    }
+
+    #[cfg(feature = "acme")]
+    pub(crate) fn has_certificate(&self) -> bool {
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
     }
 }
 
 impl ResolvesServerCert for SwappableCert {
-    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(
-            self.current
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone(),
-        )
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        // A TLS-ALPN-01 validation gets its challenge certificate or nothing, never the
+        // server's own.
+        #[cfg(feature = "acme")]
+        if let Some(validation) = self
+            .challenges
+            .as_ref()
+            .and_then(|challenges| challenges.for_validation(&hello))
+        {
+            return validation;
+        }
+        let _ = hello;
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 
@@ -265,7 +350,7 @@ fn provider() -> Arc<CryptoProvider> {
 
 /// Parses and checks one certificate chain and key: PEM well-formed, key matches the leaf,
 /// leaf valid now.
-fn certified_key(
+pub(crate) fn certified_key(
     cert_pem: &[u8],
     key_pem: &[u8],
     cert_path: Option<&Path>,

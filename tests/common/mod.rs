@@ -15,6 +15,8 @@ use serde_json::{json, Value};
 
 #[cfg(feature = "server")]
 pub mod https;
+#[cfg(feature = "acme")]
+pub mod pebble;
 
 #[cfg(feature = "biz")]
 pub mod browser;
