@@ -2,6 +2,8 @@
 //! to an unknown action (issue 22 items 1, 6, 7). Requests come from the testing kit and go
 //! through a real axum router with the layer in front.
 
+mod common;
+
 use axum::routing::post;
 use axum::Router;
 use nugu_proxy::request::AudioPlayerEvent;
@@ -173,4 +175,68 @@ async fn without_a_fallback_axum_answers_an_empty_404() {
     )
     .await;
     assert_eq!((answer.status.as_u16(), answer.body.len()), (404, 0));
+}
+
+#[test]
+fn the_play_under_test_keeps_its_key_out_of_debug() {
+    let play = PlayUnderTest::new(())
+        .path_prefix("/nugu")
+        .api_key("secret-key-1234");
+    let shown = format!("{play:?}");
+    assert!(
+        shown.contains("/nugu") && !shown.contains("secret-key-1234"),
+        "{shown}"
+    );
+}
+
+/// Over the crate's HTTPS server on 127.0.0.1, with a real TLS client: an unknown action is
+/// answered in NUGU's shape, and a playback callback reaches the handler typed.
+#[cfg(feature = "server")]
+mod over_tls {
+    use crate::common::https::{cert_for_localhost, h1_client, nugu_post};
+    use crate::common::{read, start, API_KEY, PATIENCE};
+    use axum::routing::post;
+    use axum::Router;
+    use nugu_proxy::response::{unknown_action, UNKNOWN_ACTION};
+    use nugu_proxy::server::Server;
+    use nugu_proxy::testing::NuguRequest;
+    use nugu_proxy::{ApiKey, PrivatePlayLayer};
+
+    #[tokio::test]
+    async fn unknown_actions_and_events_over_https() {
+        let app = Router::new()
+            .route("/nugu/chime", post(super::chime))
+            .fallback(unknown_action)
+            .layer(PrivatePlayLayer::new(ApiKey::new(API_KEY).unwrap()));
+        let cert = cert_for_localhost();
+        let server = start(Server::builder().tls(cert.tls()), app).await;
+        let mut client = h1_client(server.addr, &cert.der).await;
+
+        let body = NuguRequest::action("cancel")
+            .parameter("room", "A")
+            .to_body();
+        let answer = tokio::time::timeout(
+            PATIENCE,
+            client.send_request(nugu_post("/nugu/cancel", body)),
+        );
+        let (status, _, json) = read(answer.await.unwrap().unwrap()).await;
+        assert_eq!(status, 200);
+        assert_eq!(json["resultCode"], UNKNOWN_ACTION);
+        assert_eq!(json["output"]["room"], "A");
+
+        let body = NuguRequest::action("chime")
+            .event("AudioPlayer.PlaybackStopped", Some("chime-1"), 1_200)
+            .to_body();
+        let answer = tokio::time::timeout(
+            PATIENCE,
+            client.send_request(nugu_post("/nugu/chime", body)),
+        );
+        let (status, _, json) = read(answer.await.unwrap().unwrap()).await;
+        assert_eq!(status, 200);
+        assert_eq!(json["output"]["kind"], "PlaybackStopped");
+        assert_eq!(json["output"]["offset"], "1200");
+
+        drop(client);
+        server.shut_down().await;
+    }
 }
