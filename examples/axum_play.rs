@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use axum::extract::State;
 use axum::routing::post;
 use axum::Router;
+use nugu_proxy::response::unknown_action;
 use nugu_proxy::{ActionRequest, ActionResponse, EnrolledUser, PrivatePlay};
 use support::{Attendance, Setup};
 
@@ -22,7 +23,8 @@ async fn main() -> ExitCode {
     support::main("axum check-in play", router).await
 }
 
-/// `POST {prefix}/check_in`, any other action `UNKNOWN_ACTION`, all behind the layer.
+/// `POST {prefix}/check_in`, any other action `UNKNOWN_ACTION` (the crate's
+/// `unknown_action`), all behind the layer.
 fn router(setup: Setup) -> Router {
     let actions = Router::new()
         .route("/check_in", post(check_in))
@@ -58,8 +60,4 @@ async fn check_in(
             ActionResponse::from_request(&request).exception("CHECK_IN_FAILED")
         }
     }
-}
-
-async fn unknown_action(request: ActionRequest) -> ActionResponse {
-    ActionResponse::from_request(&request).exception("UNKNOWN_ACTION")
 }

@@ -23,6 +23,7 @@ use std::process::ExitCode;
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::Full;
+use nugu_proxy::response::UNKNOWN_ACTION;
 use nugu_proxy::{ActionRequest, ActionResponse, EnrolledUser, PrivatePlay};
 use support::{Attendance, Setup};
 
@@ -73,7 +74,7 @@ async fn handle(
             // `enrolled_users_only` answers these before the handler; kept for clarity.
             _ => ActionResponse::from_request(action).exception("NOT_ENROLLED"),
         },
-        _ => ActionResponse::from_request(action).exception("UNKNOWN_ACTION"),
+        _ => ActionResponse::from_request(action).exception(UNKNOWN_ACTION),
     };
     Ok(response.into_http())
 }

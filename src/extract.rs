@@ -10,6 +10,7 @@
 //! | `Option<`[`EnrolledUser`]`>` | the invited, enrolled user, if the request has one | [`MissingPrivatePlayLayer`] (500) |
 //! | `Option<`[`PrivatePlay`]`>` | `profile.privatePlay`, if the request has one | [`MissingPrivatePlayLayer`] (500) |
 //! | [`EnrolledUser`], [`PrivatePlay`] | the same, required | [`MissingProfile`] (500) when the request has none |
+//! | `Option<`[`AudioPlayerEvent`]`>` | the AudioPlayer event of a playback callback; `None` for a spoken request | [`MissingPrivatePlayLayer`] (500) |
 //!
 //! Without the layer in front of the handler nothing was checked or parsed, so every extractor
 //! refuses with a 500 that names `PrivatePlayLayer`, instead of handing the handler an
@@ -32,6 +33,28 @@
 //! let app: Router = Router::new().route("/nugu/check_in", post(check_in)).layer(layer);
 //! # let _ = app;
 //! ```
+//!
+//! NUGU sends an AudioPlayer event (`AudioPlayer.PlaybackFinished`...) to the action Play Builder
+//! runs for it, like a spoken request: one handler may get both. `Option<AudioPlayerEvent>`
+//! tells them apart (a spoken request carries an `event` too, of another type):
+//!
+//! ```
+//! use nugu_proxy::request::{AudioPlayerEvent, AudioPlayerEventKind};
+//! use nugu_proxy::response::{AudioStream, Directive};
+//! use nugu_proxy::{ActionRequest, ActionResponse};
+//!
+//! async fn chime(request: ActionRequest, event: Option<AudioPlayerEvent>) -> ActionResponse {
+//!     let answer = ActionResponse::from_request(&request);
+//!     match event.map(|event| event.kind()) {
+//!         // Spoken: play the chime.
+//!         None => answer.directive(Directive::audio_play(AudioStream::new("https://example.com/chime.mp3", "chime-1"))),
+//!         // It played to its end: nothing follows.
+//!         Some(AudioPlayerEventKind::PlaybackFinished) => answer.directive(Directive::audio_stop()),
+//!         Some(_) => answer,
+//!     }
+//! }
+//! # let _ = axum::Router::<()>::new().route("/nugu/chime", axum::routing::post(chime));
+//! ```
 
 use std::fmt;
 
@@ -44,6 +67,7 @@ use http_body_util::Full;
 
 use crate::layer::Authentication;
 use crate::rejection::error_response;
+use crate::request::AudioPlayerEvent;
 use crate::{ActionRequest, EnrolledUser, PrivatePlay};
 
 /// One rejection type: a 500 about the type the handler asked for, with a JSON body, as the
@@ -225,3 +249,14 @@ always_present!(ActionRequest);
 always_present!(Authentication);
 profile_part!(EnrolledUser);
 profile_part!(PrivatePlay);
+
+/// `None` for a spoken request, the typed event for a playback callback; an `event` that does
+/// not parse is `None` too, never a refusal.
+impl<S: Send + Sync> OptionalFromRequestParts<S> for AudioPlayerEvent {
+    type Rejection = MissingPrivatePlayLayer;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
+        let request: Option<ActionRequest> = layer_value(parts, "Option<AudioPlayerEvent>")?;
+        Ok(request.and_then(|request| request.audio_player_event()))
+    }
+}

@@ -64,6 +64,19 @@
 //! assert_eq!(answer.output["userName"].as_deref(), Some("홍길동"));
 //! # }
 //! ```
+//!
+//! # Routing and events
+//!
+//! Route each action at `{Web URL path}/{actionName}`, and give the router
+//! [`response::unknown_action`] as its fallback (before the layer), so that an action without
+//! a route gets a NUGU answer rather than an empty `404`. NUGU's pages name no other path for
+//! device events: an AudioPlayer event (`AudioPlayer.PlaybackFinished`...) arrives in the
+//! `event` of an action's request, like a spoken one, and every request may carry an `event`
+//! (NUGU's reference marks it mandatory). Tell a playback callback from a spoken request by the
+//! event's type: [`ActionRequest::audio_player_event`], or the `Option<`[`AudioPlayerEvent`]`>`
+//! extractor, is `Some` only for an AudioPlayer event.
+//!
+//! [`AudioPlayerEvent`]: request::AudioPlayerEvent
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 // `doc_auto_cfg` was merged into `doc_cfg` (Rust 1.92); docs.rs builds with `--cfg docsrs`.

@@ -61,6 +61,16 @@ use crate::ActionRequest;
 /// `PrivatePlayLayer::new(ApiKey::new(TEST_API_KEY).unwrap())`.
 pub const TEST_API_KEY: &str = "nugu-proxy-test-api-key";
 
+/// The `event.type` [`NuguRequest`] sends for a spoken request (unless told
+/// [`event`](NuguRequest::event) or [`without_event`](NuguRequest::without_event)).
+///
+/// NUGU's reference marks `event` mandatory and shows it, for any request, as an object with a
+/// `type`; its pages do not name the type of a request the user spoke. The kit sends this
+/// stand-in (the NUGU SDK's text-input event) so that a handler which takes "has an `event`"
+/// for "is a playback callback" fails its tests: tell them apart by the type
+/// ([`ActionRequest::audio_player_event`]), never by the presence of `event`.
+pub const SPOKEN_EVENT_TYPE: &str = "Text.TextInput";
+
 /// A proof of HTTPS for a request that never crossed a network: TLS 1.3 with `h2` from
 /// `127.0.0.1:1`. [`NuguRequest::to_http_request`] inserts it.
 ///
@@ -162,7 +172,8 @@ enum Profile {
 
 /// A NUGU action request, as NUGU would send it, for tests.
 ///
-/// By default: version `2.0`, no parameters, a speaker's context, `profile.privatePlay` with
+/// By default: version `2.0`, no parameters, a speaker's context, the `event` of a spoken
+/// request (`{"type":` [`SPOKEN_EVENT_TYPE`]`}`), `profile.privatePlay` with
 /// [`TestUser::sample`] enrolled, `Authorization: token` [`TEST_API_KEY`], path
 /// `/{actionName}`.
 ///
@@ -191,7 +202,10 @@ pub struct NuguRequest {
     audio_player: Option<Value>,
     event: Option<Value>,
     fields: Vec<(String, Value)>,
+    raw_body: Option<Bytes>,
     api_key: Option<String>,
+    /// Whether the test chose the key (or its lack), which a [`PlayUnderTest`] then keeps.
+    own_key: bool,
     path_prefix: String,
 }
 
@@ -204,9 +218,11 @@ impl NuguRequest {
             profile: Profile::Enrolled(TestUser::sample()),
             play_builder: false,
             audio_player: None,
-            event: None,
+            event: Some(json!({ "type": SPOKEN_EVENT_TYPE })),
             fields: Vec::new(),
+            raw_body: None,
             api_key: Some(TEST_API_KEY.to_owned()),
+            own_key: false,
             path_prefix: String::new(),
         }
     }
@@ -273,6 +289,7 @@ impl NuguRequest {
     pub fn play_builder_call(mut self) -> Self {
         self.play_builder = true;
         self.api_key = None;
+        self.own_key = true;
         self
     }
 
@@ -297,6 +314,31 @@ impl NuguRequest {
         self
     }
 
+    /// No `event` at all, as real payloads have been seen (the kit sends a spoken request's
+    /// `event` by default: see [`SPOKEN_EVENT_TYPE`]).
+    pub fn without_event(mut self) -> Self {
+        self.event = None;
+        self
+    }
+
+    /// Sends `body` as it is instead of the JSON this builder makes (which
+    /// [`to_json`](Self::to_json) still shows): a malformed, truncated or odd body, with the
+    /// head NUGU sends.
+    ///
+    /// ```
+    /// use nugu_proxy::testing::NuguRequest;
+    ///
+    /// let request = NuguRequest::action("book").raw_body(r#"{"action": "#).to_http_request();
+    /// assert_eq!(request.headers()["content-type"], "application/json");
+    /// # use http_body_util::BodyExt;
+    /// # let body = futures_util::FutureExt::now_or_never(request.into_body().collect()).unwrap().unwrap();
+    /// # assert_eq!(&body.to_bytes()[..], br#"{"action": "#);
+    /// ```
+    pub fn raw_body(mut self, body: impl Into<Bytes>) -> Self {
+        self.raw_body = Some(body.into());
+        self
+    }
+
     /// Sets any field, at a JSON pointer (`/context/session/accessToken`), creating the objects
     /// on the way; applied last, so it overrides what the other methods set.
     pub fn field(mut self, pointer: &str, value: impl Into<Value>) -> Self {
@@ -307,12 +349,14 @@ impl NuguRequest {
     /// `Authorization: token {key}` instead of [`TEST_API_KEY`].
     pub fn api_key(mut self, key: &str) -> Self {
         self.api_key = Some(key.to_owned());
+        self.own_key = true;
         self
     }
 
     /// No `Authorization` header.
     pub fn without_api_key(mut self) -> Self {
         self.api_key = None;
+        self.own_key = true;
         self
     }
 
@@ -373,9 +417,13 @@ impl NuguRequest {
         body
     }
 
-    /// The request body, as bytes.
+    /// The request body, as bytes: the [`raw_body`](Self::raw_body) if one was given, else
+    /// [`to_json`](Self::to_json).
     pub fn to_body(&self) -> Bytes {
-        Bytes::from(self.to_json().to_string())
+        match &self.raw_body {
+            Some(body) => body.clone(),
+            None => Bytes::from(self.to_json().to_string()),
+        }
     }
 
     /// The request as NUGU sends it over HTTPS: `POST {path}` with `Content-Type:
@@ -427,6 +475,90 @@ impl NuguRequest {
     pub fn to_action_request(&self) -> ActionRequest {
         ActionRequest::from_bytes(self.to_body())
             .unwrap_or_else(|e| panic!("NuguRequest built a body the model refuses: {e}"))
+    }
+}
+
+/// A play under test: the app (the layer and your router), the Web URL's path prefix and the
+/// API key, given once; [`call`](Self::call) sends each [`NuguRequest`] with them.
+///
+/// A request keeps what it sets itself: its own [`path_prefix`](NuguRequest::path_prefix), and
+/// its own key, [`without_api_key`](NuguRequest::without_api_key) or Play Builder call.
+///
+/// ```
+/// use axum::{routing::post, Router};
+/// use nugu_proxy::testing::{NuguRequest, PlayUnderTest, TEST_API_KEY};
+/// use nugu_proxy::{ActionRequest, ActionResponse, ApiKey, PrivatePlayLayer};
+///
+/// async fn book(request: ActionRequest) -> ActionResponse {
+///     ActionResponse::from_request(&request).output("room", "A-301")
+/// }
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let app = Router::new()
+///     .route("/nugu/book", post(book))
+///     .layer(PrivatePlayLayer::new(ApiKey::new(TEST_API_KEY).unwrap()));
+/// let play = PlayUnderTest::new(app).path_prefix("/nugu");
+///
+/// let answer = play.call(NuguRequest::action("book")).await.nugu();
+/// assert_eq!(answer.output["room"].as_deref(), Some("A-301"));
+/// let malformed = play.call(NuguRequest::action("book").raw_body("{")).await;
+/// assert_eq!(malformed.rejection().unwrap().error, "malformed_request");
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct PlayUnderTest<S> {
+    app: S,
+    path_prefix: String,
+    api_key: String,
+}
+
+impl<S> PlayUnderTest<S> {
+    /// The play `app`, served at `/` with [`TEST_API_KEY`].
+    pub fn new(app: S) -> Self {
+        Self {
+            app,
+            path_prefix: String::new(),
+            api_key: TEST_API_KEY.to_owned(),
+        }
+    }
+
+    /// The path of the registered Web URL, e.g. `/nugu` (see [`NuguRequest::path_prefix`]).
+    pub fn path_prefix(mut self, prefix: &str) -> Self {
+        self.path_prefix = prefix.trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// The API key requests carry (the one the app's layer was built with).
+    pub fn api_key(mut self, key: &str) -> Self {
+        self.api_key = key.to_owned();
+        self
+    }
+
+    /// Sends `request` (with this play's prefix and key, unless it set its own) to a clone of
+    /// the app, and reads the answer: see [`call`].
+    pub async fn call<B>(&self, mut request: NuguRequest) -> TestResponse
+    where
+        S: Service<Request<Full<Bytes>>, Response = Response<B>> + Clone,
+        S::Error: fmt::Debug,
+        B: Body,
+        B::Error: fmt::Debug,
+    {
+        if request.path_prefix.is_empty() {
+            request.path_prefix.clone_from(&self.path_prefix);
+        }
+        if !request.own_key {
+            request.api_key = Some(self.api_key.clone());
+        }
+        call(self.app.clone(), request.to_http_request()).await
+    }
+}
+
+impl<S> fmt::Debug for PlayUnderTest<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The key is a test key, but a key all the same.
+        f.debug_struct("PlayUnderTest")
+            .field("path_prefix", &self.path_prefix)
+            .finish_non_exhaustive()
     }
 }
 

@@ -16,6 +16,7 @@
 mod action;
 mod context;
 mod error;
+mod event;
 pub mod mask;
 mod model;
 mod profile;
@@ -35,6 +36,7 @@ pub use context::{
     PlaybackError, Session, SupportedInterfaces,
 };
 pub use error::{ParseError, ParseErrorKind};
+pub use event::{AudioPlayerEvent, AudioPlayerEventKind};
 pub use profile::{EnrolledUser, PrivatePlay, ServiceType};
 pub use text::RawJson;
 

@@ -886,7 +886,8 @@ model! {
         /// The `action` object.
         action: Obj<ActionFields> = "action" => get action -> Action<'_>;
         /// The device event that caused this request (`event`), raw. Parse it into
-        /// [`Event`] with [`RawJson::parse`].
+        /// [`Event`] with [`RawJson::parse`]; a spoken request may carry one too, so read a
+        /// playback callback with [`audio_player_event`](Self::audio_player_event).
         event: Opt<RawObject> = "event" => get event -> Option<RawJson<'_>>;
         /// The `context` object.
         context: OrEmpty<Obj<ContextFields>> = "context" => get context -> Context<'_>;

@@ -9,6 +9,7 @@
 //!   HTTP status stays 200 either way.
 
 mod directive;
+mod fallback;
 
 use std::fmt;
 use std::io;
@@ -20,6 +21,7 @@ use serde::{Serialize, Serializer};
 use smallvec::SmallVec;
 
 pub use directive::{AudioStream, Directive};
+pub use fallback::{unknown_action, UNKNOWN_ACTION};
 
 use bytestring::ByteString;
 
