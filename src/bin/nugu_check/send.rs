@@ -64,6 +64,8 @@ impl Target {
 #[derive(Clone, Debug)]
 pub struct Exchange {
     pub latency: Duration,
+    /// Whether the proxy gave no answer within the patience.
+    pub timed_out: bool,
     pub outcome: Result<Answer, String>,
 }
 
@@ -184,16 +186,17 @@ fn https_client(roots: &[Certificate], patience: Duration) -> Result<Client, Str
 
 async fn exchange(request: reqwest::RequestBuilder) -> Exchange {
     let start = Instant::now();
-    let outcome = async {
-        let response = request.send().await.map_err(explain)?;
+    let outcome: Result<Answer, reqwest::Error> = async {
+        let response = request.send().await?;
         let status = response.status();
-        let body = response.bytes().await.map_err(explain)?;
+        let body = response.bytes().await?;
         Ok(Answer { status, body })
     }
     .await;
     Exchange {
         latency: start.elapsed(),
-        outcome,
+        timed_out: outcome.as_ref().is_err_and(reqwest::Error::is_timeout),
+        outcome: outcome.map_err(explain),
     }
 }
 
