@@ -341,10 +341,10 @@ fn judge_action(f: &mut Findings, probe: &Probe, exchange: &Exchange, timeout: D
     );
     f.judge(
         "result-code",
-        (!json["resultCode"]
+        json["resultCode"]
             .as_str()
-            .is_some_and(|code| !code.is_empty()))
-        .then(|| format!("{label}: $.resultCode is {}", json["resultCode"])),
+            .is_none_or(str::is_empty)
+            .then(|| format!("{label}: $.resultCode is {}", json["resultCode"])),
     );
     let output = json.get("output").and_then(Value::as_object);
     let missing: Vec<&str> = probe
@@ -408,7 +408,7 @@ fn directive_errors(json: &Value) -> Vec<String> {
         if kind == "AudioPlayer.Play" {
             let stream = &directive["audioItem"]["stream"];
             for field in ["url", "token"] {
-                if !stream[field].as_str().is_some_and(|s| !s.is_empty()) {
+                if stream[field].as_str().is_none_or(str::is_empty) {
                     errors.push(format!(
                         "{at}.audioItem.stream.{field} is not a non-empty string"
                     ));
