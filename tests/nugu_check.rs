@@ -37,6 +37,7 @@ enum Break {
     NoHealth,
     DocsRequest500,
     Slow,
+    HangsOnEvents,
     BadVersion,
     EmptyResultCode,
     NoEcho,
@@ -230,6 +231,9 @@ async fn handle(
             json!({ "error": "internal" }),
         );
     }
+    if broken == B::HangsOnEvents && body["event"].is_object() {
+        std::future::pending::<()>().await;
+    }
     if broken == B::Slow && body["event"].is_object() {
         tokio::time::sleep(Duration::from_millis(700)).await;
     }
@@ -409,6 +413,12 @@ async fn each_broken_rule_fails_alone_with_its_evidence() {
             &["--skip", "burst", "--timeout", "0.4"],
             &["latency"],
             "check_in/PlaybackStarted: ",
+        ),
+        (
+            B::HangsOnEvents,
+            &["--skip", "burst", "--timeout", "0.3"],
+            &["audio-events", "latency"],
+            "check_in/PlaybackStarted: no answer in time",
         ),
         (
             B::BadVersion,

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{IsTerminal, Write};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use http::Method;
 use serde_json::Value;
@@ -454,6 +454,8 @@ fn personal_data(f: &mut Findings, what: &str, exchange: &Exchange) {
 }
 
 async fn burst(f: &mut Findings, sender: &Sender, typical: &nugu_proxy::testing::NuguRequest) {
+    // Bounded in time as in count: a request not sent by then counts as failed.
+    let deadline = Instant::now() + sender.patience * 2;
     let mut tasks = Vec::new();
     for connection in 0..BURST_CONNECTIONS {
         let sender = match sender.fresh() {
@@ -467,6 +469,9 @@ async fn burst(f: &mut Findings, sender: &Sender, typical: &nugu_proxy::testing:
         tasks.push(tokio::spawn(async move {
             let mut exchanges = Vec::with_capacity(count);
             for _ in 0..count {
+                if Instant::now() >= deadline {
+                    break;
+                }
                 let body = request.to_json().to_string();
                 exchanges.push(sender.nugu(&request, body).await);
             }
@@ -493,6 +498,11 @@ async fn burst(f: &mut Findings, sender: &Sender, typical: &nugu_proxy::testing:
                 failures.push(failure);
             }
         }
+    }
+    let unsent = BURST_REQUESTS - latencies.len();
+    if unsent > 0 {
+        failed += unsent;
+        failures.push(format!("{unsent} not sent: the burst ran out of time"));
     }
     f.burst = Some(Stats::of(&mut latencies));
     f.judge(
@@ -542,6 +552,7 @@ fn report(sender: &Sender, settings: &Settings, mut f: Findings) -> Report {
         url: format!("{}{}", sender.target.origin, sender.target.prefix),
         outcomes,
         requests: Stats::of(&mut latencies),
+        each: f.latencies,
         slowest,
         burst: f.burst,
     }

@@ -94,6 +94,8 @@ pub struct Report {
     pub outcomes: Vec<Outcome>,
     /// The single requests (not the burst).
     pub requests: Stats,
+    /// Each single request and its latency, in the order sent.
+    pub each: Vec<(String, Duration)>,
     pub slowest: Option<(String, Duration)>,
     pub burst: Option<Stats>,
 }
@@ -195,6 +197,9 @@ impl Report {
             },
             "rules": rules,
             "latency": self.requests.json(),
+            "requests": self.each.iter().map(|(label, latency)| json!({
+                "request": label, "ms": latency.as_millis() as u64,
+            })).collect::<Vec<_>>(),
             "slowest": self.slowest.as_ref().map(|(label, latency)| json!({
                 "request": label, "ms": latency.as_millis() as u64,
             })),
@@ -289,6 +294,7 @@ mod tests {
             url: "https://127.0.0.1:8443/nugu".to_owned(),
             outcomes,
             requests: Stats::of(&mut [ms(3), ms(1), ms(2), ms(40)]),
+            each: vec![("check_in/docs".to_owned(), ms(40))],
             slowest: Some(("check_in/docs".to_owned(), ms(40))),
             burst: None,
         }

@@ -100,8 +100,9 @@ impl Sender {
                 return Err(format!("--cacert {}: no certificate in it", path.display()));
             }
         }
-        // Long enough to tell "slow" (the latency rule) from "never answers".
-        let patience = (timeout * 3).max(Duration::from_secs(10));
+        // Long enough to tell "slow" (the latency rule) from "never answers", short enough
+        // that a proxy that hangs costs seconds per request, not minutes.
+        let patience = (timeout * 3).max(Duration::from_secs(1));
         let client = https_client(&roots, patience)?;
         let plain = Client::builder()
             .timeout(patience)
