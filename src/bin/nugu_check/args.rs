@@ -24,8 +24,8 @@ pub struct Args {
     #[arg(long)]
     pub no_auth_expected: bool,
 
-    /// A PEM file of CA certificates to trust besides the built-in roots (a self-signed
-    /// development certificate, for instance).
+    /// A PEM file of CA certificates to trust besides the system's roots and the built-in
+    /// (Mozilla) ones: a self-signed development certificate, for instance.
     #[arg(long, value_name = "FILE")]
     pub cacert: Option<PathBuf>,
 

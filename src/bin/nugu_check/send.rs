@@ -88,7 +88,7 @@ pub struct Sender {
 }
 
 impl Sender {
-    /// Trusts the built-in (Mozilla) roots and the certificates of `cacert`.
+    /// Trusts the system's roots, the built-in (Mozilla) ones and the certificates of `cacert`.
     pub fn new(target: Target, cacert: Option<&Path>, timeout: Duration) -> Result<Self, String> {
         let mut roots = Vec::new();
         if let Some(path) = cacert {
