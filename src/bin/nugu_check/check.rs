@@ -94,8 +94,13 @@ pub async fn run(sender: &Sender, actions: &[Action], settings: &Settings) -> Re
         .iter()
         .flat_map(|action| play::probes(action, prefix, key))
         .collect();
-    probes.push(play::unknown_action(prefix, key));
-    let typical = play::docs_request(&actions[0], prefix, key);
+    let unknown = play::unknown_action(prefix, key);
+    // The actions are never empty (`play::actions` refuses that); the unknown one stands in.
+    let typical = actions.first().map_or_else(
+        || unknown.request.clone(),
+        |first| play::docs_request(first, prefix, key),
+    );
+    probes.push(unknown);
     let skip = |id: &str| settings.skip.iter().any(|s| s == id);
 
     let mut progress = Progress {
