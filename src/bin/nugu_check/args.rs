@@ -12,7 +12,7 @@ use clap::Parser;
 #[derive(Debug, Parser)]
 #[command(name = "nugu-check", version)]
 pub struct Args {
-    /// The Web URL registered in Play Builder (https://host[:port][/prefix]); actions are
+    /// The Web URL registered in Play Builder (`https://host[:port][/prefix]`); actions are
     /// called at {URL}/{actionName}.
     pub url: String,
 
