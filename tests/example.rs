@@ -521,3 +521,50 @@ async fn sighup_reloads_the_certificate_files_and_keeps_open_connections() {
 
     terminate(child).await;
 }
+
+/// `nugu-check` (feature `check`) against both examples: every rule passes, exit status 0.
+#[cfg(feature = "check")]
+#[tokio::test]
+async fn nugu_check_passes_every_rule_against_the_examples() {
+    for (name, public_url) in [
+        ("https_proxy", None),
+        ("axum_play", Some("https://localhost/nugu")),
+    ] {
+        let db = tempfile::tempdir().unwrap();
+        let mut args = vec!["--listen", "127.0.0.1:0"];
+        if let Some(url) = public_url {
+            args.extend(["--public-url", url]);
+        }
+        let (child, try_it) = start(name, &db, &args).await;
+        let web_url = try_it.url.trim_end_matches("/check_in").to_owned();
+        let report = db.path().join("report.json");
+        let mut check = Command::new(env!("CARGO_BIN_EXE_nugu-check"));
+        check
+            .arg(&web_url)
+            .args(["--cacert", &try_it.cacert, "--api-key", &try_it.token])
+            .args([
+                "--action",
+                "check_in",
+                "--param",
+                "place=lobby",
+                "--param",
+                "memo=",
+            ])
+            .arg("--json")
+            .arg(&report)
+            .env_remove("NUGU_API_KEY");
+        let output = tokio::task::spawn_blocking(move || check.output().unwrap())
+            .await
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(0), "{name}:\n{stdout}");
+        assert!(
+            stdout.contains(" passed, 0 failed, 0 skipped\n"),
+            "{name}:\n{stdout}"
+        );
+        let report: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+        assert_eq!(report["passed"], true, "{name}: {report}");
+        assert_eq!(report["burst"]["count"], 200, "{name}: {report}");
+        terminate(child).await;
+    }
+}
