@@ -473,3 +473,25 @@ async fn sighup_reloads_the_certificate_files_and_keeps_open_connections() {
 
     terminate(child).await;
 }
+
+/// Issue 22 item 4: `kill -HUP` ended a server the application had not wired for reload. A
+/// server with an in-memory (here self-signed) certificate has nothing to reload: it ignores the
+/// signal and goes on serving.
+#[cfg(unix)]
+#[tokio::test]
+async fn sighup_is_ignored_by_a_server_with_an_in_memory_certificate() {
+    let db = tempfile::tempdir().unwrap();
+    let (mut child, try_it) = start("https_proxy", &db, &["--listen", "127.0.0.1:0"]).await;
+    assert_eq!(run_try_it(&try_it).await["resultCode"], "OK");
+    let pid = child.0.as_ref().unwrap().id().to_string();
+    for _ in 0..3 {
+        let hup = Command::new("kill").args(["-HUP", &pid]).status().unwrap();
+        assert!(hup.success());
+    }
+    // A process the signal ended has exited by the time its answer would come.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let exited = child.0.as_mut().unwrap().try_wait().unwrap();
+    assert!(exited.is_none(), "SIGHUP ended the server: {exited:?}");
+    assert_eq!(run_try_it(&try_it).await["resultCode"], "OK");
+    terminate(child).await;
+}

@@ -443,6 +443,12 @@ impl ServerBuilder {
     /// open files (raising its soft limit if need be), then binds the listening socket.
     /// Nothing is bound before this call, and every check on the TLS material and URLs has
     /// already passed by the time it can be made.
+    ///
+    /// On Unix this call also takes over `SIGHUP` for the rest of the process: a server whose
+    /// certificate came from [`TlsConfig::from_pem_files`] reloads the files on `SIGHUP`
+    /// (`kill -HUP <pid>`) while it serves, keeping open connections and, if the new files are
+    /// refused, the current certificate; any other server ignores the signal. Call it within a
+    /// Tokio runtime.
     pub async fn bind(mut self, addr: SocketAddr) -> Result<Server, StartupError> {
         self.config.max_connections = super::open_files::room_for(
             self.config.max_connections,
@@ -451,7 +457,9 @@ impl ServerBuilder {
         let bind = |source| StartupError::Bind { addr, source };
         let listener = TcpListener::bind(addr).await.map_err(bind)?;
         let local_addr = listener.local_addr().map_err(bind)?;
-        Ok(Server::new(listener, local_addr, self.config))
+        // From here on `SIGHUP` reloads (or is ignored), never ends the process.
+        let hangups = super::hangup::Hangups::listen();
+        Ok(Server::new(listener, local_addr, self.config, hangups))
     }
 }
 
