@@ -51,7 +51,7 @@ use crate::{ActionRequest, EnrolledUser, PrivatePlay};
 macro_rules! extractor_rejection {
     ($(#[$doc:meta])* $name:ident, $code:literal, |$wanted:ident| $message:expr) => {
         $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq)]
+        #[derive(Clone, PartialEq, Eq)]
         pub struct $name {
             wanted: &'static str,
         }
@@ -86,6 +86,8 @@ macro_rules! extractor_rejection {
         }
 
         impl std::error::Error for $name {}
+
+        crate::report::debug_as_report!($name);
 
         impl IntoResponse for $name {
             fn into_response(self) -> Response {
@@ -138,7 +140,7 @@ extractor_rejection!(
 );
 
 /// Why a required [`EnrolledUser`] or [`PrivatePlay`] extractor refused.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ProfileRejection {
     /// See [`MissingPrivatePlayLayer`].
@@ -157,6 +159,8 @@ impl fmt::Display for ProfileRejection {
 }
 
 impl std::error::Error for ProfileRejection {}
+
+crate::report::debug_as_report!(ProfileRejection);
 
 impl IntoResponse for ProfileRejection {
     fn into_response(self) -> Response {

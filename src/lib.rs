@@ -75,6 +75,8 @@ pub mod request;
 pub mod response;
 pub mod transport;
 
+mod report;
+
 #[cfg(feature = "server")]
 pub mod server;
 

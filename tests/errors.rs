@@ -168,3 +168,41 @@ fn startup_errors_speak_of_the_library_not_of_an_example_s_flags() {
     .to_string();
     assert!(message.contains("behind_tls_terminator"), "{message}");
 }
+
+/// Issue 22 item 5: `Debug` is what `main` prints for an error it returns (`Error: {e:?}`), and
+/// what `{:?}` in a log shows. Every error of the crate's prints its message there, not its
+/// fields, and so nothing its message leaves out (personal data, keys, the body's values).
+#[test]
+fn every_error_s_debug_is_its_message() {
+    use nugu_proxy::rejection::{MalformedRequest, PayloadTooLarge, PrivatePlayRejection};
+    use nugu_proxy::ActionRequest;
+
+    let parse = ActionRequest::from_bytes(
+        r#"{"action":{"actionName":"a"},"profile":{"privatePlay":{"userKey":"u","deviceKey":"d",
+        "enrolledUser":{"name":"홍길동","phoneNo":1011112222}}}}"#
+            .into(),
+    )
+    .unwrap_err();
+    let rejection = PrivatePlayRejection::from(MalformedRequest::from(parse.clone()));
+    let api_key = nugu_proxy::ApiKey::new("a secret with spaces").unwrap_err();
+    let errors: [&dyn Error; 4] = [&parse, &rejection, &PayloadTooLarge::new(65_536), &api_key];
+    for error in errors {
+        let debug = format!("{error:?}");
+        assert_eq!(debug, error.to_string());
+        assert!(
+            !debug.contains("1011112222") && !debug.contains("secret"),
+            "{debug}"
+        );
+    }
+    #[cfg(feature = "biz")]
+    {
+        let policy = nugu_proxy::biz::LinkPolicy::new(["nugu.example"]);
+        let link = policy
+            .parse_query(
+                "status=s&email=hong%40example.com&callBack=https%3A%2F%2Fevil.example%2Fcb",
+            )
+            .unwrap_err();
+        assert_eq!(format!("{link:?}"), link.to_string());
+        assert!(!format!("{link:?}").contains("hong"));
+    }
+}
