@@ -180,7 +180,10 @@ pub struct InsecureTransport;
 impl fmt::Display for InsecureTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(
-            "refused: the request did not arrive over HTTPS (no transport proof from the server)",
+            "refused: the request did not arrive over HTTPS (no transport proof from the server): \
+             serve the play with nugu_proxy::server::Server, which attaches the proof (direct TLS, \
+             or ServerBuilder::behind_tls_terminator behind a load balancer); under a plain-HTTP \
+             test server only, PrivatePlayLayer::dangerous_allow_insecure_transport",
         )
     }
 }

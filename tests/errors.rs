@@ -285,3 +285,17 @@ fn serving_a_router_that_needs_its_state_names_with_state() {
     }
     panic!("no build of nugu_proxy and axum here compiled together: {tried:#?}");
 }
+
+/// Issue 22 item 9: a layer mounted under another server (`axum::serve`) answers every request
+/// `403 insecure_transport`; its message names the fix, not only the problem.
+#[test]
+fn insecure_transport_names_the_fix() {
+    let message = nugu_proxy::rejection::InsecureTransport.to_string();
+    for fix in [
+        "nugu_proxy::server::Server",
+        "behind_tls_terminator",
+        "dangerous_allow_insecure_transport",
+    ] {
+        assert!(message.contains(fix), "{message:?} does not name {fix}");
+    }
+}
