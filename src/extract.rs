@@ -75,7 +75,7 @@ use crate::{ActionRequest, EnrolledUser, PrivatePlay};
 macro_rules! extractor_rejection {
     ($(#[$doc:meta])* $name:ident, $code:literal, |$wanted:ident| $message:expr) => {
         $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq)]
+        #[derive(Clone, PartialEq, Eq)]
         pub struct $name {
             wanted: &'static str,
         }
@@ -110,6 +110,8 @@ macro_rules! extractor_rejection {
         }
 
         impl std::error::Error for $name {}
+
+        crate::report::debug_as_report!($name);
 
         impl IntoResponse for $name {
             fn into_response(self) -> Response {
@@ -162,7 +164,7 @@ extractor_rejection!(
 );
 
 /// Why a required [`EnrolledUser`] or [`PrivatePlay`] extractor refused.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ProfileRejection {
     /// See [`MissingPrivatePlayLayer`].
@@ -181,6 +183,8 @@ impl fmt::Display for ProfileRejection {
 }
 
 impl std::error::Error for ProfileRejection {}
+
+crate::report::debug_as_report!(ProfileRejection);
 
 impl IntoResponse for ProfileRejection {
     fn into_response(self) -> Response {

@@ -88,6 +88,8 @@ pub mod request;
 pub mod response;
 pub mod transport;
 
+mod report;
+
 #[cfg(feature = "server")]
 pub mod server;
 

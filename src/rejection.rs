@@ -40,6 +40,8 @@ macro_rules! rejection {
 
         impl std::error::Error for $name {}
 
+        crate::report::debug_as_report!($name);
+
         impl Status for $name {
             const STATUS: StatusCode = $name::STATUS;
             const CODE: &'static str = $name::CODE;
@@ -61,7 +63,7 @@ macro_rules! rejection {
 }
 
 /// 413: the body is larger than the configured limit (by `Content-Length`, or while reading).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct PayloadTooLarge {
     limit: usize,
 }
@@ -86,7 +88,7 @@ impl fmt::Display for PayloadTooLarge {
 rejection!(PayloadTooLarge, PAYLOAD_TOO_LARGE, "payload_too_large");
 
 /// 415: the `Content-Type` is missing or is not JSON.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct UnsupportedMediaType;
 
 impl fmt::Display for UnsupportedMediaType {
@@ -101,7 +103,7 @@ rejection!(
 );
 
 /// 400: the body is not a NUGU action request; the message says where (JSON path, line, column).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct MalformedRequest(ParseError);
 
 impl MalformedRequest {
@@ -125,7 +127,7 @@ impl fmt::Display for MalformedRequest {
 rejection!(MalformedRequest, BAD_REQUEST, "malformed_request");
 
 /// 400: the request body could not be read (the client broke off or sent a broken stream).
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct BodyReadFailed;
 
 impl fmt::Display for BodyReadFailed {
@@ -136,7 +138,7 @@ impl fmt::Display for BodyReadFailed {
 rejection!(BodyReadFailed, BAD_REQUEST, "body_read_failed");
 
 /// 401: no `Authorization` header, and the request is not an allowed Play Builder test call.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct MissingCredentials;
 
 impl fmt::Display for MissingCredentials {
@@ -148,7 +150,7 @@ rejection!(MissingCredentials, UNAUTHORIZED, "missing_credentials");
 
 /// 401: the `Authorization` header is not `token <the configured API key>` (wrong key, other
 /// scheme, or the header repeated).
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct InvalidCredentials;
 
 impl fmt::Display for InvalidCredentials {
@@ -159,7 +161,7 @@ impl fmt::Display for InvalidCredentials {
 rejection!(InvalidCredentials, UNAUTHORIZED, "invalid_credentials");
 
 /// 400: the body's `action.actionName` is not the last segment of the request path.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct ActionMismatch;
 
 impl fmt::Display for ActionMismatch {
@@ -172,13 +174,16 @@ rejection!(ActionMismatch, BAD_REQUEST, "action_mismatch");
 /// 403: the request carries no proof that it arrived over HTTPS (no
 /// [`ConnectionInfo`](crate::transport::ConnectionInfo) in its extensions). NUGU requires HTTPS
 /// for Private Plays, so the layer fails closed.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct InsecureTransport;
 
 impl fmt::Display for InsecureTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(
-            "refused: the request did not arrive over HTTPS (no transport proof from the server)",
+            "refused: the request did not arrive over HTTPS (no transport proof from the server): \
+             serve the play with nugu_proxy::server::Server, which attaches the proof (direct TLS, \
+             or ServerBuilder::behind_tls_terminator behind a load balancer); under a plain-HTTP \
+             test server only, PrivatePlayLayer::dangerous_allow_insecure_transport",
         )
     }
 }
@@ -196,7 +201,7 @@ rejection!(InsecureTransport, FORBIDDEN, "insecure_transport");
 /// assert_eq!(response.status(), 405);
 /// assert_eq!(response.headers()["allow"], "POST");
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct MethodNotAllowed;
 
 impl fmt::Display for MethodNotAllowed {
@@ -207,7 +212,7 @@ impl fmt::Display for MethodNotAllowed {
 rejection!(MethodNotAllowed, METHOD_NOT_ALLOWED, "method_not_allowed");
 
 /// Any rejection of [`PrivatePlayLayer`](crate::PrivatePlayLayer).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub enum PrivatePlayRejection {
     /// See [`PayloadTooLarge`].
@@ -282,6 +287,8 @@ impl fmt::Display for PrivatePlayRejection {
 }
 
 impl std::error::Error for PrivatePlayRejection {}
+
+crate::report::debug_as_report!(PrivatePlayRejection);
 
 #[cfg(feature = "axum")]
 impl axum_core::response::IntoResponse for PrivatePlayRejection {

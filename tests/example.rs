@@ -30,6 +30,15 @@ fn example(db: &tempfile::TempDir) -> Command {
 }
 
 fn example_named(name: &str, db: &tempfile::TempDir) -> Command {
+    let mut command = example_bare(name);
+    command
+        .arg("--db")
+        .arg(db.path().join("attendance.sqlite3"));
+    command
+}
+
+/// The example `name`, with none of the `NUGU_` variables of this environment.
+fn example_bare(name: &str) -> Command {
     // target/debug/deps/example-<hash> -> target/debug/examples/https_proxy
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
@@ -68,9 +77,6 @@ fn example_named(name: &str, db: &tempfile::TempDir) -> Command {
     ] {
         command.env_remove(format!("NUGU_{var}"));
     }
-    command
-        .arg("--db")
-        .arg(db.path().join("attendance.sqlite3"));
     command
 }
 
@@ -567,4 +573,87 @@ async fn nugu_check_passes_every_rule_against_the_examples() {
         assert_eq!(report["burst"]["count"], 200, "{name}: {report}");
         terminate(child).await;
     }
+}
+
+/// Issue 22 item 4: `kill -HUP` ended a server the application had not wired for reload. A
+/// server with an in-memory (here self-signed) certificate has nothing to reload: it ignores the
+/// signal and goes on serving.
+#[cfg(unix)]
+#[tokio::test]
+async fn sighup_is_ignored_by_a_server_with_an_in_memory_certificate() {
+    let db = tempfile::tempdir().unwrap();
+    let (mut child, try_it) = start("https_proxy", &db, &["--listen", "127.0.0.1:0"]).await;
+    assert_eq!(run_try_it(&try_it).await["resultCode"], "OK");
+    let pid = child.0.as_ref().unwrap().id().to_string();
+    for _ in 0..3 {
+        let hup = Command::new("kill").args(["-HUP", &pid]).status().unwrap();
+        assert!(hup.success());
+    }
+    // A process the signal ended has exited by the time its answer would come.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let exited = child.0.as_mut().unwrap().try_wait().unwrap();
+    assert!(exited.is_none(), "SIGHUP ended the server: {exited:?}");
+    assert_eq!(run_try_it(&try_it).await["resultCode"], "OK");
+    terminate(child).await;
+}
+
+/// Issue 22 item 5: a `main` returning the crate's errors with `?` printed their derived
+/// `Debug` (`Error: ReadPem { what: Certificate, path: ..., source: Os { code: 2, ... } }`).
+/// It prints the message and its causes, as error-reporting crates do.
+#[test]
+fn a_main_returning_a_startup_error_prints_its_message_and_causes() {
+    let stderr = |command: &mut Command| {
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{output:?}");
+        String::from_utf8(output.stderr).unwrap()
+    };
+
+    let missing = stderr(example_bare("direct_tls").args([
+        "/nonexistent/nugu-proxy/cert.pem",
+        "/nonexistent/nugu-proxy/key.pem",
+    ]));
+    assert_eq!(
+        missing,
+        "Error: cannot read the TLS certificate file /nonexistent/nugu-proxy/cert.pem; check \
+         the path and that this process may read it\n\nCaused by:\n    No such file or \
+         directory (os error 2)\n"
+    );
+
+    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, made.cert.pem()).unwrap();
+    std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
+
+    // A refused API key is not quoted, in `Debug` either.
+    let secret = "not a header value";
+    let invalid_key = stderr(
+        example_bare("direct_tls")
+            .arg(&cert)
+            .arg(&key)
+            .env("NUGU_API_KEY", secret),
+    );
+    assert_eq!(
+        invalid_key,
+        "Error: the NUGU API key must be non-empty visible ASCII without spaces\n"
+    );
+
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = held.local_addr().unwrap().to_string();
+    let port_taken = stderr(
+        example_bare("direct_tls")
+            .arg(&cert)
+            .arg(&key)
+            .arg(&taken)
+            .env("NUGU_API_KEY", "k"),
+    );
+    // The OS's words for a taken port vary by system.
+    let message = format!(
+        "Error: cannot listen on {taken}; pick a free port or an address of this host\n\n\
+         Caused by:\n    "
+    );
+    assert!(
+        port_taken.starts_with(&message) && !port_taken[message.len()..].trim_end().contains('\n'),
+        "{port_taken}"
+    );
 }

@@ -109,3 +109,68 @@ fn the_readme_shows_this_code() {
         }
     }
 }
+
+/// Issue 22 item 9: the crate's docs stand alone. The README pointed to a `SPEC.md` that is not
+/// in the repository; NUGU's own pages are public.
+#[test]
+fn the_readme_refers_to_nothing_outside_the_repository() {
+    let readme = include_str!("../README.md");
+    for outside in ["SPEC.md", "../shared", "nugu-docs/"] {
+        assert!(!readme.contains(outside), "the README refers to {outside}");
+    }
+    assert!(readme.contains("https://developers-doc.nugu.co.kr/"));
+}
+
+/// Issue 22 item 9: a numbered list that goes on after a line of text ("Then, for `POST`:\n4.")
+/// is not a list in Markdown (only a list starting at 1 may interrupt a paragraph): rustdoc
+/// rendered the layer's steps 4-7 as one paragraph. Every doc comment of `src/` leaves a blank
+/// line before such a list.
+#[test]
+fn doc_lists_that_do_not_start_at_one_begin_a_paragraph() {
+    fn doc(line: &str) -> Option<&str> {
+        line.strip_prefix("///")
+            .or_else(|| line.strip_prefix("//!"))
+    }
+    fn visit(dir: &std::path::Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                visit(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let docs: Vec<(usize, &str)> = text
+                    .lines()
+                    .enumerate()
+                    .map(|(i, line)| (i, line.trim_start()))
+                    .collect();
+                for pair in docs.windows(2) {
+                    let [(_, above), (i, line)] = [pair[0], pair[1]];
+                    let (Some(above), Some(line)) = (doc(above), doc(line)) else {
+                        continue;
+                    };
+                    let (above, line) = (above.trim(), line.trim());
+                    let number = line.split_once(". ").map(|(n, _)| n).unwrap_or("");
+                    let later_item = number.parse::<u32>().is_ok_and(|n| n > 1);
+                    let above_is_text = !above.is_empty()
+                        && !above.starts_with(|c: char| c.is_ascii_digit() || c == '*' || c == '-')
+                        && !above.starts_with("```");
+                    // A continuation line of an item is indented; text at the margin is a
+                    // paragraph.
+                    let above_indented = doc(pair[0].1).is_some_and(|l| l.starts_with("    "));
+                    if later_item && above_is_text && !above_indented {
+                        found.push(format!("{}:{}", path.display(), i + 1));
+                    }
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    visit(
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
+        &mut found,
+    );
+    assert!(
+        found.is_empty(),
+        "a list item glued to a paragraph: {found:?}"
+    );
+}

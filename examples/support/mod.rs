@@ -344,8 +344,6 @@ fn direct_tls(
     match (cert, key) {
         (Some(cert), Some(key)) => {
             let tls = TlsConfig::from_pem_files(&cert, &key).map_err(explain)?;
-            #[cfg(unix)]
-            tokio::spawn(tls.reload_handle().reload_on_sighup());
             println!("TLS with {cert} (send SIGHUP to reload it)");
             Ok((Server::builder().tls(tls), None))
         }

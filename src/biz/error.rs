@@ -191,7 +191,6 @@ impl<'de> Deserialize<'de> for ErrorCode {
 ///
 /// The HTTP statuses the Biz pages document each have their own variant. Messages name fields
 /// and codes, never their values.
-#[derive(Debug)]
 #[non_exhaustive]
 pub enum BizError {
     /// The request was refused **before sending**: it breaks a rule the API checks, and `code`
@@ -355,6 +354,8 @@ impl fmt::Display for BizError {
         }
     }
 }
+
+crate::report::debug_as_report!(BizError);
 
 impl std::error::Error for BizError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {

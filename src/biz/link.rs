@@ -200,7 +200,7 @@ fn field_name(name: &str) -> &'static str {
 }
 
 /// Why an account link was refused. None shows a value but the refused host or port.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LinkError {
     /// A required parameter (`status`, `email`, `callBack`) is missing or empty (`400`).
@@ -272,6 +272,8 @@ impl fmt::Display for LinkError {
 }
 
 impl std::error::Error for LinkError {}
+
+crate::report::debug_as_report!(LinkError);
 
 /// A validated request to the publisher's authentication URL. Made only by [`LinkPolicy`],
 /// so its `callBack` is one the publisher allowed. Before a link can be completed it must be

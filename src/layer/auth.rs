@@ -46,7 +46,7 @@ impl fmt::Debug for ApiKey {
 }
 
 /// An API key that is empty or holds characters a header cannot carry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct InvalidApiKey;
 
 impl fmt::Display for InvalidApiKey {
@@ -56,6 +56,8 @@ impl fmt::Display for InvalidApiKey {
 }
 
 impl std::error::Error for InvalidApiKey {}
+
+crate::report::debug_as_report!(InvalidApiKey);
 
 /// How [`PrivatePlayLayer`](crate::PrivatePlayLayer) authenticated a request; inserted into the
 /// request's extensions next to the [`ActionRequest`](crate::ActionRequest).

@@ -26,6 +26,7 @@ pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 ///    [`PrivatePlayLayer::pass_through_unauthenticated`] go to the inner service untouched.
 ///
 /// Then, for `POST`:
+///
 /// 4. **Content type**: `application/json` or 415.
 /// 5. **Authentication**: `Authorization: token <API key>`, compared in constant time, or 401.
 /// 6. **Body**: parsed once into an [`ActionRequest`](crate::ActionRequest) (400 with the JSON

@@ -18,7 +18,7 @@ use std::fmt;
 /// assert_eq!(err.path(), Some("profile.privatePlay.enrolledUser.phoneNo"));
 /// assert!(!err.to_string().contains("1011112222"));
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ParseError {
     kind: ParseErrorKind,
     path: Option<String>,
@@ -176,6 +176,8 @@ impl fmt::Display for ParseError {
 }
 
 impl std::error::Error for ParseError {}
+
+crate::report::debug_as_report!(ParseError);
 
 #[cfg(test)]
 mod tests {

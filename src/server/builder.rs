@@ -444,6 +444,12 @@ impl ServerBuilder {
     /// [`TlsConfig::acme`] and no cached certificate, it then obtains one before returning.
     /// Nothing is bound before this call, and every check on the TLS material and URLs has
     /// already passed by the time it can be made.
+    ///
+    /// On Unix this call also takes over `SIGHUP` for the rest of the process: a server whose
+    /// certificate came from [`TlsConfig::from_pem_files`] reloads the files on `SIGHUP`
+    /// (`kill -HUP <pid>`) while it serves, keeping open connections and, if the new files are
+    /// refused, the current certificate; any other server ignores the signal. Call it within a
+    /// Tokio runtime.
     pub async fn bind(mut self, addr: SocketAddr) -> Result<Server, StartupError> {
         self.config.max_connections = super::open_files::room_for(
             self.config.max_connections,
@@ -452,6 +458,8 @@ impl ServerBuilder {
         let bind = |source| StartupError::Bind { addr, source };
         let listener = TcpListener::bind(addr).await.map_err(bind)?;
         let local_addr = listener.local_addr().map_err(bind)?;
+        // From here on `SIGHUP` reloads (or is ignored), never ends the process.
+        let hangups = super::hangup::Hangups::listen();
         // With ACME and no cached certificate, the first one is obtained here, the CA's
         // validation answered on this very listener: bind returns ready to serve, or fails.
         #[cfg(feature = "acme")]
@@ -469,7 +477,7 @@ impl ServerBuilder {
             )
             .await?;
         }
-        Ok(Server::new(listener, local_addr, self.config))
+        Ok(Server::new(listener, local_addr, self.config, hangups))
     }
 }
 

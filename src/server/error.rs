@@ -12,7 +12,20 @@ use std::path::{Path, PathBuf};
 /// material: a PEM error names the file and the kind of problem, never the bytes. The operating
 /// system's reason of [`ReadPem`](Self::ReadPem) and [`Bind`](Self::Bind) is their
 /// [`source`](std::error::Error::source), not repeated in the message: print the chain.
-#[derive(Debug)]
+///
+/// `Debug` prints the message and then its causes, so a `main` that returns this error (or a
+/// `Box<dyn Error>` holding it) with `?` prints what a person can act on:
+///
+/// ```
+/// use nugu_proxy::server::TlsConfig;
+///
+/// let error = TlsConfig::from_pem_files("/nonexistent/cert.pem", "/nonexistent/key.pem").unwrap_err();
+/// assert_eq!(
+///     format!("Error: {error:?}"),
+///     "Error: cannot read the TLS certificate file /nonexistent/cert.pem; check the path and \
+///      that this process may read it\n\nCaused by:\n    No such file or directory (os error 2)",
+/// );
+/// ```
 #[non_exhaustive]
 pub enum StartupError {
     /// Only one of the certificate and the private key was given.
@@ -307,6 +320,8 @@ impl fmt::Display for StartupError {
         }
     }
 }
+
+crate::report::debug_as_report!(StartupError);
 
 impl std::error::Error for StartupError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {

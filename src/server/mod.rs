@@ -27,8 +27,9 @@
 //!   [per-client limit](ServerBuilder::max_connections_per_peer)), HTTP/2 flow-control windows (see
 //!   [`request_memory_bound`](ServerBuilder::request_memory_bound)), request head size limit
 //!   (`431`), refusals before authentication logged as periodic summaries, graceful
-//!   shutdown on `SIGTERM`/Ctrl-C, certificate reload on `SIGHUP` or through a
-//!   [`ReloadHandle`].
+//!   shutdown on `SIGTERM`/Ctrl-C, certificate reload on `SIGHUP` (built in from
+//!   [`bind`](ServerBuilder::bind) on, for a certificate from files; ignored otherwise) or
+//!   through a [`ReloadHandle`].
 //! * Paths NUGU never calls are refused before the service: dot segments, empty segments and
 //!   encoded separators (`400 bad_path`), and, with a public URL prefix, anything outside it
 //!   (`404 not_found`).
@@ -48,10 +49,7 @@
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])?;
 //! # let tls = TlsConfig::from_pem(cert.cert.pem().as_bytes(), cert.signing_key.serialize_pem().as_bytes())?;
-//! // let tls = TlsConfig::from_pem_files("cert.pem", "key.pem")?;
-//! let reload = tls.reload_handle();
-//! # #[cfg(unix)]
-//! tokio::spawn(reload.reload_on_sighup());
+//! // let tls = TlsConfig::from_pem_files("cert.pem", "key.pem")?; // `kill -HUP` reloads them
 //!
 //! let service = tower::service_fn(|req: Request<Incoming>| async move {
 //!     let https = req.extensions().get::<ConnectionInfo>().is_some_and(|c| c.is_https());
@@ -76,6 +74,7 @@ mod builder;
 mod error;
 mod forwarded;
 mod future;
+mod hangup;
 mod health;
 mod idle;
 mod log_summary;

@@ -75,6 +75,26 @@ pub(crate) struct Pipeline<S> {
 ///
 /// Implemented for every such service (an axum `Router`, a service wrapped in
 /// `PrivatePlayLayer`, a `tower::service_fn`); there is nothing to implement by hand.
+///
+/// An axum `Router` that still needs its state is not one: call `.with_state(state)` first.
+/// The compiler's error then says so (and names the other usual causes):
+///
+/// ```compile_fail,E0277
+/// # async fn run(server: nugu_proxy::server::Server) {
+/// let app: axum::Router<u32> = axum::Router::new(); // no `.with_state(..)`
+/// server.serve(app).await;
+/// # }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a service the server can run (`ProxyService`)",
+    label = "not a `ProxyService`",
+    note = "the usual causes: an axum `Router<S>` that still needs its state (call \
+            `.with_state(state)` to make it a `Router<()>`); a service that is not \
+            `Clone + Send + 'static`; a response body whose data is not `bytes::Bytes`; \
+            an error type that is not `Into<BoxError>`",
+    note = "a service takes `http::Request<hyper::body::Incoming>`: wrap a service of \
+            another request body in `PrivatePlayLayer`, which reads the body for it"
+)]
 pub trait ProxyService:
     Service<
         Request<Incoming>,

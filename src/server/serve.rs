@@ -22,6 +22,7 @@ use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 
 use super::builder::{Config, Mode};
+use super::hangup::Hangups;
 use super::log_summary::{Reason, RefusalLog};
 use super::peer_limit::{PeerSlot, PeerSlots};
 use super::pipeline::{Pipeline, ProxyService};
@@ -39,6 +40,7 @@ pub struct Server {
     listener: TcpListener,
     local_addr: SocketAddr,
     config: Arc<Config>,
+    hangups: Hangups,
 }
 
 impl fmt::Debug for Server {
@@ -131,11 +133,17 @@ where
 }
 
 impl Server {
-    pub(crate) fn new(listener: TcpListener, local_addr: SocketAddr, config: Config) -> Self {
+    pub(crate) fn new(
+        listener: TcpListener,
+        local_addr: SocketAddr,
+        config: Config,
+        hangups: Hangups,
+    ) -> Self {
         Self {
             listener,
             local_addr,
             config: Arc::new(config),
+            hangups,
         }
     }
 
@@ -145,7 +153,8 @@ impl Server {
     }
 
     /// Serves `service` until the process is stopped by `SIGTERM` or Ctrl-C, then shuts down
-    /// gracefully (see [`serve_with_shutdown`](Self::serve_with_shutdown)).
+    /// gracefully (see [`serve_with_shutdown`](Self::serve_with_shutdown)). `SIGHUP` reloads a
+    /// certificate from files and is ignored otherwise (see [`bind`](super::ServerBuilder::bind)).
     pub async fn serve<S>(self, service: S)
     where
         S: ProxyService,
@@ -166,6 +175,7 @@ impl Server {
             listener,
             local_addr,
             config,
+            mut hangups,
         } = self;
         let http = Arc::new(Http::new(&config));
         // `true` once the shutdown signal has come.
@@ -199,6 +209,7 @@ impl Server {
             }
             tokio::select! {
                 () = &mut signal => break,
+                () = hangups.next() => super::hangup::on_hangup(&config.mode),
                 _ = log_summary.tick() => refusals.flush(log_every),
                 Some(done) = connections.join_next(), if connections.len() >= config.max_connections => {
                     report(done);

@@ -225,38 +225,6 @@ impl ReloadHandle {
         tracing::info!("TLS certificate replaced");
         Ok(())
     }
-
-    /// Reloads on every `SIGHUP` until the process ends; a refused reload is logged and the
-    /// current certificate stays. Spawn the returned future next to the server.
-    ///
-    /// The signal handler is installed by this call, not when the future first runs, so a
-    /// `SIGHUP` sent once the call has returned never falls back to the default action
-    /// (ending the process). Call it within a Tokio runtime.
-    ///
-    /// ```no_run
-    /// # async fn run(tls: nugu_proxy::server::TlsConfig) {
-    /// tokio::spawn(tls.reload_handle().reload_on_sighup());
-    /// # }
-    /// ```
-    #[cfg(unix)]
-    pub fn reload_on_sighup(self) -> impl std::future::Future<Output = ()> + Send + 'static {
-        use tokio::signal::unix::{signal, SignalKind};
-        let hangups = signal(SignalKind::hangup());
-        async move {
-            let mut hangups = match hangups {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot listen for SIGHUP; certificate reload on SIGHUP is off");
-                    return;
-                }
-            };
-            while hangups.recv().await.is_some() {
-                if let Err(e) = self.reload() {
-                    tracing::error!(error = %e, "certificate reload refused; still serving the previous certificate");
-                }
-            }
-        }
-    }
 }
 
 impl fmt::Debug for ReloadHandle {

@@ -168,7 +168,7 @@ pub enum PlayStatus {
 }
 
 /// Why a simulated user or NUGU action failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum EmulatorError {
     /// No pending invitation for this email (never invited, cancelled, or already accepted).
@@ -214,6 +214,8 @@ impl fmt::Display for EmulatorError {
 }
 
 impl std::error::Error for EmulatorError {}
+
+crate::report::debug_as_report!(EmulatorError);
 
 /// How a device answers an announcement (its `deviceResults[].code`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
