@@ -70,6 +70,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod layer;
+mod play;
 pub mod rejection;
 pub mod request;
 pub mod response;
@@ -88,5 +89,6 @@ pub mod extract;
 pub mod testing;
 
 pub use layer::{ApiKey, Authentication, PrivatePlayLayer};
+pub use play::Play;
 pub use request::{ActionRequest, EnrolledUser, PrivatePlay, ServiceType};
 pub use response::ActionResponse;

@@ -14,7 +14,7 @@ use http::Request;
 use http_body_util::{Full, StreamBody};
 use hyper::body::Frame;
 use nugu_proxy::layer::ApiKey;
-use nugu_proxy::{ActionRequest, PrivatePlayLayer};
+use nugu_proxy::{ActionRequest, Play, PrivatePlayLayer};
 use serde_json::Value;
 use tower::{service_fn, Layer, ServiceExt};
 
@@ -604,6 +604,42 @@ async fn enrolled_users_only_answers_nugu_style_without_the_handler() {
     assert_eq!(status, 200);
     assert_eq!(reporter.calls(), 1);
     assert_eq!(json["seen"]["enrolledUser"]["name"], "홍길동");
+}
+
+/// The booking play's backend parameters, declared once.
+fn booking_play() -> Play {
+    Play::new()
+        .action("check_in", ["userName", "checkInTime"])
+        .action("book", ["roomId", "bookingResult"])
+}
+
+#[tokio::test]
+async fn the_not_enrolled_answer_names_every_declared_backend_parameter() {
+    let layer = layer()
+        .play(booking_play())
+        .enrolled_users_only("NOT_ENROLLED");
+    // `checkInTime` arrived with a value: echoed; `userName` was left out: null.
+    let body = fixture("biz_device").replace(
+        "\"parameters\": {}",
+        "\"parameters\": {\"place\": {\"type\": \"LOC\", \"value\": \"HQ\"}, \"checkInTime\": {\"value\": \"09:00\"}}",
+    );
+    let (status, _, json, reporter) = send(layer.clone(), post("/check_in", body)).await;
+    assert_eq!((status, reporter.calls()), (200, 0));
+    assert_eq!(json["resultCode"], "NOT_ENROLLED");
+    assert_eq!(
+        json["output"],
+        serde_json::json!({"place": "HQ", "checkInTime": "09:00", "userName": null})
+    );
+
+    // Another action's parameters are not this one's; an undeclared action echoes only.
+    let other = |name: &str| fixture("biz_device").replace("check_in", name);
+    let (_, _, json, _) = send(layer.clone(), post("/book", other("book"))).await;
+    assert_eq!(
+        json["output"],
+        serde_json::json!({"roomId": null, "bookingResult": null})
+    );
+    let (_, _, json, _) = send(layer, post("/cancel", other("cancel"))).await;
+    assert_eq!(json["output"], serde_json::json!({}));
 }
 
 /// A request with `method`, the right key and a good body: everything but the method is right.

@@ -4,7 +4,7 @@
 #[rustfmt::skip]
 mod quick_start {
 use axum::{routing::post, Router};
-use nugu_proxy::{ActionRequest, ActionResponse, ApiKey, EnrolledUser, PrivatePlayLayer};
+use nugu_proxy::{ActionRequest, ActionResponse, ApiKey, EnrolledUser, Play, PrivatePlayLayer};
 
 async fn check_in(request: ActionRequest, user: Option<EnrolledUser>) -> ActionResponse {
     match user {
@@ -15,6 +15,7 @@ async fn check_in(request: ActionRequest, user: Option<EnrolledUser>) -> ActionR
 
 fn app(api_key: ApiKey) -> Router {
     let layer = PrivatePlayLayer::new(api_key)
+        .play(Play::new().action("check_in", ["userName"])) // backend parameters: in every answer
         .allow_play_builder_test_calls()        // Play Builder's test calls carry no API key
         .enrolled_users_only("NOT_ENROLLED");   // requests without an enrolled user never reach handlers
     Router::new().route("/nugu/check_in", post(check_in)).layer(layer)
@@ -33,7 +34,9 @@ async fn checks_in_an_enrolled_user() {
     assert_eq!(answer.output["userName"].as_deref(), Some("홍길동"));
 
     let stranger = NuguRequest::action("check_in").path_prefix("/nugu").without_enrolled_user();
-    assert_eq!(call(app, stranger.to_http_request()).await.nugu().result_code, "NOT_ENROLLED");
+    let answer = call(app, stranger.to_http_request()).await.nugu();
+    assert_eq!(answer.result_code, "NOT_ENROLLED");
+    assert_eq!(answer.output.get("userName"), Some(&None)); // named, null: NUGU needs every backend parameter
 }
 }
 

@@ -120,6 +120,7 @@ pub(crate) fn body(
     if last_segment(parts.uri.path()) != action.action_name() {
         return Err(ActionMismatch.into());
     }
+    config.play.attach(&mut action);
     if let Some(code) = &config.enrolled_only {
         if action.enrolled_user().is_none() {
             let response = ActionResponse::from_request(&action).exception(code.as_str());

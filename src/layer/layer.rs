@@ -7,6 +7,7 @@ use tower_layer::Layer;
 
 use super::auth::ApiKey;
 use super::PrivatePlayService;
+use crate::Play;
 
 /// The default body limit: 64 KiB. A typical NUGU request is 1-2 KB; one with many parameters
 /// about 16 KB.
@@ -64,6 +65,8 @@ pub(crate) struct Config {
     pub(crate) body_limit: usize,
     pub(crate) play_builder_calls: bool,
     pub(crate) enrolled_only: Option<String>,
+    /// The backend parameters every answer names.
+    pub(crate) play: Play,
     pub(crate) insecure_transport: bool,
     /// Methods other than `POST` that go to the inner service untouched.
     pub(crate) pass_through: Vec<Method>,
@@ -93,6 +96,7 @@ impl PrivatePlayLayer {
                 body_limit: DEFAULT_BODY_LIMIT,
                 play_builder_calls: false,
                 enrolled_only: None,
+                play: Play::new(),
                 insecure_transport: false,
                 pass_through: Vec::new(),
             }),
@@ -124,10 +128,28 @@ impl PrivatePlayLayer {
         self.update(|c| c.play_builder_calls = true)
     }
 
+    /// Declares the play's backend parameters ([`Play`]): every
+    /// [`ActionResponse::from_request`](crate::ActionResponse::from_request) built from a
+    /// request this layer handed on, and the layer's own NUGU answers, name each backend
+    /// parameter of the action, null when it has no value. Given again, replaces the last.
+    ///
+    /// ```
+    /// use nugu_proxy::{layer::ApiKey, Play, PrivatePlayLayer};
+    ///
+    /// let layer = PrivatePlayLayer::new(ApiKey::new("my-nugu-api-key").unwrap())
+    ///     .play(Play::new().action("book", ["roomId", "bookingResult"]))
+    ///     .enrolled_users_only("NOT_ENROLLED");
+    /// # let _ = layer;
+    /// ```
+    pub fn play(self, play: Play) -> Self {
+        self.update(|c| c.play = play)
+    }
+
     /// For plays that serve enrolled users only: an action request without an
     /// [`EnrolledUser`](crate::EnrolledUser) is answered by the layer with HTTP 200 and
-    /// `resultCode: result_code` (every parameter echoed), so the speaker plays that exception's
-    /// prompt; the handler never sees it. An enrolled user lacking `name`, `phoneNo` or `email`
+    /// `resultCode: result_code` (every parameter echoed, and every backend parameter declared
+    /// with [`play`](Self::play) named), so the speaker plays that exception's prompt; the
+    /// handler never sees it. An enrolled user lacking `name`, `phoneNo` or `email`
     /// is enrolled and passes; a Biz-dedicated device (no `enrolledUser`) and a `privatePlay`
     /// set aside for lacking `userKey` or `deviceKey`
     /// ([`ActionRequest::private_play_set_aside`](crate::ActionRequest::private_play_set_aside))

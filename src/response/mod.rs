@@ -4,7 +4,9 @@
 //! - `output` must name **every** parameter of the request, each as a plain string or null, with
 //!   unchanged values echoed back: the builder starts from the request's parameters.
 //! - Backend parameters that arrived null were left out of the request, yet must be in `output`
-//!   too: set them with [`ActionResponse::output`] or [`ActionResponse::output_null`].
+//!   too, on every answer: declare them once with a [`Play`](crate::Play) given to the layer,
+//!   and [`ActionResponse::from_request`] names each one (null unless set), as the layer's own
+//!   answers do. [`ActionResponse::output_null`] sets one by hand.
 //! - `resultCode` is `OK` on success, otherwise an exception code defined in Play Builder; the
 //!   HTTP status stays 200 either way.
 
@@ -70,16 +72,32 @@ enum Echoed {
 }
 
 impl Echoed {
-    /// The echoed names and values, in the request's order.
+    /// The echoed names and values, in the request's order, then the backend parameters the
+    /// play declared ([`crate::Play`]) that the request left out, as null.
     fn iter(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
-        let (src, spans) = match self {
+        let (src, spans, declared) = match self {
             Echoed::Request(request) => {
                 let (src, spans) = request.parameters().spans();
-                (src, Either::Left(spans))
+                (src, Either::Left(spans), request.declared_parameters())
             }
-            Echoed::Spans(src, spans) => (src, Either::Right(spans.iter().copied())),
+            Echoed::Spans(src, spans) => (src, Either::Right(spans.iter().copied()), &[][..]),
         };
-        spans.map(move |(name, value)| (name.get(src), value.map(|value| value.get(src))))
+        let sent =
+            spans.map(move |(name, value)| (name.get(src), value.map(|value| value.get(src))));
+        let left_out = declared
+            .iter()
+            .map(|name| &**name)
+            .filter(move |name| !self.was_sent(name))
+            .map(|name| (name, None));
+        sent.chain(left_out)
+    }
+
+    /// Whether the request has the parameter `name` (a declared one is named once).
+    fn was_sent(&self, name: &str) -> bool {
+        match self {
+            Echoed::Request(request) => request.parameters().get(name).is_some(),
+            Echoed::Spans(..) => false,
+        }
     }
 }
 
@@ -111,12 +129,15 @@ impl<T, L: Iterator<Item = T>, R: Iterator<Item = T>> Iterator for Either<L, R> 
 }
 
 impl ActionResponse {
-    /// A successful (`OK`) response whose `output` echoes every parameter of `request`.
+    /// A successful (`OK`) response whose `output` echoes every parameter of `request`, and
+    /// names as null each backend parameter the play declared for the action
+    /// ([`Play`](crate::Play), attached by the layer) that the request left out.
     pub fn from_request(request: &ActionRequest) -> Self {
         Self::echoing(Echoed::Request(request.clone()))
     }
 
-    /// A successful (`OK`) response whose `output` echoes `parameters`.
+    /// A successful (`OK`) response whose `output` echoes `parameters` (a bare view of them:
+    /// no declared backend parameter is added, see [`ActionResponse::from_request`]).
     pub fn from_parameters(parameters: Parameters<'_>) -> Self {
         let (src, spans) = parameters.spans();
         Self::echoing(Echoed::Spans(src.clone(), spans.collect()))
@@ -426,8 +447,15 @@ mod tests {
         let large = (0..100).fold(ActionResponse::from_request(&request), |response, i| {
             response.output(&format!("backendParameter{i:03}"), format!("값 {i}"))
         });
+        let mut declared = request.clone();
+        crate::Play::new()
+            .action("a", ["place", "left \"out\"", "set", "none"])
+            .attach(&mut declared);
         vec![
             large,
+            ActionResponse::from_request(&declared)
+                .output("set", "x")
+                .output("place", "y"),
             ActionResponse::from_request(&request),
             ActionResponse::from_parameters(request.parameters()),
             ActionResponse::from_request(&request)
