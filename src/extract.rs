@@ -10,6 +10,7 @@
 //! | `Option<`[`EnrolledUser`]`>` | the invited, enrolled user, if the request has one | [`MissingPrivatePlayLayer`] (500) |
 //! | `Option<`[`PrivatePlay`]`>` | `profile.privatePlay`, if the request has one | [`MissingPrivatePlayLayer`] (500) |
 //! | [`EnrolledUser`], [`PrivatePlay`] | the same, required | [`MissingProfile`] (500) when the request has none |
+//! | `Option<`[`StandInUser`]`>` | the stand-in of a Play Builder test call ([`play_builder_stand_in_user`](crate::PrivatePlayLayer::play_builder_stand_in_user)) | [`MissingPrivatePlayLayer`] (500) |
 //!
 //! Without the layer in front of the handler nothing was checked or parsed, so every extractor
 //! refuses with a 500 that names `PrivatePlayLayer`, instead of handing the handler an
@@ -44,7 +45,7 @@ use http_body_util::Full;
 
 use crate::layer::Authentication;
 use crate::rejection::error_response;
-use crate::{ActionRequest, EnrolledUser, PrivatePlay};
+use crate::{ActionRequest, EnrolledUser, PrivatePlay, StandInUser};
 
 /// One rejection type: a 500 about the type the handler asked for, with a JSON body, as the
 /// layer's rejections (`crate::rejection`).
@@ -225,3 +226,12 @@ always_present!(ActionRequest);
 always_present!(Authentication);
 profile_part!(EnrolledUser);
 profile_part!(PrivatePlay);
+
+/// Only as an `Option`: most requests have no stand-in, and none of them is an error.
+impl<S: Send + Sync> OptionalFromRequestParts<S> for StandInUser {
+    type Rejection = MissingPrivatePlayLayer;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
+        layer_value(parts, "Option<StandInUser>")
+    }
+}

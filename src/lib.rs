@@ -88,7 +88,7 @@ pub mod extract;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use layer::{ApiKey, Authentication, PrivatePlayLayer};
+pub use layer::{ApiKey, Authentication, PrivatePlayLayer, StandInUser};
 pub use play::Play;
 pub use request::{ActionRequest, EnrolledUser, PrivatePlay, ServiceType};
 pub use response::ActionResponse;

@@ -16,7 +16,7 @@ async fn check_in(request: ActionRequest, user: Option<EnrolledUser>) -> ActionR
 fn app(api_key: ApiKey) -> Router {
     let layer = PrivatePlayLayer::new(api_key)
         .play(Play::new().action("check_in", ["userName"])) // backend parameters: in every answer
-        .allow_play_builder_test_calls()        // Play Builder's test calls carry no API key
+        .allow_play_builder_test_calls()        // Play Builder's test calls carry no API key, no user
         .enrolled_users_only("NOT_ENROLLED");   // requests without an enrolled user never reach handlers
     Router::new().route("/nugu/check_in", post(check_in)).layer(layer)
 }
@@ -34,9 +34,12 @@ async fn checks_in_an_enrolled_user() {
     assert_eq!(answer.output["userName"].as_deref(), Some("홍길동"));
 
     let stranger = NuguRequest::action("check_in").path_prefix("/nugu").without_enrolled_user();
-    let answer = call(app, stranger.to_http_request()).await.nugu();
+    let answer = call(app.clone(), stranger.to_http_request()).await.nugu();
     assert_eq!(answer.result_code, "NOT_ENROLLED");
     assert_eq!(answer.output.get("userName"), Some(&None)); // named, null: NUGU needs every backend parameter
+
+    let play_builder = NuguRequest::action("check_in").path_prefix("/nugu").play_builder_call();
+    assert_eq!(call(app, play_builder.to_http_request()).await.nugu().result_code, "NOT_ENROLLED");
 }
 }
 

@@ -64,6 +64,8 @@ pub(crate) struct Config {
     pub(crate) api_key: Option<ApiKey>,
     pub(crate) body_limit: usize,
     pub(crate) play_builder_calls: bool,
+    /// Play Builder test calls reach the handlers with a `StandInUser`.
+    pub(crate) play_builder_stand_in: bool,
     pub(crate) enrolled_only: Option<String>,
     /// The backend parameters every answer names.
     pub(crate) play: Play,
@@ -95,6 +97,7 @@ impl PrivatePlayLayer {
                 api_key,
                 body_limit: DEFAULT_BODY_LIMIT,
                 play_builder_calls: false,
+                play_builder_stand_in: false,
                 enrolled_only: None,
                 play: Play::new(),
                 insecure_transport: false,
@@ -124,8 +127,44 @@ impl PrivatePlayLayer {
     /// extension is inserted: a forged body can never impersonate an enrolled user, neither to a
     /// handler that reads the extensions nor to one that reads the body (`axum::Json`). A request
     /// with a wrong key is refused whatever its body says.
+    ///
+    /// So a test call never has an enrolled user: under
+    /// [`enrolled_users_only`](Self::enrolled_users_only) the layer answers every one with the
+    /// not-enrolled code, and Play Builder's test window plays that exception. To let test calls
+    /// reach the handlers, see [`play_builder_stand_in_user`](Self::play_builder_stand_in_user).
     pub fn allow_play_builder_test_calls(self) -> Self {
         self.update(|c| c.play_builder_calls = true)
+    }
+
+    /// Lets Play Builder's test calls through (as
+    /// [`allow_play_builder_test_calls`](Self::allow_play_builder_test_calls) does) and on to
+    /// the handlers even under [`enrolled_users_only`](Self::enrolled_users_only), each with a
+    /// [`StandInUser`](super::StandInUser) in its extensions in place of an enrolled user.
+    ///
+    /// Anyone who can reach the server can send such a call (it needs no key, only
+    /// `isPlayBuilderRequest: true`), so with this option anyone reaches your handlers as the
+    /// stand-in. The stand-in cannot pass for an enrolled user: it is a type of its own, never an
+    /// [`EnrolledUser`](crate::EnrolledUser) (a handler that takes `Option<EnrolledUser>` sees
+    /// `None`), and carries no personal data. A handler that asks for it must answer it with
+    /// sample values and act on nothing. Requests with the API key never get one: a speaker
+    /// without an enrolled user is still answered the not-enrolled code, and so is any request
+    /// without one under
+    /// [`dangerous_without_authentication`](Self::dangerous_without_authentication), which tells
+    /// no test call apart.
+    ///
+    /// ```
+    /// use nugu_proxy::{layer::ApiKey, PrivatePlayLayer};
+    ///
+    /// let layer = PrivatePlayLayer::new(ApiKey::new("my-nugu-api-key").unwrap())
+    ///     .enrolled_users_only("NOT_ENROLLED")
+    ///     .play_builder_stand_in_user();
+    /// # let _ = layer;
+    /// ```
+    pub fn play_builder_stand_in_user(self) -> Self {
+        self.update(|c| {
+            c.play_builder_calls = true;
+            c.play_builder_stand_in = true;
+        })
     }
 
     /// Declares the play's backend parameters ([`Play`]): every
@@ -154,6 +193,11 @@ impl PrivatePlayLayer {
     /// set aside for lacking `userKey` or `deviceKey`
     /// ([`ActionRequest::private_play_set_aside`](crate::ActionRequest::private_play_set_aside))
     /// are answered.
+    ///
+    /// So is every Play Builder test call, since its profile is dropped (see
+    /// [`allow_play_builder_test_calls`](Self::allow_play_builder_test_calls)), unless the layer
+    /// lets them through as a [`StandInUser`](super::StandInUser)
+    /// ([`play_builder_stand_in_user`](Self::play_builder_stand_in_user)).
     pub fn enrolled_users_only(self, result_code: impl Into<String>) -> Self {
         let code = result_code.into();
         self.update(|c| c.enrolled_only = Some(code))
