@@ -96,16 +96,16 @@ impl Play {
     /// layer does it to every request it hands on; a request of an action not declared is left
     /// as it is.
     pub fn attach(&self, request: &mut ActionRequest) {
+        // An empty play (the layer's default) costs nothing per request.
+        if self.actions.is_empty() {
+            return;
+        }
         if let Some(declared) = self.declared(request.action_name()) {
             request.declare(declared.clone());
         }
     }
 
     fn declared(&self, action: &str) -> Option<&Declared> {
-        // An empty play (the layer's default) costs nothing per request.
-        if self.actions.is_empty() {
-            return None;
-        }
         self.position(action).ok().map(|i| &self.actions[i].1)
     }
 

@@ -55,8 +55,9 @@ pub struct ActionResponse {
     result_code: Text,
     /// The request's parameters, echoed in `output` unless the handler set them.
     echoed: Echoed,
-    /// The handler's outputs, in the order first set: new values for echoed parameters, and
-    /// names the request did not have. Inline: a handler sets a few, and building the answer
+    /// The outputs of its own, in the order first set: the declared backend parameters the
+    /// request left out (null until set), new values for echoed parameters, and names the
+    /// request did not have. Inline: a handler sets a few, and building the answer
     /// should not allocate for them.
     own: SmallVec<[Own; 2]>,
     directives: Vec<Directive>,
@@ -72,36 +73,20 @@ enum Echoed {
 }
 
 impl Echoed {
-    /// The echoed names and values, in the request's order, then the backend parameters the
-    /// play declared ([`crate::Play`]) that the request left out, as null.
+    /// The echoed names and values, in the request's order.
     fn iter(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
-        let (src, spans, declared) = match self {
+        let (src, spans) = match self {
             Echoed::Request(request) => {
                 let (src, spans) = request.parameters().spans();
-                (src, Either::Left(spans), request.declared_parameters())
+                (src, Either::Left(spans))
             }
-            Echoed::Spans(src, spans) => (src, Either::Right(spans.iter().copied()), &[][..]),
+            Echoed::Spans(src, spans) => (src, Either::Right(spans.iter().copied())),
         };
-        let sent =
-            spans.map(move |(name, value)| (name.get(src), value.map(|value| value.get(src))));
-        let left_out = declared
-            .iter()
-            .map(|name| &**name)
-            .filter(move |name| !self.was_sent(name))
-            .map(|name| (name, None));
-        sent.chain(left_out)
-    }
-
-    /// Whether the request has the parameter `name` (a declared one is named once).
-    fn was_sent(&self, name: &str) -> bool {
-        match self {
-            Echoed::Request(request) => request.parameters().get(name).is_some(),
-            Echoed::Spans(..) => false,
-        }
+        spans.map(move |(name, value)| (name.get(src), value.map(|value| value.get(src))))
     }
 }
 
-/// An output the handler set.
+/// An output the handler set, or a declared backend parameter the request left out.
 #[derive(Clone)]
 struct Own {
     key: Text,
@@ -133,7 +118,18 @@ impl ActionResponse {
     /// names as null each backend parameter the play declared for the action
     /// ([`Play`](crate::Play), attached by the layer) that the request left out.
     pub fn from_request(request: &ActionRequest) -> Self {
-        Self::echoing(Echoed::Request(request.clone()))
+        let mut response = Self::echoing(Echoed::Request(request.clone()));
+        // Null outputs of their own, first in line: the handler's value replaces one in place.
+        for name in request.declared_parameters() {
+            if request.parameters().get(name).is_none() {
+                response.own.push(Own {
+                    key: Text::from(&**name),
+                    value: None,
+                    echoes: None,
+                });
+            }
+        }
+        response
     }
 
     /// A successful (`OK`) response whose `output` echoes `parameters` (a bare view of them:
