@@ -9,7 +9,8 @@
 //! - checks and authenticates each request in a tower layer ([`PrivatePlayLayer`]) that puts
 //!   those values into the request's extensions, and answers bad requests with typed
 //!   rejections ([`rejection`]);
-//! - builds responses that keep NUGU's rules ([`ActionResponse`]);
+//! - builds responses that keep NUGU's rules ([`ActionResponse`]), naming the backend
+//!   parameters a [`Play`] declares once in every answer, the layer's own included;
 //! - serves over HTTPS only (feature `server`), since NUGU refuses Private Plays on plain HTTP.
 //!
 //! # A handler

@@ -1,6 +1,8 @@
 //! [`StandInUser`]: what a Play Builder test call carries in place of an enrolled user, when
 //! the play asks for one.
 
+use std::fmt;
+
 /// The stand-in for an enrolled user on a Play Builder test call: inserted into the request's
 /// extensions, next to
 /// [`Authentication::PlayBuilderTestCall`](super::Authentication::PlayBuilderTestCall), by a
@@ -49,7 +51,7 @@
 /// assert_eq!(answer.output["userName"].as_deref(), Some(StandInUser::NAME));
 /// # }
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct StandInUser {
     // Only the layer makes one.
     _private: (),
@@ -67,5 +69,11 @@ impl StandInUser {
     /// [`StandInUser::NAME`], for an answer that would speak the user's name.
     pub fn name(&self) -> &'static str {
         Self::NAME
+    }
+}
+
+impl fmt::Debug for StandInUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StandInUser")
     }
 }
