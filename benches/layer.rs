@@ -16,7 +16,7 @@ use http::{Extensions, Request, Response};
 use http_body_util::Full;
 use nugu_proxy::layer::ApiKey;
 use nugu_proxy::transport::{ConnectionInfo, TlsInfo, TlsVersion, Transport};
-use nugu_proxy::{ActionRequest, ActionResponse, EnrolledUser, PrivatePlayLayer};
+use nugu_proxy::{ActionRequest, ActionResponse, EnrolledUser, Play, PrivatePlayLayer};
 use tower::{service_fn, Layer, Service};
 
 struct Counting;
@@ -91,6 +91,11 @@ fn layer(c: &mut Criterion) {
     let mut with_layer =
         PrivatePlayLayer::new(ApiKey::new(KEY).unwrap()).layer(service_fn(check_in));
     let mut without = service_fn(fixed);
+    // The same with the action's backend parameters declared (two sent null, one left out).
+    let play = Play::new().action("check_in", ["userName", "checkInTime", "reason"]);
+    let mut declared = PrivatePlayLayer::new(ApiKey::new(KEY).unwrap())
+        .play(play)
+        .layer(service_fn(check_in));
 
     // Allocations per request, measured outside criterion's timing.
     let with = allocations(|| {
@@ -100,7 +105,12 @@ fn layer(c: &mut Criterion) {
     let plain = allocations(|| {
         black_box(block_on(without.call(request(&body, &connection))).unwrap());
     });
+    let with_play = allocations(|| {
+        let response = block_on(declared.call(request(&body, &connection))).unwrap();
+        assert_eq!(response.status(), 200);
+    });
     println!("allocations per request, with layer + typed handler: {with}");
+    println!("allocations per request, the same with a declared Play: {with_play}");
     println!("allocations per request, without layer, fixed body: {plain}");
     // The request itself (built here as a server would) costs both sides the same.
     println!(
@@ -115,6 +125,10 @@ fn layer(c: &mut Criterion) {
     group.bench_function("with PrivatePlayLayer (typical request)", |b| {
         b.iter(|| block_on(with_layer.call(request(&body, &connection))).unwrap())
     });
+    group.bench_function(
+        "with PrivatePlayLayer and a declared Play (typical request)",
+        |b| b.iter(|| block_on(declared.call(request(&body, &connection))).unwrap()),
+    );
     group.bench_function("without layer (fixed JSON)", |b| {
         b.iter(|| block_on(without.call(request(&body, &connection))).unwrap())
     });

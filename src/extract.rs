@@ -11,6 +11,7 @@
 //! | `Option<`[`PrivatePlay`]`>` | `profile.privatePlay`, if the request has one | [`MissingPrivatePlayLayer`] (500) |
 //! | [`EnrolledUser`], [`PrivatePlay`] | the same, required | [`MissingProfile`] (500) when the request has none |
 //! | `Option<`[`AudioPlayerEvent`]`>` | the AudioPlayer event of a playback callback; `None` for a spoken request | [`MissingPrivatePlayLayer`] (500) |
+//! | `Option<`[`StandInUser`]`>` | the stand-in of a Play Builder test call ([`play_builder_stand_in_user`](crate::PrivatePlayLayer::play_builder_stand_in_user)) | [`MissingPrivatePlayLayer`] (500) |
 //!
 //! Without the layer in front of the handler nothing was checked or parsed, so every extractor
 //! refuses with a 500 that names `PrivatePlayLayer`, instead of handing the handler an
@@ -68,7 +69,7 @@ use http_body_util::Full;
 use crate::layer::Authentication;
 use crate::rejection::error_response;
 use crate::request::AudioPlayerEvent;
-use crate::{ActionRequest, EnrolledUser, PrivatePlay};
+use crate::{ActionRequest, EnrolledUser, PrivatePlay, StandInUser};
 
 /// One rejection type: a 500 about the type the handler asked for, with a JSON body, as the
 /// layer's rejections (`crate::rejection`).
@@ -262,5 +263,14 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for AudioPlayerEvent {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
         let request: Option<ActionRequest> = layer_value(parts, "Option<AudioPlayerEvent>")?;
         Ok(request.and_then(|request| request.audio_player_event()))
+    }
+}
+
+/// Only as an `Option`: most requests have no stand-in, and none of them is an error.
+impl<S: Send + Sync> OptionalFromRequestParts<S> for StandInUser {
+    type Rejection = MissingPrivatePlayLayer;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
+        layer_value(parts, "Option<StandInUser>")
     }
 }

@@ -9,7 +9,8 @@
 //! - checks and authenticates each request in a tower layer ([`PrivatePlayLayer`]) that puts
 //!   those values into the request's extensions, and answers bad requests with typed
 //!   rejections ([`rejection`]);
-//! - builds responses that keep NUGU's rules ([`ActionResponse`]);
+//! - builds responses that keep NUGU's rules ([`ActionResponse`]), naming the backend
+//!   parameters a [`Play`] declares once in every answer, the layer's own included;
 //! - serves over HTTPS only (feature `server`), since NUGU refuses Private Plays on plain HTTP.
 //!
 //! # A handler
@@ -83,6 +84,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod layer;
+mod play;
 pub mod rejection;
 pub mod request;
 pub mod response;
@@ -102,6 +104,7 @@ pub mod extract;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use layer::{ApiKey, Authentication, PrivatePlayLayer};
+pub use layer::{ApiKey, Authentication, PrivatePlayLayer, StandInUser};
+pub use play::Play;
 pub use request::{ActionRequest, EnrolledUser, PrivatePlay, ServiceType};
 pub use response::ActionResponse;

@@ -336,6 +336,27 @@ async fn the_plays_answer_under_the_public_url_s_path() {
         let json = run_try_it(&try_it).await;
         assert_eq!(json["resultCode"], "OK", "{name}: {json}");
 
+        // A speaker without an enrolled user: the layer answers, and names the play's backend
+        // parameters as the handler's answers do.
+        let mut stranger: Value = serde_json::from_str(&try_it.body).unwrap();
+        stranger["profile"]["privatePlay"]
+            .as_object_mut()
+            .unwrap()
+            .remove("enrolledUser");
+        let stranger = TryIt {
+            cacert: try_it.cacert.clone(),
+            url: try_it.url.clone(),
+            token: try_it.token.clone(),
+            body: stranger.to_string(),
+        };
+        let json = run_try_it(&stranger).await;
+        assert_eq!(json["resultCode"], "NOT_ENROLLED", "{name}: {json}");
+        assert_eq!(
+            json["output"],
+            serde_json::json!({"userName": null, "checkInTime": null}),
+            "{name}"
+        );
+
         let other = TryIt {
             url: try_it.url.replace("/check_in", "/other"),
             body: try_it

@@ -14,7 +14,7 @@ use http::Request;
 use http_body_util::{Full, StreamBody};
 use hyper::body::Frame;
 use nugu_proxy::layer::ApiKey;
-use nugu_proxy::{ActionRequest, PrivatePlayLayer};
+use nugu_proxy::{ActionRequest, Play, PrivatePlayLayer, StandInUser};
 use serde_json::Value;
 use tower::{service_fn, Layer, ServiceExt};
 
@@ -604,6 +604,215 @@ async fn enrolled_users_only_answers_nugu_style_without_the_handler() {
     assert_eq!(status, 200);
     assert_eq!(reporter.calls(), 1);
     assert_eq!(json["seen"]["enrolledUser"]["name"], "홍길동");
+}
+
+/// The booking play's backend parameters, declared once.
+fn booking_play() -> Play {
+    Play::new()
+        .action("check_in", ["userName", "checkInTime"])
+        .action("book", ["roomId", "bookingResult"])
+}
+
+#[tokio::test]
+async fn the_not_enrolled_answer_names_every_declared_backend_parameter() {
+    let layer = layer()
+        .play(booking_play())
+        .enrolled_users_only("NOT_ENROLLED");
+    // `checkInTime` arrived with a value: echoed; `userName` was left out: null.
+    let body = fixture("biz_device").replace(
+        "\"parameters\": {}",
+        "\"parameters\": {\"place\": {\"type\": \"LOC\", \"value\": \"HQ\"}, \"checkInTime\": {\"value\": \"09:00\"}}",
+    );
+    let (status, _, json, reporter) = send(layer.clone(), post("/check_in", body)).await;
+    assert_eq!((status, reporter.calls()), (200, 0));
+    assert_eq!(json["resultCode"], "NOT_ENROLLED");
+    assert_eq!(
+        json["output"],
+        serde_json::json!({"place": "HQ", "checkInTime": "09:00", "userName": null})
+    );
+
+    // Another action's parameters are not this one's; an undeclared action echoes only.
+    let other = |name: &str| fixture("biz_device").replace("check_in", name);
+    let (_, _, json, _) = send(layer.clone(), post("/book", other("book"))).await;
+    assert_eq!(
+        json["output"],
+        serde_json::json!({"roomId": null, "bookingResult": null})
+    );
+    let (_, _, json, _) = send(layer, post("/cancel", other("cancel"))).await;
+    assert_eq!(json["output"], serde_json::json!({}));
+}
+
+#[tokio::test]
+async fn a_play_builder_call_under_enrolled_users_only_is_answered_not_enrolled() {
+    // Its profile is dropped, so it has no enrolled user: the handler never runs.
+    let layer = layer()
+        .allow_play_builder_test_calls()
+        .enrolled_users_only("NOT_ENROLLED");
+    let (status, _, json, reporter) = send(layer, without_key(fixture("play_builder"))).await;
+    assert_eq!((status, reporter.calls()), (200, 0));
+    assert_eq!(json["resultCode"], "NOT_ENROLLED");
+}
+
+#[tokio::test]
+async fn the_stand_in_reaches_handlers_and_is_never_an_enrolled_user() {
+    let layer = layer()
+        .enrolled_users_only("NOT_ENROLLED")
+        .play_builder_stand_in_user();
+    // A test call, and every forged one, reaches the handler with the stand-in only.
+    let mut calls = vec![("as Play Builder sends it", fixture("play_builder"))];
+    calls.extend(forged_bodies());
+    for (case, body) in calls {
+        let (status, _, json, reporter) = send(layer.clone(), without_key(body)).await;
+        assert_eq!((status, reporter.calls()), (200, 1), "{case}: {json}");
+        let seen = &json["seen"];
+        assert_eq!(seen["standIn"], StandInUser::NAME, "{case}");
+        assert_eq!(seen["authentication"], "PlayBuilderTestCall", "{case}");
+        assert_eq!(seen["enrolledUser"], Value::Null, "{case}");
+        assert_eq!(seen["privatePlay"], Value::Null, "{case}");
+        assert_eq!(seen["actionHasProfile"], false, "{case}");
+        let forwarded = json["body"].as_str().unwrap();
+        assert!(!forwarded.contains("VICTIM"), "{case}: {forwarded}");
+    }
+
+    // Requests with the key never get a stand-in: without an enrolled user, they are answered,
+    // a Play Builder flag in the body notwithstanding.
+    for name in ["biz_device", "play_builder"] {
+        let (status, _, json, reporter) =
+            send(layer.clone(), post("/check_in", fixture(name))).await;
+        assert_eq!((status, reporter.calls()), (200, 0), "{name}: {json}");
+        assert_eq!(json["resultCode"], "NOT_ENROLLED", "{name}");
+    }
+    let (status, _, json, _) = send(
+        layer.clone(),
+        post("/check_in", fixture("private_play_basic")),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(json["seen"]["enrolledUser"]["name"], "홍길동");
+    assert_eq!(json["seen"]["standIn"], Value::Null);
+
+    // The option lets test calls in, and nothing else without the key.
+    let (status, code, _) = rejected(layer.clone(), without_key(fixture("biz_device"))).await;
+    assert_eq!((status, code.as_str()), (401, "missing_credentials"));
+    let mut wrong = without_key(fixture("play_builder"));
+    wrong
+        .headers_mut()
+        .insert("authorization", "token nope".parse().unwrap());
+    let (status, code, _) = rejected(layer, wrong).await;
+    assert_eq!((status, code.as_str()), (401, "invalid_credentials"));
+
+    // Without enrolled_users_only the test call carries the stand-in just the same.
+    let layer = self::layer().play_builder_stand_in_user();
+    let (status, _, json, _) = send(layer, without_key(fixture("play_builder"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(json["seen"]["standIn"], StandInUser::NAME);
+
+    // With authentication off, nothing tells a test call apart: no stand-in.
+    let layer = PrivatePlayLayer::dangerous_without_authentication()
+        .enrolled_users_only("NOT_ENROLLED")
+        .play_builder_stand_in_user();
+    let (status, _, json, reporter) = send(layer, without_key(fixture("play_builder"))).await;
+    assert_eq!((status, reporter.calls()), (200, 0));
+    assert_eq!(json["resultCode"], "NOT_ENROLLED");
+}
+
+#[tokio::test]
+async fn axum_handlers_never_take_the_stand_in_for_an_enrolled_user() {
+    use nugu_proxy::{ActionResponse, EnrolledUser};
+
+    async fn optional(
+        request: ActionRequest,
+        user: Option<EnrolledUser>,
+        stand_in: Option<StandInUser>,
+    ) -> ActionResponse {
+        let response = ActionResponse::from_request(&request);
+        match (user, stand_in) {
+            (Some(user), _) => response.output("userName", user.name().unwrap_or_default()),
+            (None, Some(stand_in)) => response.output("userName", stand_in.name()),
+            (None, None) => response.exception("NO_ONE"),
+        }
+    }
+    async fn required(request: ActionRequest, user: EnrolledUser) -> ActionResponse {
+        ActionResponse::from_request(&request).output("userName", user.name().unwrap_or_default())
+    }
+    let app = axum::Router::new()
+        .route("/check_in", axum::routing::post(optional))
+        .route("/book", axum::routing::post(required))
+        .layer(layer().play(booking_play()).play_builder_stand_in_user());
+    let test_call = |path: &str, body: String| {
+        let mut request = without_key(body);
+        *request.uri_mut() = path.parse().unwrap();
+        request.map(axum::body::Body::new)
+    };
+    for (case, body) in forged_bodies() {
+        let response = app
+            .clone()
+            .oneshot(test_call("/check_in", body.clone()))
+            .await
+            .unwrap();
+        let (status, _, json) = read(response).await;
+        assert_eq!(status, 200, "{case}: {json}");
+        assert_eq!(json["resultCode"], "OK", "{case}");
+        assert_eq!(json["output"]["userName"], StandInUser::NAME, "{case}");
+        // The declared backend parameters ride along on the handler's answer too.
+        assert_eq!(json["output"]["checkInTime"], Value::Null, "{case}");
+        assert!(json["output"]
+            .as_object()
+            .unwrap()
+            .contains_key("checkInTime"));
+
+        // A handler that requires an enrolled user is refused, never handed the stand-in.
+        let body = body.replace("check_in", "book");
+        let response = app.clone().oneshot(test_call("/book", body)).await.unwrap();
+        let (status, _, json) = read(response).await;
+        assert_eq!(
+            (status, &json["error"]),
+            (500, &Value::from("missing_profile")),
+            "{case}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn over_https_the_stand_in_and_the_declared_parameters() {
+    use common::https::{cert_for_localhost, h1_client, nugu_post};
+    use http_body_util::BodyExt;
+    use nugu_proxy::server::Server;
+
+    let cert = cert_for_localhost();
+    let reporter = Reporter::default();
+    let handler = reporter.clone();
+    let service = layer()
+        .play(booking_play())
+        .enrolled_users_only("NOT_ENROLLED")
+        .play_builder_stand_in_user()
+        .layer(service_fn(move |req| handler.clone().handle(req)));
+    let server = start(Server::builder().tls(cert.tls()), service).await;
+    let mut client = h1_client(server.addr, &cert.der).await;
+    let mut exchange = async |request: Request<Full<Bytes>>| {
+        client.ready().await.unwrap();
+        let response = client.send_request(request).await.unwrap();
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice::<Value>(&body).unwrap())
+    };
+
+    let mut test_call = nugu_post("/check_in", fixture("play_builder_forged"));
+    test_call.headers_mut().remove("authorization");
+    let (status, json) = exchange(test_call).await;
+    assert_eq!(status, 200, "{json}");
+    assert_eq!(json["seen"]["standIn"], StandInUser::NAME);
+    assert_eq!(json["seen"]["enrolledUser"], Value::Null);
+
+    let (status, json) = exchange(nugu_post("/check_in", fixture("biz_device"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(json["resultCode"], "NOT_ENROLLED");
+    assert_eq!(
+        json["output"],
+        serde_json::json!({"userName": null, "checkInTime": null})
+    );
+    assert_eq!(reporter.calls(), 1);
+    server.shut_down().await;
 }
 
 /// A request with `method`, the right key and a good body: everything but the method is right.

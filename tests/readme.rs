@@ -6,7 +6,7 @@
 mod quick_start {
 use axum::{routing::post, Router};
 use nugu_proxy::response::unknown_action;
-use nugu_proxy::{ActionRequest, ActionResponse, ApiKey, EnrolledUser, PrivatePlayLayer};
+use nugu_proxy::{ActionRequest, ActionResponse, ApiKey, EnrolledUser, Play, PrivatePlayLayer};
 
 async fn check_in(request: ActionRequest, user: Option<EnrolledUser>) -> ActionResponse {
     match user {
@@ -17,7 +17,8 @@ async fn check_in(request: ActionRequest, user: Option<EnrolledUser>) -> ActionR
 
 fn app(api_key: ApiKey) -> Router {
     let layer = PrivatePlayLayer::new(api_key)
-        .allow_play_builder_test_calls()        // Play Builder's test calls carry no API key
+        .play(Play::new().action("check_in", ["userName"])) // backend parameters: in every answer
+        .allow_play_builder_test_calls()        // Play Builder's test calls carry no API key, no user
         .enrolled_users_only("NOT_ENROLLED");   // requests without an enrolled user never reach handlers
     Router::new()
         .route("/nugu/check_in", post(check_in))
@@ -37,7 +38,11 @@ async fn checks_in_an_enrolled_user() {
     assert_eq!(answer.output["userName"].as_deref(), Some("홍길동"));
 
     let stranger = NuguRequest::action("check_in").without_enrolled_user();
-    assert_eq!(play.call(stranger).await.nugu().result_code, "NOT_ENROLLED");
+    let answer = play.call(stranger).await.nugu();
+    assert_eq!(answer.result_code, "NOT_ENROLLED");
+    assert_eq!(answer.output.get("userName"), Some(&None)); // named, null: NUGU needs every backend parameter
+    let play_builder = NuguRequest::action("check_in").play_builder_call();
+    assert_eq!(play.call(play_builder).await.nugu().result_code, "NOT_ENROLLED");
     let unknown = NuguRequest::action("check_out");
     assert_eq!(play.call(unknown).await.nugu().result_code, "UNKNOWN_ACTION");
     let malformed = NuguRequest::action("check_in").raw_body("{\"action\": ");

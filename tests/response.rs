@@ -6,7 +6,7 @@ use common::fixture;
 use http_body_util::BodyExt;
 use nugu_proxy::response::{AudioStream, Directive};
 use nugu_proxy::testing::{call, NuguRequest, TEST_API_KEY};
-use nugu_proxy::{ActionRequest, ActionResponse, ApiKey, PrivatePlayLayer};
+use nugu_proxy::{ActionRequest, ActionResponse, ApiKey, Play, PrivatePlayLayer};
 use serde_json::{json, Value};
 
 fn body(response: &ActionResponse) -> Value {
@@ -208,6 +208,114 @@ async fn an_audio_player_event_answered_with_the_next_track() {
     let stream = &answer.directives[0]["audioItem"]["stream"];
     assert_eq!(stream["token"], "track-8");
     assert_eq!(stream["expectedPreviousToken"], "track-7");
+}
+
+/// A booking handler behind a layer that declares the play's backend parameters: every answer
+/// names them all, success or failure, without an `output_null` in the handler.
+#[tokio::test]
+async fn declared_backend_parameters_are_in_every_answer_of_the_handler() {
+    let play = Play::new().action("book", ["roomId", "bookingResult", "room"]);
+    let app = tower::ServiceBuilder::new()
+        .layer(PrivatePlayLayer::new(ApiKey::new(TEST_API_KEY).unwrap()).play(play))
+        .service_fn(|request: http::Request<_>| async move {
+            let action = request.extensions().get::<ActionRequest>().unwrap();
+            let response = ActionResponse::from_request(action);
+            let response = match action.parameters().value("room") {
+                Some("3층") => response.output("bookingResult", "booked"),
+                Some(_) => response.exception("ROOM_TAKEN"),
+                None => response.exception("NO_ROOM"),
+            };
+            Ok::<_, std::convert::Infallible>(response.into_http())
+        });
+    let book = |room: Option<&str>| {
+        let request = NuguRequest::action("book").parameter("date", "오늘");
+        match room {
+            Some(room) => request.parameter("room", room),
+            None => request,
+        }
+    };
+    let cases = [
+        (
+            Some("3층"),
+            "OK",
+            json!({"date": "오늘", "room": "3층", "roomId": null, "bookingResult": "booked"}),
+        ),
+        (
+            Some("4층"),
+            "ROOM_TAKEN",
+            json!({"date": "오늘", "room": "4층", "roomId": null, "bookingResult": null}),
+        ),
+        (
+            None,
+            "NO_ROOM",
+            json!({"date": "오늘", "roomId": null, "bookingResult": null, "room": null}),
+        ),
+    ];
+    for (room, code, output) in cases {
+        let answer = call(app.clone(), book(room).to_http_request()).await;
+        let json = answer.json();
+        assert_eq!(json["resultCode"], code, "{room:?}");
+        assert_eq!(json["output"], output, "{room:?}");
+        // Each name once, the request's first, then the declared ones in declared order.
+        let text = String::from_utf8(answer.body.to_vec()).unwrap();
+        let names: Vec<&str> = output
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        for name in names {
+            assert_eq!(text.matches(&format!("\"{name}\":")).count(), 1, "{text}");
+        }
+        let order = |text: &str| {
+            let at = |key: &str| text.find(&format!("\"{key}\":")).unwrap();
+            (at("date"), at("roomId"), at("bookingResult"))
+        };
+        let (date, room_id, result) = order(&text);
+        assert!(date < room_id && room_id < result, "{text}");
+    }
+}
+
+#[test]
+fn a_declared_parameter_is_set_in_place_and_reads_null_until_then() {
+    let play = Play::new()
+        .action("book", ["roomId"])
+        .action("book", ["bookingResult", "roomId"]);
+    assert!(play
+        .backend_parameters("book")
+        .eq(["roomId", "bookingResult"]));
+    let mut request = NuguRequest::action("book")
+        .parameter("room", "3층")
+        .to_action_request();
+    play.attach(&mut request);
+    let response = ActionResponse::from_request(&request);
+    assert_eq!(response.output_value("roomId"), Some(None));
+    assert_eq!(response.output_value("bookingResult"), Some(None));
+    let response = response
+        .output("roomId", "R301")
+        .output_null("roomId")
+        .output("roomId", "R302");
+    assert_eq!(
+        String::from_utf8(response.to_json().to_vec()).unwrap(),
+        r#"{"version":"2.0","resultCode":"OK","output":{"room":"3층","roomId":"R302","bookingResult":null}}"#
+    );
+    assert_eq!(serde_json::to_value(&response).unwrap(), body(&response));
+    // A bare view of the parameters knows no play; a clone of the request keeps it.
+    assert_eq!(
+        body(&ActionResponse::from_parameters(request.parameters()))["output"],
+        json!({"room": "3층"})
+    );
+    assert_eq!(
+        body(&ActionResponse::from_request(&request.clone()))["output"]["bookingResult"],
+        Value::Null
+    );
+    // Another action's request is left as it was.
+    let mut cancel = NuguRequest::action("cancel").to_action_request();
+    play.attach(&mut cancel);
+    assert_eq!(
+        body(&ActionResponse::from_request(&cancel))["output"],
+        json!({})
+    );
 }
 
 /// Every response body the golden test writes: for each request fixture (and one request full

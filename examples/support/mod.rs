@@ -41,7 +41,7 @@ use nugu_proxy::server::{
     parse_listen_addr, PemKind, ProxyService, PublicUrl, Server, ServerBuilder, StartupError,
     TlsConfig, TrustedProxies,
 };
-use nugu_proxy::{ApiKey, PrivatePlayLayer};
+use nugu_proxy::{ApiKey, Play, PrivatePlayLayer};
 use ring::rand::SecureRandom;
 
 pub use attendance::Attendance;
@@ -217,6 +217,8 @@ async fn run<S: ProxyService>(name: &str, service: impl FnOnce(Setup) -> S) -> R
         None => (random_hex(16)?, true),
     };
     let layer = PrivatePlayLayer::new(ApiKey::new(api_key.clone()).map_err(|e| e.to_string())?)
+        // Named in every answer, NOT_ENROLLED and CHECK_IN_FAILED included.
+        .play(Play::new().action("check_in", ["userName", "checkInTime"]))
         .allow_play_builder_test_calls()
         .enrolled_users_only("NOT_ENROLLED");
     let (builder, self_signed) = match options.trusted_proxy {

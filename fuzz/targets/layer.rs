@@ -25,8 +25,10 @@
 //   POST, only with the authentication the headers allow, only when the action name equals the
 //   last path segment; a Play Builder test call carries no `PrivatePlay`/`EnrolledUser` and no
 //   profile, in its extensions or in the body it reads (the body sent without `profile`, and
-//   the `ActionRequest` extension is the parse of that body); every other handler gets the very
+//   the `ActionRequest` extension is the parse of that body), and a `StandInUser` exactly when
+//   the option asks for one (no other request ever has one); every other handler gets the very
 //   body bytes that were sent;
+// - the enrolled-only answer names every parameter, and every declared backend parameter;
 // - the answer does not depend on the personal data and credentials in the body (enrolled
 //   user's name, phoneNo, email, userToken; the session's accessToken): the same request with
 //   those values replaced by others of the same length gets a byte-identical answer. The
@@ -47,12 +49,14 @@ use http_body::{Body, Frame};
 use http_body_util::{BodyExt, Full};
 use nugu_proxy::layer::{ApiKey, Authentication, DEFAULT_BODY_LIMIT};
 use nugu_proxy::transport::{ConnectionInfo, TlsInfo, TlsVersion, Transport};
-use nugu_proxy::{ActionRequest, EnrolledUser, PrivatePlay, PrivatePlayLayer};
+use nugu_proxy::{ActionRequest, EnrolledUser, Play, PrivatePlay, PrivatePlayLayer, StandInUser};
 use serde_json::Value;
 use tower::{Layer, Service};
 
 const KEY: &str = "fuzz-nugu-api-key-0123456789";
 const NOT_ENROLLED: &str = "NOT_ENROLLED";
+/// The backend parameters declared for `check_in`: one the fixtures send (null), one they never do.
+const DECLARED: [&str; 2] = ["userName", "declaredOnly"];
 const HANDLER_HEADER: &str = "x-fuzz-handler";
 
 const FIXTURES: [&[u8]; 7] = [
@@ -99,6 +103,10 @@ struct Case {
     https: Option<ConnectionInfo>,
     with_key: bool,
     play_builder: bool,
+    /// `play_builder_stand_in_user()`.
+    stand_in: bool,
+    /// `play(..)` declaring [`DECLARED`] for `check_in`.
+    declared: bool,
     enrolled_only: bool,
     insecure_ok: bool,
     /// `pass_through_unauthenticated([GET, PUT, post])`.
@@ -212,6 +220,8 @@ impl Case {
             enrolled_only: options & 4 != 0,
             insecure_ok: options & 8 != 0,
             pass_through: options & 32 != 0,
+            stand_in: options & 64 != 0,
+            declared: options & 128 != 0,
             limit: if options & 16 != 0 {
                 usize::from(small)
             } else {
@@ -234,6 +244,12 @@ impl Case {
         }
         if self.enrolled_only {
             layer = layer.enrolled_users_only(NOT_ENROLLED);
+        }
+        if self.stand_in {
+            layer = layer.play_builder_stand_in_user();
+        }
+        if self.declared {
+            layer = layer.play(Play::new().action("check_in", DECLARED));
         }
         if self.insecure_ok {
             layer = layer.dangerous_allow_insecure_transport();
@@ -430,7 +446,15 @@ impl Case {
                 assert_eq!(json["version"], "2.0", "{json}");
                 let request = ActionRequest::from_bytes(Bytes::copy_from_slice(body)).unwrap();
                 let output = json["output"].as_object().expect("output is an object");
-                let names: Vec<&str> = request.parameters().iter().map(|(k, _)| k).collect();
+                let mut names: Vec<&str> = request.parameters().iter().map(|(k, _)| k).collect();
+                if self.declared && request.action_name() == "check_in" {
+                    for name in DECLARED {
+                        if !names.contains(&name) {
+                            assert_eq!(output[name], Value::Null, "{json}");
+                            names.push(name);
+                        }
+                    }
+                }
                 let echoed: Vec<&str> = output.keys().map(String::as_str).collect();
                 let (mut names, mut echoed) = (names, echoed);
                 names.sort_unstable();
@@ -478,9 +502,10 @@ impl Case {
                 "an unauthenticated Play Builder call must carry no profile"
             );
             assert!(
-                !self.enrolled_only,
+                !self.enrolled_only || self.stand_in,
                 "enrolled-only let a Play Builder call through"
             );
+            assert_eq!(seen.stand_in, self.stand_in, "the stand-in, only if asked");
             check_forwarded_without_profile(seen, body);
         } else {
             assert_eq!(seen.private_play, parsed.private_play().is_some());
@@ -501,6 +526,7 @@ impl Case {
                     "enrolled-only let a request without user through"
                 );
             }
+            assert!(!seen.stand_in, "a stand-in on a request that is no test call");
         }
     }
 
@@ -563,7 +589,7 @@ impl Case {
             Authentication::Disabled
         } else {
             match values.as_slice() {
-                [] if self.play_builder => Authentication::PlayBuilderTestCall,
+                [] if self.play_builder || self.stand_in => Authentication::PlayBuilderTestCall,
                 [] => return Expect::Reject("missing_credentials"),
                 [value] if is_our_key(value.as_bytes()) => Authentication::ApiKey,
                 _ => return Expect::Reject("invalid_credentials"),
@@ -585,7 +611,8 @@ impl Case {
         }
         let has_user = authentication != Authentication::PlayBuilderTestCall
             && request.enrolled_user().is_some();
-        if self.enrolled_only && !has_user {
+        let stand_in = self.stand_in && authentication == Authentication::PlayBuilderTestCall;
+        if self.enrolled_only && !has_user && !stand_in {
             return Expect::NotEnrolled;
         }
         if !self.with_key {
@@ -686,6 +713,7 @@ struct Seen {
     authentication: Option<Authentication>,
     private_play: bool,
     enrolled_user: Option<EnrolledUser>,
+    stand_in: bool,
     body: Vec<u8>,
 }
 
@@ -703,6 +731,7 @@ impl Seen {
             authentication: ext.get::<Authentication>().copied(),
             private_play: ext.get::<PrivatePlay>().is_some(),
             enrolled_user: ext.get::<EnrolledUser>().cloned(),
+            stand_in: ext.get::<StandInUser>().is_some(),
             body,
         }
     }

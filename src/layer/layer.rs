@@ -7,6 +7,7 @@ use tower_layer::Layer;
 
 use super::auth::ApiKey;
 use super::PrivatePlayService;
+use crate::Play;
 
 /// The default body limit: 64 KiB. A typical NUGU request is 1-2 KB; one with many parameters
 /// about 16 KB.
@@ -64,7 +65,11 @@ pub(crate) struct Config {
     pub(crate) api_key: Option<ApiKey>,
     pub(crate) body_limit: usize,
     pub(crate) play_builder_calls: bool,
+    /// Play Builder test calls reach the handlers with a `StandInUser`.
+    pub(crate) play_builder_stand_in: bool,
     pub(crate) enrolled_only: Option<String>,
+    /// The backend parameters every answer names.
+    pub(crate) play: Play,
     pub(crate) insecure_transport: bool,
     /// Methods other than `POST` that go to the inner service untouched.
     pub(crate) pass_through: Vec<Method>,
@@ -93,7 +98,9 @@ impl PrivatePlayLayer {
                 api_key,
                 body_limit: DEFAULT_BODY_LIMIT,
                 play_builder_calls: false,
+                play_builder_stand_in: false,
                 enrolled_only: None,
+                play: Play::new(),
                 insecure_transport: false,
                 pass_through: Vec::new(),
             }),
@@ -121,18 +128,77 @@ impl PrivatePlayLayer {
     /// extension is inserted: a forged body can never impersonate an enrolled user, neither to a
     /// handler that reads the extensions nor to one that reads the body (`axum::Json`). A request
     /// with a wrong key is refused whatever its body says.
+    ///
+    /// So a test call never has an enrolled user: under
+    /// [`enrolled_users_only`](Self::enrolled_users_only) the layer answers every one with the
+    /// not-enrolled code, and Play Builder's test window plays that exception. To let test calls
+    /// reach the handlers, see [`play_builder_stand_in_user`](Self::play_builder_stand_in_user).
     pub fn allow_play_builder_test_calls(self) -> Self {
         self.update(|c| c.play_builder_calls = true)
     }
 
+    /// Lets Play Builder's test calls through (as
+    /// [`allow_play_builder_test_calls`](Self::allow_play_builder_test_calls) does) and on to
+    /// the handlers even under [`enrolled_users_only`](Self::enrolled_users_only), each with a
+    /// [`StandInUser`](super::StandInUser) in its extensions in place of an enrolled user.
+    ///
+    /// Anyone who can reach the server can send such a call (it needs no key, only
+    /// `isPlayBuilderRequest: true`), so with this option anyone reaches your handlers as the
+    /// stand-in. The stand-in cannot pass for an enrolled user: it is a type of its own, never an
+    /// [`EnrolledUser`](crate::EnrolledUser) (a handler that takes `Option<EnrolledUser>` sees
+    /// `None`), and carries no personal data. A handler that asks for it must answer it with
+    /// sample values and act on nothing. Requests with the API key never get one: a speaker
+    /// without an enrolled user is still answered the not-enrolled code, and so is any request
+    /// without one under
+    /// [`dangerous_without_authentication`](Self::dangerous_without_authentication), which tells
+    /// no test call apart.
+    ///
+    /// ```
+    /// use nugu_proxy::{layer::ApiKey, PrivatePlayLayer};
+    ///
+    /// let layer = PrivatePlayLayer::new(ApiKey::new("my-nugu-api-key").unwrap())
+    ///     .enrolled_users_only("NOT_ENROLLED")
+    ///     .play_builder_stand_in_user();
+    /// # let _ = layer;
+    /// ```
+    pub fn play_builder_stand_in_user(self) -> Self {
+        self.update(|c| {
+            c.play_builder_calls = true;
+            c.play_builder_stand_in = true;
+        })
+    }
+
+    /// Declares the play's backend parameters ([`Play`]): every
+    /// [`ActionResponse::from_request`](crate::ActionResponse::from_request) built from a
+    /// request this layer handed on, and the layer's own NUGU answers, name each backend
+    /// parameter of the action, null when it has no value. Given again, replaces the last.
+    ///
+    /// ```
+    /// use nugu_proxy::{layer::ApiKey, Play, PrivatePlayLayer};
+    ///
+    /// let layer = PrivatePlayLayer::new(ApiKey::new("my-nugu-api-key").unwrap())
+    ///     .play(Play::new().action("book", ["roomId", "bookingResult"]))
+    ///     .enrolled_users_only("NOT_ENROLLED");
+    /// # let _ = layer;
+    /// ```
+    pub fn play(self, play: Play) -> Self {
+        self.update(|c| c.play = play)
+    }
+
     /// For plays that serve enrolled users only: an action request without an
     /// [`EnrolledUser`](crate::EnrolledUser) is answered by the layer with HTTP 200 and
-    /// `resultCode: result_code` (every parameter echoed), so the speaker plays that exception's
-    /// prompt; the handler never sees it. An enrolled user lacking `name`, `phoneNo` or `email`
+    /// `resultCode: result_code` (every parameter echoed, and every backend parameter declared
+    /// with [`play`](Self::play) named), so the speaker plays that exception's prompt; the
+    /// handler never sees it. An enrolled user lacking `name`, `phoneNo` or `email`
     /// is enrolled and passes; a Biz-dedicated device (no `enrolledUser`) and a `privatePlay`
     /// set aside for lacking `userKey` or `deviceKey`
     /// ([`ActionRequest::private_play_set_aside`](crate::ActionRequest::private_play_set_aside))
     /// are answered.
+    ///
+    /// So is every Play Builder test call, since its profile is dropped (see
+    /// [`allow_play_builder_test_calls`](Self::allow_play_builder_test_calls)), unless the layer
+    /// lets them through as a [`StandInUser`](super::StandInUser)
+    /// ([`play_builder_stand_in_user`](Self::play_builder_stand_in_user)).
     pub fn enrolled_users_only(self, result_code: impl Into<String>) -> Self {
         let code = result_code.into();
         self.update(|c| c.enrolled_only = Some(code))

@@ -13,6 +13,7 @@ mod future;
 mod layer;
 mod read;
 mod service;
+mod stand_in;
 mod untrusted;
 
 pub use auth::{ApiKey, Authentication, InvalidApiKey};
@@ -20,3 +21,4 @@ pub use body::ResponseBody;
 pub use future::ResponseFuture;
 pub use layer::{PrivatePlayLayer, DEFAULT_BODY_LIMIT};
 pub use service::PrivatePlayService;
+pub use stand_in::StandInUser;

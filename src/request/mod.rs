@@ -82,6 +82,9 @@ struct RequestFields {
     /// `profile.privatePlay`, sharing `src`: handed out by reference, and on its own to the
     /// handler through the extensions.
     private_play: Option<PrivatePlay>,
+    /// The action's backend parameters as the play declared them ([`crate::Play::attach`]),
+    /// for the response to name; not part of the request's JSON.
+    declared: Option<crate::play::Declared>,
 }
 
 impl RequestFields {
@@ -90,6 +93,7 @@ impl RequestFields {
             src,
             fields,
             private_play: None,
+            declared: None,
         };
         request.attach_private_play();
         request
@@ -225,6 +229,18 @@ impl ActionRequest {
     /// `profile.privatePlay.enrolledUser`: the invited, enrolled Biz user, if any.
     pub fn enrolled_user(&self) -> Option<&EnrolledUser> {
         self.private_play()?.enrolled_user()
+    }
+
+    /// The backend parameters the play declared for this action (none unless
+    /// [`Play::attach`](crate::Play::attach) gave them).
+    pub(crate) fn declared_parameters(&self) -> &[Box<str>] {
+        self.0.declared.as_deref().unwrap_or_default()
+    }
+
+    /// Sets the declared backend parameters: a borrow when this is the only handle, as in the
+    /// layer right after parsing.
+    pub(crate) fn declare(&mut self, declared: crate::play::Declared) {
+        Arc::make_mut(&mut self.0).declared = Some(declared);
     }
 }
 

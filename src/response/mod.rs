@@ -4,7 +4,9 @@
 //! - `output` must name **every** parameter of the request, each as a plain string or null, with
 //!   unchanged values echoed back: the builder starts from the request's parameters.
 //! - Backend parameters that arrived null were left out of the request, yet must be in `output`
-//!   too: set them with [`ActionResponse::output`] or [`ActionResponse::output_null`].
+//!   too, on every answer: declare them once with a [`Play`](crate::Play) given to the layer,
+//!   and [`ActionResponse::from_request`] names each one (null unless set), as the layer's own
+//!   answers do. [`ActionResponse::output_null`] sets one by hand.
 //! - `resultCode` is `OK` on success, otherwise an exception code defined in Play Builder; the
 //!   HTTP status stays 200 either way.
 
@@ -55,8 +57,9 @@ pub struct ActionResponse {
     result_code: Text,
     /// The request's parameters, echoed in `output` unless the handler set them.
     echoed: Echoed,
-    /// The handler's outputs, in the order first set: new values for echoed parameters, and
-    /// names the request did not have. Inline: a handler sets a few, and building the answer
+    /// The outputs of its own, in the order first set: the declared backend parameters the
+    /// request left out (null until set), new values for echoed parameters, and names the
+    /// request did not have. Inline: a handler sets a few, and building the answer
     /// should not allocate for them.
     own: SmallVec<[Own; 2]>,
     directives: Vec<Directive>,
@@ -85,7 +88,7 @@ impl Echoed {
     }
 }
 
-/// An output the handler set.
+/// An output the handler set, or a declared backend parameter the request left out.
 #[derive(Clone)]
 struct Own {
     key: Text,
@@ -113,12 +116,26 @@ impl<T, L: Iterator<Item = T>, R: Iterator<Item = T>> Iterator for Either<L, R> 
 }
 
 impl ActionResponse {
-    /// A successful (`OK`) response whose `output` echoes every parameter of `request`.
+    /// A successful (`OK`) response whose `output` echoes every parameter of `request`, and
+    /// names as null each backend parameter the play declared for the action
+    /// ([`Play`](crate::Play), attached by the layer) that the request left out.
     pub fn from_request(request: &ActionRequest) -> Self {
-        Self::echoing(Echoed::Request(request.clone()))
+        let mut response = Self::echoing(Echoed::Request(request.clone()));
+        // Null outputs of their own, first in line: the handler's value replaces one in place.
+        for name in request.declared_parameters() {
+            if request.parameters().get(name).is_none() {
+                response.own.push(Own {
+                    key: Text::from(&**name),
+                    value: None,
+                    echoes: None,
+                });
+            }
+        }
+        response
     }
 
-    /// A successful (`OK`) response whose `output` echoes `parameters`.
+    /// A successful (`OK`) response whose `output` echoes `parameters` (a bare view of them:
+    /// no declared backend parameter is added, see [`ActionResponse::from_request`]).
     pub fn from_parameters(parameters: Parameters<'_>) -> Self {
         let (src, spans) = parameters.spans();
         Self::echoing(Echoed::Spans(src.clone(), spans.collect()))
@@ -428,8 +445,15 @@ mod tests {
         let large = (0..100).fold(ActionResponse::from_request(&request), |response, i| {
             response.output(&format!("backendParameter{i:03}"), format!("값 {i}"))
         });
+        let mut declared = request.clone();
+        crate::Play::new()
+            .action("a", ["place", "left \"out\"", "set", "none"])
+            .attach(&mut declared);
         vec![
             large,
+            ActionResponse::from_request(&declared)
+                .output("set", "x")
+                .output("place", "y"),
             ActionResponse::from_request(&request),
             ActionResponse::from_parameters(request.parameters()),
             ActionResponse::from_request(&request)

@@ -10,7 +10,7 @@ use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
 use nugu_proxy::layer::Authentication;
 use nugu_proxy::transport::ConnectionInfo;
-use nugu_proxy::{ActionRequest, EnrolledUser, PrivatePlay};
+use nugu_proxy::{ActionRequest, EnrolledUser, PrivatePlay, StandInUser};
 use serde_json::{json, Value};
 
 #[cfg(feature = "server")]
@@ -94,6 +94,7 @@ impl Reporter {
             "actionHasProfile": action.map(|a| a.private_play().is_some()),
             "authentication": ext.get::<Authentication>().map(|a| format!("{a:?}")),
             "privatePlay": ext.get::<PrivatePlay>().map(|p| p.user_key().to_owned()),
+            "standIn": ext.get::<StandInUser>().map(StandInUser::name),
             "enrolledUser": user.map(|u| json!({
                 "name": u.name(), "phoneNo": u.phone_no(), "email": u.email(),
                 "tag": u.tag(), "userToken": u.user_token(),
