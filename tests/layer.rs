@@ -927,3 +927,177 @@ async fn a_pass_through_request_reaches_the_handler_without_its_body() {
         }
     }
 }
+
+/// JSON values in the shapes of JSONTestSuite (nst/JSONTestSuite): valid ones, invalid ones,
+/// and the implementation-defined ones where parsers differ (lone surrogates, numbers out of
+/// `f64` range, deep nesting).
+fn json_test_suite_values() -> Vec<String> {
+    let mut values: Vec<String> = [
+        // y_: valid.
+        "0",
+        "-0",
+        "1",
+        "-1",
+        "1.5",
+        "1e10",
+        "1E+2",
+        "1e-2",
+        "-0.0e-0",
+        "1.5E308",
+        "1e308",
+        "-1e308",
+        "1.7976931348623157e308",
+        "123456789012345678901234567890",
+        "1e-999",
+        "0e1000",
+        "-0e-1000",
+        "\"\"",
+        "\"a\"",
+        "\"\\u0000\"",
+        "\"\\ud83d\\ude00\"",
+        "\"\\uD834\\uDd1e\"",
+        "\"\\u002F\\/\\\\\\\"\\b\\f\\n\\r\\t\"",
+        "\"\\uFFFF\"",
+        "\"\\uE000\"",
+        "\"é\"",
+        "true",
+        "false",
+        "null",
+        "[]",
+        "{}",
+        "[[[]]]",
+        "[1,\"a\",null,{}]",
+        "{\"a\":[1,{\"b\":null}]}",
+        "{\"a\":1,\"a\":2}",
+        "{\"\\u0061\":1}",
+        " [ 1 , 2 ] ",
+        // i_: implementation-defined; serde_json refuses these, so a body holding them must not
+        // reach a handler that reads it with serde_json.
+        "\"\\uDEAD\"",
+        "\"\\uD800\"",
+        "\"\\udc00\"",
+        "\"\\uD800\\u0041\"",
+        "\"\\uD800\\uD800\"",
+        "\"\\uDBFF\\n\"",
+        "\"\\uDC00\\uD800\"",
+        "\"\\ud800abc\"",
+        "\"a\\uDFFF\"",
+        "{\"\\uDEAD\":1}",
+        "[\"\\ud800\"]",
+        "1e999",
+        "-1e999",
+        "1.8e308",
+        "1e309",
+        "-1E+400",
+        "[1e999]",
+        "{\"a\":1e400}",
+        "0.1e310",
+        // n_: invalid.
+        "[1,]",
+        "01",
+        "1.",
+        ".5",
+        "+1",
+        "-",
+        "1e",
+        "1e+",
+        "\"\\x\"",
+        "\"\\u12\"",
+        "\"\\u12G4\"",
+        "tru",
+        "nul",
+        "[1 2]",
+        "{\"a\" 1}",
+        "{\"a\":1,}",
+        "{1:1}",
+        "NaN",
+        "Infinity",
+        "[",
+        "]",
+        "{",
+        "\"a\tb\"",
+        "\"\\\"",
+        "'a'",
+        "[1]]",
+    ]
+    .iter()
+    .map(|v| (*v).to_owned())
+    .collect();
+    values.push(format!("1{}", "0".repeat(400)));
+    values.push(format!("-1{}.5", "0".repeat(310)));
+    values.push(format!("0.{}1", "0".repeat(400)));
+    // Nesting around serde_json's limit, wherever the value sits.
+    for depth in 118..=131 {
+        values.push(format!("{}{}", "[".repeat(depth), "]".repeat(depth)));
+        values.push(format!(
+            "{}1{}",
+            "{\"a\":[".repeat(depth / 2),
+            "]}".repeat(depth / 2)
+        ));
+    }
+    values
+}
+
+/// Requests with `VALUE` at each position the parser skips or keeps raw.
+fn skipped_positions() -> Vec<&'static str> {
+    vec![
+        r#"{"version":"2.0","action":{"actionName":"a"},"x":VALUE}"#,
+        r#"{"x":VALUE,"version":"2.0","action":{"actionName":"a"}}"#,
+        r#"{"version":"2.0","action":{"actionName":"a","x":VALUE}}"#,
+        r#"{"version":"2.0","action":{"actionName":"a","parameters":{"p":{"value":"v","x":VALUE}}}}"#,
+        r#"{"version":"2.0","action":{"actionName":"a"},"event":{"x":VALUE}}"#,
+        r#"{"version":"2.0","action":{"actionName":"a"},"context":{"device":{"state":{"x":VALUE}}}}"#,
+        r#"{"version":"2.0","action":{"actionName":"a"},"context":{"supportedInterfaces":{"AudioPlayer":VALUE}}}"#,
+        r#"{"version":"2.0","action":{"actionName":"a"},"context":{"session":{"id":"s","x":VALUE}}}"#,
+        r#"{"version":"2.0","action":{"actionName":"a"},"context":{"privatePlay":{"x":VALUE}}}"#,
+        r#"{"version":"2.0","action":{"actionName":"a"},"profile":{"privatePlay":{"userKey":"u","deviceKey":"d","x":VALUE}}}"#,
+        // An escaped key: the scanner leaves the body to serde.
+        r#"{"\u0076ersion":"2.0","action":{"actionName":"a"},"x":VALUE}"#,
+    ]
+}
+
+#[tokio::test]
+async fn the_layer_accepts_exactly_what_serde_json_reads() {
+    // Issue 20 item 8: in values it skips, the scanner accepted lone surrogates, numbers out of
+    // f64 range and nesting past serde_json's limit, which a `Json<Value>` handler then failed
+    // to read. The layer and `serde_json::from_slice::<Value>` must agree on every body.
+    async fn reads_json(Json(_): Json<Value>) -> &'static str {
+        "read"
+    }
+    let app = axum::Router::new()
+        .route("/a", axum::routing::post(reads_json))
+        .layer(layer());
+    let mut disagreements = Vec::new();
+    for position in skipped_positions() {
+        for value in json_test_suite_values() {
+            let body = position.replace("VALUE", &value);
+            let serde = serde_json::from_slice::<Value>(body.as_bytes()).is_ok();
+            let parser = ActionRequest::from_slice(&body).is_ok();
+            let request = post("/a", body.clone()).map(axum::body::Body::new);
+            let response = app.clone().oneshot(request).await.unwrap();
+            let status = response.status().as_u16();
+            use http_body_util::BodyExt;
+            let text = response.into_body().collect().await.unwrap().to_bytes();
+            let text = String::from_utf8_lossy(&text);
+            let layer = match (status, text.as_ref()) {
+                (200, "read") => true,
+                (400, text) if text.contains("malformed_request") => false,
+                _ => {
+                    disagreements.push(format!("handler failed ({status} {text}): {body}"));
+                    continue;
+                }
+            };
+            if (layer, parser) != (serde, serde) {
+                disagreements.push(format!(
+                    "layer {layer}, parser {parser}, serde_json {serde}: {body}"
+                ));
+            }
+        }
+    }
+    let shown: Vec<_> = disagreements.iter().take(12).collect();
+    assert!(
+        disagreements.is_empty(),
+        "{} disagreements, first: {shown:#?}",
+        disagreements.len()
+    );
+}
