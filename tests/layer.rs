@@ -247,14 +247,19 @@ async fn play_builder_calls_need_the_option_and_never_carry_a_profile() {
     assert_eq!((status, code.as_str()), (401, "invalid_credentials"));
 }
 
-/// A forged Play Builder body, `profile` spelled and placed in every way the parser accepts.
-fn forged_bodies() -> Vec<(&'static str, String)> {
+/// The forged Play Builder body's `profile`, and its other members as JSON text without braces.
+fn forged_profile_and_members() -> (String, String) {
     let forged: Value = serde_json::from_str(&fixture("play_builder_forged")).unwrap();
     let profile = forged["profile"].to_string();
     let mut rest = forged.clone();
     rest.as_object_mut().unwrap().remove("profile");
     let rest = rest.to_string();
-    let members = &rest[1..rest.len() - 1];
+    (profile, rest[1..rest.len() - 1].to_owned())
+}
+
+/// A forged Play Builder body, `profile` spelled and placed in every way the parser accepts.
+fn forged_bodies() -> Vec<(&'static str, String)> {
+    let (profile, members) = forged_profile_and_members();
     vec![
         ("as sent", fixture("play_builder_forged")),
         ("first", format!(r#"{{"profile":{profile},{members}}}"#)),
@@ -911,4 +916,400 @@ async fn works_inside_service_builder_with_other_layers() {
     let (status, _, json) = read(response).await;
     assert_eq!(status, 200);
     assert_eq!(json["seen"]["enrolledUser"]["tag"], "율도국");
+}
+
+/// What the inner service received, as its framing headers and body.
+async fn forwarded(
+    layer: PrivatePlayLayer,
+    request: Request<Full<Bytes>>,
+) -> (u16, Option<String>, Option<String>, String) {
+    use http_body_util::BodyExt;
+    let service = layer.layer(service_fn(|req: Request<Full<Bytes>>| async move {
+        let header = |name: &str| {
+            req.headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        let (length, encoding) = (header("content-length"), header("transfer-encoding"));
+        let body = req.into_body().collect().await.unwrap().to_bytes();
+        let report = serde_json::json!([length, encoding, String::from_utf8_lossy(&body)]);
+        Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from(
+            report.to_string(),
+        ))))
+    }));
+    let (status, _, json) = read(service.oneshot(request).await.unwrap()).await;
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    (
+        status,
+        text(&json[0]),
+        text(&json[1]),
+        text(&json[2]).unwrap_or_default(),
+    )
+}
+
+/// `request` as a client that declared its framing: `Content-Length` of the body as sent, or
+/// `Transfer-Encoding: chunked` instead.
+fn framed(mut request: Request<Full<Bytes>>, chunked: bool) -> Request<Full<Bytes>> {
+    use http_body::Body as _;
+    let len = request.body().size_hint().exact().unwrap();
+    let headers = request.headers_mut();
+    if chunked {
+        headers.insert("transfer-encoding", "chunked".parse().unwrap());
+    } else {
+        headers.insert("content-length", len.into());
+    }
+    request
+}
+
+#[tokio::test]
+async fn the_forwarded_body_is_framed_by_its_own_length() {
+    // Issue 20 item 5: after the strip the header said 435 and the body was 247 bytes.
+    let allowing = layer().allow_play_builder_test_calls();
+    let cases = [
+        (
+            "stripped",
+            allowing.clone(),
+            without_key(fixture("play_builder_forged")),
+        ),
+        (
+            "as sent",
+            allowing.clone(),
+            post("/check_in", fixture("private_play_basic")),
+        ),
+    ];
+    for (case, layer, request) in cases {
+        for chunked in [false, true] {
+            let request = framed(clone_request(&request), chunked);
+            let (status, length, encoding, body) = forwarded(layer.clone(), request).await;
+            assert_eq!(status, 200, "{case}");
+            assert_eq!(
+                length,
+                Some(body.len().to_string()),
+                "{case}, chunked: {chunked}"
+            );
+            assert_eq!(encoding, None, "{case}, chunked: {chunked}");
+        }
+    }
+}
+
+fn clone_request(request: &Request<Full<Bytes>>) -> Request<Full<Bytes>> {
+    let mut clone = Request::new(request.body().clone());
+    *clone.method_mut() = request.method().clone();
+    *clone.uri_mut() = request.uri().clone();
+    *clone.headers_mut() = request.headers().clone();
+    clone.extensions_mut().insert(tls_info());
+    clone
+}
+
+#[tokio::test]
+async fn a_handler_forwards_the_stripped_request_upstream_with_hyper() {
+    // An upstream on 127.0.0.1 that answers with the body it read, and a handler behind the
+    // layer that forwards the request it got there as it is, as a reverse proxy would.
+    use hyper_util::rt::TokioIo;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let echo = hyper::service::service_fn(|req: Request<hyper::body::Incoming>| async move {
+            use http_body_util::BodyExt;
+            let body = req.into_body().collect().await?.to_bytes();
+            Ok::<_, hyper::Error>(http::Response::new(Full::new(body)))
+        });
+        let _ = hyper::server::conn::http1::Builder::new()
+            .serve_connection(TokioIo::new(tcp), echo)
+            .await;
+    });
+    let proxy = layer().allow_play_builder_test_calls().layer(service_fn(
+        move |req: Request<Full<Bytes>>| async move {
+            let tcp = tokio::net::TcpStream::connect(upstream).await.unwrap();
+            let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+                .await
+                .unwrap();
+            tokio::spawn(connection);
+            let answer = tokio::time::timeout(PATIENCE, sender.send_request(req)).await;
+            let body = match answer {
+                Ok(Ok(response)) => {
+                    use http_body_util::BodyExt;
+                    let body = response.into_body().collect().await.map(|b| b.to_bytes());
+                    body.map_or_else(
+                        |e| format!("upstream body: {e}"),
+                        |b| String::from_utf8_lossy(&b).into_owned(),
+                    )
+                }
+                Ok(Err(e)) => format!("forwarding failed: {e}"),
+                Err(_) => "forwarding hung".to_owned(),
+            };
+            Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from(body))))
+        },
+    ));
+    let request = framed(without_key(fixture("play_builder_forged")), false);
+    let response = proxy.oneshot(request).await.unwrap();
+    use http_body_util::BodyExt;
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let body = String::from_utf8_lossy(&body);
+    let echoed: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    assert!(echoed.get("profile").is_none(), "{echoed}");
+    assert_eq!(echoed["action"]["actionName"], "check_in");
+    server.abort();
+}
+
+#[tokio::test]
+async fn a_play_builder_call_forwards_no_profile_in_any_case_or_with_control_characters() {
+    // Issue 20 item 6: a case-insensitive reader behind the layer (ASP.NET, Jackson so
+    // configured) reads these as `profile`.
+    let (profile, members) = forged_profile_and_members();
+    let keys = [
+        "Profile",
+        "PROFILE",
+        "pRoFiLe",
+        "profile\\u0000",
+        "\\u0000profile",
+        "pro\\u001ffile",
+        "profile\\u007f",
+        "profile\\u0085",
+        "\\u0050rofile",
+        "PRO\\u0046ILE",
+        "prof\\u0131le",
+        "prof\\u0130le",
+    ];
+    let allowing = layer().allow_play_builder_test_calls();
+    for key in keys {
+        let body = format!(r#"{{{members},"{key}":{profile}}}"#);
+        let (status, _, _, body) = forwarded(allowing.clone(), without_key(body)).await;
+        assert_eq!(status, 200, "{key}");
+        assert!(
+            !body.contains("VICTIM") && !body.contains("김사장"),
+            "{key}: {body}"
+        );
+        let parsed: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(parsed["action"]["actionName"], "check_in", "{key}");
+    }
+    // Keys that only resemble it, and the same keys in an authenticated request, are kept.
+    let body = format!(r#"{{{members},"profile ":1,"profiles":2,"xprofile":3}}"#);
+    let (_, _, _, kept) = forwarded(allowing.clone(), without_key(body.clone())).await;
+    let kept: Value = serde_json::from_str(&kept).unwrap();
+    assert_eq!(
+        (&kept["profile "], &kept["profiles"], &kept["xprofile"]),
+        (&1.into(), &2.into(), &3.into())
+    );
+    let body = format!(r#"{{{members},"Profile":{profile}}}"#).replace("playbuilder.test", "s");
+    let (status, _, _, kept) = forwarded(allowing, post("/check_in", body)).await;
+    assert_eq!(status, 200);
+    assert!(
+        kept.contains("VICTIM"),
+        "an authenticated body is forwarded as sent"
+    );
+}
+
+#[tokio::test]
+async fn a_pass_through_request_reaches_the_handler_without_its_body() {
+    // Issue 20 item 7: an `any()` handler reading `Json<Value>` answered with the forged
+    // enrolled user's name from a GET's body.
+    async fn reads_the_body(Json(body): Json<Value>) -> Json<Value> {
+        Json(body["profile"]["privatePlay"]["enrolledUser"]["name"].clone())
+    }
+    let layer = layer().pass_through_unauthenticated([http::Method::GET, http::Method::PUT]);
+    let app = axum::Router::new()
+        .route("/check_in", axum::routing::any(reads_the_body))
+        .layer(layer.clone());
+    for method in [http::Method::GET, http::Method::PUT] {
+        let request = Request::builder()
+            .method(method.clone())
+            .uri("/check_in")
+            .header("content-type", "application/json")
+            .extension(tls_info())
+            .body(axum::body::Body::from(fixture("play_builder_forged")))
+            .unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        use http_body_util::BodyExt;
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let body = String::from_utf8_lossy(&body);
+        assert!(!body.contains("김사장"), "{method}: {body}");
+        assert!(status.is_client_error(), "{method}: {status} {body}");
+        // The handler gets an empty body, framed as one.
+        for chunked in [false, true] {
+            let request = framed(with_method(method.as_str().as_bytes()), chunked);
+            let (status, length, encoding, body) = forwarded(layer.clone(), request).await;
+            assert_eq!(
+                (status, length, encoding, body.as_str()),
+                (200, None, None, ""),
+                "{method}, chunked: {chunked}"
+            );
+        }
+    }
+}
+
+/// JSON values in the shapes of JSONTestSuite (nst/JSONTestSuite): valid ones, invalid ones,
+/// and the implementation-defined ones where parsers differ (lone surrogates, numbers out of
+/// `f64` range, deep nesting).
+fn json_test_suite_values() -> Vec<String> {
+    let mut values: Vec<String> = [
+        // y_: valid.
+        "0",
+        "-0",
+        "1",
+        "-1",
+        "1.5",
+        "1e10",
+        "1E+2",
+        "1e-2",
+        "-0.0e-0",
+        "1.5E308",
+        "1e308",
+        "-1e308",
+        "1.7976931348623157e308",
+        "123456789012345678901234567890",
+        "1e-999",
+        "0e1000",
+        "-0e-1000",
+        "\"\"",
+        "\"a\"",
+        "\"\\u0000\"",
+        "\"\\ud83d\\ude00\"",
+        "\"\\uD834\\uDd1e\"",
+        "\"\\u002F\\/\\\\\\\"\\b\\f\\n\\r\\t\"",
+        "\"\\uFFFF\"",
+        "\"\\uE000\"",
+        "\"é\"",
+        "true",
+        "false",
+        "null",
+        "[]",
+        "{}",
+        "[[[]]]",
+        "[1,\"a\",null,{}]",
+        "{\"a\":[1,{\"b\":null}]}",
+        "{\"a\":1,\"a\":2}",
+        "{\"\\u0061\":1}",
+        " [ 1 , 2 ] ",
+        // i_: implementation-defined; serde_json refuses these, so a body holding them must not
+        // reach a handler that reads it with serde_json.
+        "\"\\uDEAD\"",
+        "\"\\uD800\"",
+        "\"\\udc00\"",
+        "\"\\uD800\\u0041\"",
+        "\"\\uD800\\uD800\"",
+        "\"\\uDBFF\\n\"",
+        "\"\\uDC00\\uD800\"",
+        "\"\\ud800abc\"",
+        "\"a\\uDFFF\"",
+        "{\"\\uDEAD\":1}",
+        "[\"\\ud800\"]",
+        "1e999",
+        "-1e999",
+        "1.8e308",
+        "1e309",
+        "-1E+400",
+        "[1e999]",
+        "{\"a\":1e400}",
+        "0.1e310",
+        // n_: invalid.
+        "[1,]",
+        "01",
+        "1.",
+        ".5",
+        "+1",
+        "-",
+        "1e",
+        "1e+",
+        "\"\\x\"",
+        "\"\\u12\"",
+        "\"\\u12G4\"",
+        "tru",
+        "nul",
+        "[1 2]",
+        "{\"a\" 1}",
+        "{\"a\":1,}",
+        "{1:1}",
+        "NaN",
+        "Infinity",
+        "[",
+        "]",
+        "{",
+        "\"a\tb\"",
+        "\"\\\"",
+        "'a'",
+        "[1]]",
+    ]
+    .iter()
+    .map(|v| (*v).to_owned())
+    .collect();
+    values.push(format!("1{}", "0".repeat(400)));
+    values.push(format!("-1{}.5", "0".repeat(310)));
+    values.push(format!("0.{}1", "0".repeat(400)));
+    // Nesting around serde_json's limit, wherever the value sits.
+    for depth in 118..=131 {
+        values.push(format!("{}{}", "[".repeat(depth), "]".repeat(depth)));
+        values.push(format!(
+            "{}1{}",
+            "{\"a\":[".repeat(depth / 2),
+            "]}".repeat(depth / 2)
+        ));
+    }
+    values
+}
+
+/// Requests with `VALUE` at each position the parser skips or keeps raw.
+fn skipped_positions() -> Vec<&'static str> {
+    vec![
+        r#"{"version":"2.0","action":{"actionName":"a"},"x":VALUE}"#,
+        r#"{"x":VALUE,"version":"2.0","action":{"actionName":"a"}}"#,
+        r#"{"version":"2.0","action":{"actionName":"a","x":VALUE}}"#,
+        r#"{"version":"2.0","action":{"actionName":"a","parameters":{"p":{"value":"v","x":VALUE}}}}"#,
+        r#"{"version":"2.0","action":{"actionName":"a"},"event":{"x":VALUE}}"#,
+        r#"{"version":"2.0","action":{"actionName":"a"},"context":{"device":{"state":{"x":VALUE}}}}"#,
+        r#"{"version":"2.0","action":{"actionName":"a"},"context":{"supportedInterfaces":{"AudioPlayer":VALUE}}}"#,
+        r#"{"version":"2.0","action":{"actionName":"a"},"context":{"session":{"id":"s","x":VALUE}}}"#,
+        r#"{"version":"2.0","action":{"actionName":"a"},"context":{"privatePlay":{"x":VALUE}}}"#,
+        r#"{"version":"2.0","action":{"actionName":"a"},"profile":{"privatePlay":{"userKey":"u","deviceKey":"d","x":VALUE}}}"#,
+        // An escaped key: the scanner leaves the body to serde.
+        r#"{"\u0076ersion":"2.0","action":{"actionName":"a"},"x":VALUE}"#,
+    ]
+}
+
+#[tokio::test]
+async fn the_layer_accepts_exactly_what_serde_json_reads() {
+    // Issue 20 item 8: in values it skips, the scanner accepted lone surrogates, numbers out of
+    // f64 range and nesting past serde_json's limit, which a `Json<Value>` handler then failed
+    // to read. The layer and `serde_json::from_slice::<Value>` must agree on every body.
+    async fn reads_json(Json(_): Json<Value>) -> &'static str {
+        "read"
+    }
+    let app = axum::Router::new()
+        .route("/a", axum::routing::post(reads_json))
+        .layer(layer());
+    let mut disagreements = Vec::new();
+    for position in skipped_positions() {
+        for value in json_test_suite_values() {
+            let body = position.replace("VALUE", &value);
+            let serde = serde_json::from_slice::<Value>(body.as_bytes()).is_ok();
+            let parser = ActionRequest::from_slice(&body).is_ok();
+            let request = post("/a", body.clone()).map(axum::body::Body::new);
+            let response = app.clone().oneshot(request).await.unwrap();
+            let status = response.status().as_u16();
+            use http_body_util::BodyExt;
+            let text = response.into_body().collect().await.unwrap().to_bytes();
+            let text = String::from_utf8_lossy(&text);
+            let layer = match (status, text.as_ref()) {
+                (200, "read") => true,
+                (400, text) if text.contains("malformed_request") => false,
+                _ => {
+                    disagreements.push(format!("handler failed ({status} {text}): {body}"));
+                    continue;
+                }
+            };
+            if (layer, parser) != (serde, serde) {
+                disagreements.push(format!(
+                    "layer {layer}, parser {parser}, serde_json {serde}: {body}"
+                ));
+            }
+        }
+    }
+    let shown: Vec<_> = disagreements.iter().take(12).collect();
+    assert!(
+        disagreements.is_empty(),
+        "{} disagreements, first: {shown:#?}",
+        disagreements.len()
+    );
 }

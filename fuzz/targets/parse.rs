@@ -4,7 +4,8 @@
 //
 // Arbitrary bytes go into `ActionRequest::from_bytes`. Besides "never panics", it checks:
 // - the scanner + serde fallback agrees with plain serde (`serde_json::from_str`) on
-//   accept/reject, and when both accept, on the serialized value, on `Debug` and on the raw
+//   accept/reject (a body must also read as a `serde_json::Value`: what the layer forwards, a
+//   handler reads), and when both accept, on the serialized value, on `Debug` and on the raw
 //   fragments' text (kept "exactly as it arrived");
 // - a body that is not UTF-8 is refused (JSON is UTF-8; serde_json alone lets invalid UTF-8
 //   through inside strings it skips, so it is no oracle there);
@@ -45,7 +46,8 @@ pub fn run(data: &[u8]) {
         assert!(parsed.is_err(), "a body that is not UTF-8 was accepted");
         return;
     };
-    let reference = serde_json::from_str::<ActionRequest>(text);
+    let reference = serde_json::from_str::<ActionRequest>(text)
+        .and_then(|r| serde_json::from_str::<Value>(text).map(|_| r));
     let request = match (parsed, reference) {
         (Err(_), Err(_)) => return,
         (Ok(_), Err(e)) => panic!("from_bytes accepted what serde rejects: {e}"),

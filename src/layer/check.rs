@@ -2,7 +2,7 @@
 //! its future only sequence them.
 
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use http::request::Parts;
 use http::{Method, Request};
 use http_body_util::Full;
@@ -99,10 +99,10 @@ pub(crate) fn body(
 ) -> Result<Verdict, PrivatePlayRejection> {
     let authentication = match caller {
         Caller::NotAnAction => {
-            return Ok(Verdict::Forward(Request::from_parts(
-                parts,
-                Full::new(body),
-            )));
+            // Read (within the limit) and dropped: an unauthenticated body must not reach a
+            // handler that reads bodies as NUGU's (`Json<Value>` under `any()`).
+            drop(body);
+            return Ok(Verdict::Forward(forward(parts, Bytes::new())));
         }
         Caller::Known(authentication) => authentication,
         Caller::MaybePlayBuilder => Authentication::PlayBuilderTestCall,
@@ -142,10 +142,22 @@ pub(crate) fn body(
     }
     extensions.insert(authentication);
     extensions.insert(action);
-    Ok(Verdict::Forward(Request::from_parts(
-        parts,
-        Full::new(body),
-    )))
+    Ok(Verdict::Forward(forward(parts, body)))
+}
+
+/// The request for the inner service, framed by the body it now carries: the client's
+/// `Content-Length` or `Transfer-Encoding` described the body as sent, which the layer may have
+/// changed, and a handler that forwards the request as it is (hyper, reqwest) would send a
+/// length that lies, or hang its upstream waiting for bytes that never come.
+fn forward(mut parts: Parts, body: Bytes) -> Request<Full<Bytes>> {
+    let headers = &mut parts.headers;
+    headers.remove(TRANSFER_ENCODING);
+    if body.is_empty() {
+        headers.remove(CONTENT_LENGTH);
+    } else {
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+    }
+    Request::from_parts(parts, Full::new(body))
 }
 
 /// The action name in `/prefix/.../{actionName}`: the Web URL registered in Play Builder may

@@ -24,7 +24,8 @@ pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 ///    without one is read only up to the limit.
 /// 3. **Method**: `POST`, NUGU's only method, or 405 with `Allow: POST`
 ///    ([`MethodNotAllowed`](crate::rejection::MethodNotAllowed)); the methods named in
-///    [`PrivatePlayLayer::pass_through_unauthenticated`] go to the inner service untouched.
+///    [`PrivatePlayLayer::pass_through_unauthenticated`] go to the inner service unchecked,
+///    with an empty body.
 ///
 /// Then, for `POST`:
 ///
@@ -37,7 +38,9 @@ pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 ///    when present, and the [`Authentication`](super::Authentication) used. The inner service
 ///    gets the same bytes as its body, so extractors such as `axum::Json` still work (a Play
 ///    Builder test call's body comes without its `profile`, see
-///    [`PrivatePlayLayer::allow_play_builder_test_calls`]).
+///    [`PrivatePlayLayer::allow_play_builder_test_calls`]). Its `Content-Length` is the length
+///    of the body it gets, and it carries no `Transfer-Encoding`: the body is read whole, and a
+///    handler may forward the request as it is.
 ///
 /// A request refused from its head alone (403, 405, 415, 401) has its body read and discarded
 /// first, up to the body limit, so that an HTTP/2 client gets the answer rather than a reset
@@ -122,8 +125,9 @@ impl PrivatePlayLayer {
     ///
     /// Such a body proves nothing, so the request is marked
     /// [`Authentication::PlayBuilderTestCall`](super::Authentication::PlayBuilderTestCall), its
-    /// `profile` is removed from the body the inner service receives (however it is spelled or
-    /// placed), the [`ActionRequest`](crate::ActionRequest) extension is the parse of that body,
+    /// `profile` is removed from the body the inner service receives (however it is placed or
+    /// escaped, and every top-level member a case-insensitive reader would take for it:
+    /// `Profile`, `PROFILE`, `profile\u0000`...), the [`ActionRequest`](crate::ActionRequest) extension is the parse of that body,
     /// and no [`PrivatePlay`](crate::PrivatePlay) or [`EnrolledUser`](crate::EnrolledUser)
     /// extension is inserted: a forged body can never impersonate an enrolled user, neither to a
     /// handler that reads the extensions nor to one that reads the body (`axum::Json`). A request
@@ -204,10 +208,13 @@ impl PrivatePlayLayer {
         self.update(|c| c.enrolled_only = Some(code))
     }
 
-    /// Lets requests with these methods reach the inner service **unauthenticated and
-    /// untouched**: no `Content-Type` or `Authorization` check, no parsing, no extensions (the
-    /// HTTPS and body-size checks still apply). For routes of your own next to the actions, such
-    /// as a status page; the handler must treat such a request as coming from anyone.
+    /// Lets requests with these methods reach the inner service **unauthenticated and without
+    /// their body**: no `Content-Type` or `Authorization` check, no parsing, no extensions (the
+    /// HTTPS and body-size checks still apply), and the body is read and dropped, so the inner
+    /// service gets an empty one (without `Content-Length` or `Transfer-Encoding`): a handler
+    /// that reads bodies, such as `axum::Json` under `any()`, cannot take an unauthenticated one
+    /// for NUGU's. For routes of your own next to the actions, such as a status page; the handler
+    /// must treat such a request as coming from anyone.
     ///
     /// By default every method but `POST` is refused with `405` and `Allow: POST`. Methods are
     /// compared exactly (`GET` is not `get`). The server's health check (`GET {prefix}/health`)

@@ -5,8 +5,10 @@
 //! Only test calls take this path (development only), so it favours certainty over speed: the
 //! body (an object: the parser refuses any other request) is re-read by serde_json, whose every
 //! top-level member is kept as it was sent (values byte for byte, keys decoded and re-encoded,
-//! order and repeats kept) except those whose decoded key is `profile`. The authenticated path
-//! never comes here.
+//! order and repeats kept) except those whose decoded key a lenient reader would take for
+//! `profile` (see [`reads_as_profile`]). Dropping members rather than forwarding a body rebuilt
+//! from the parsed model keeps what the model does not read (unknown members, numbers as
+//! written) for the handler, as on the authenticated path, which never comes here.
 
 use std::fmt;
 
@@ -24,7 +26,7 @@ pub(super) fn without_profile(body: &[u8]) -> Result<Bytes, ParseError> {
     let Top(members) = serde_json::from_slice(body).map_err(|e| ParseError::from_json(body, e))?;
     let mut out = Vec::with_capacity(body.len());
     out.push(b'{');
-    let kept = members.iter().filter(|(key, _)| key != PROFILE);
+    let kept = members.iter().filter(|(key, _)| !reads_as_profile(key));
     for (i, (key, value)) in kept.enumerate() {
         if i > 0 {
             out.push(b',');
@@ -35,6 +37,24 @@ pub(super) fn without_profile(body: &[u8]) -> Result<Bytes, ParseError> {
     }
     out.push(b'}');
     Ok(Bytes::from(out))
+}
+
+/// Whether a reader behind the layer could take the decoded `key` for `profile`: compared
+/// without its control characters (`"profile\u0000"`) and ignoring case, including the
+/// non-ASCII letters whose simple case mapping is an ASCII one (`ı` uppercases to `I`, `İ`
+/// lowercases to `i`, as Java's `equalsIgnoreCase` and .NET's case-insensitive binders treat
+/// them). Only unknown members are lost when this errs on the side of a match.
+fn reads_as_profile(key: &str) -> bool {
+    let mut chars = key.chars().filter(|c| !c.is_control());
+    let same = |c: char, letter: char| {
+        c.eq_ignore_ascii_case(&letter)
+            || c.to_lowercase().next() == Some(letter)
+            || c.to_uppercase().next() == Some(letter.to_ascii_uppercase())
+    };
+    PROFILE
+        .chars()
+        .all(|letter| chars.next().is_some_and(|c| same(c, letter)))
+        && chars.next().is_none()
 }
 
 /// A JSON object's members in order, repeats included, each with its decoded key and its value
@@ -112,13 +132,46 @@ mod tests {
     }
 
     #[test]
-    fn everything_else_is_kept_as_sent() {
-        // Values byte for byte (numbers, escapes, spacing inside them), unknown members in
-        // order, a repeated unknown key twice, a key that only looks like `profile`.
-        let body = r#"{"version":"2.0","x":1.50e+3,"x":[1, 2],"action":{"actionName":"a", "parameters":{}},"s":"\u00e9\n","profile ":1,"Profile":2,"profile":{"privatePlay":null}}"#;
+    fn every_key_a_lenient_reader_takes_for_profile_is_removed() {
+        let taken = [
+            "profile",
+            "Profile",
+            "PROFILE",
+            "profile\0",
+            "\u{1}pro\u{1f}file\u{7f}\u{85}",
+            "prof\u{131}le",
+            "PROF\u{130}LE",
+        ];
+        for key in taken {
+            assert!(reads_as_profile(key), "{key:?}");
+        }
+        let kept = [
+            "profile ",
+            "profiles",
+            "profil",
+            "",
+            "pro file",
+            "xprofile",
+            "ｐrofile",
+        ];
+        for key in kept {
+            assert!(!reads_as_profile(key), "{key:?}");
+        }
+        let body = r#"{"version":"2.0","action":{"actionName":"a"},"PROFILE":1,"Pro\u0066ile\u0000":2,"x":3}"#;
         assert_eq!(
             strip(body),
-            r#"{"version":"2.0","x":1.50e+3,"x":[1, 2],"action":{"actionName":"a", "parameters":{}},"s":"\u00e9\n","profile ":1,"Profile":2}"#
+            r#"{"version":"2.0","action":{"actionName":"a"},"x":3}"#
+        );
+    }
+
+    #[test]
+    fn everything_else_is_kept_as_sent() {
+        // Values byte for byte (numbers, escapes, spacing inside them), unknown members in
+        // order, a repeated unknown key twice, keys that only look like `profile`.
+        let body = r#"{"version":"2.0","x":1.50e+3,"x":[1, 2],"action":{"actionName":"a", "parameters":{}},"s":"\u00e9\n","profile ":1,"profiles":2,"profil":3,"profile":{"privatePlay":null}}"#;
+        assert_eq!(
+            strip(body),
+            r#"{"version":"2.0","x":1.50e+3,"x":[1, 2],"action":{"actionName":"a", "parameters":{}},"s":"\u00e9\n","profile ":1,"profiles":2,"profil":3}"#
         );
         // A request written as an array never gets here (the parser refuses it), nor through.
         assert!(ActionRequest::from_slice(r#"["2.0",{"actionName":"a"}]"#).is_err());

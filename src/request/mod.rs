@@ -164,8 +164,10 @@ impl ActionRequest {
         }
         let text = std::mem::take(&mut parts.src);
         // The scanner left it to serde: either a form it does not handle, or an error, which
-        // serde reports with its JSON path.
-        serde_json::from_str(&text).map_err(|e| ParseError::from_json(text.as_bytes(), e))
+        // serde reports with its JSON path. What serde skipped must read as a `Value` too.
+        let request = serde_json::from_str(&text);
+        let request = request.and_then(|r| scan::readable(&text).map(|()| r));
+        request.map_err(|e| ParseError::from_json(text.as_bytes(), e))
     }
 
     /// Parses a request body from a slice or string (copied once into shared bytes).

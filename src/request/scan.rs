@@ -10,6 +10,12 @@
 //! [`Bail`], and the serde path parses the body instead, producing either the same value or the
 //! error with its JSON path. So it may be stricter than serde, never looser; the differential
 //! tests below and the fuzz target hold it to that.
+//!
+//! What it skips it checks as `serde_json::Value` reads it, not as serde skips it (serde_json's
+//! skip lets lone surrogate escapes, numbers out of `f64` range and any depth through): the
+//! layer forwards the body, and a handler behind it that reads `Json<Value>` must not fail on
+//! a request the layer accepted. Where the scanner gives up for that reason, [`readable`] has
+//! the serde path refuse the body.
 
 use bytestring::ByteString;
 
@@ -23,7 +29,8 @@ pub(super) struct Bail;
 
 pub(super) type R<T> = Result<T, Bail>;
 
-/// serde_json's own recursion limit: deeper input is left to it to reject.
+/// serde_json's own recursion limit: it refuses the 128th nested array or object (counting the
+/// outermost), so the scanner leaves that depth to it.
 const MAX_DEPTH: u32 = 128;
 
 /// Parses the body in `src` into `out`, in place (both lie in the request's one allocation:
@@ -253,11 +260,22 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Skips any JSON value, checking it as strictly as serde_json does (or more).
+    /// Skips any JSON value, checking it as strictly as serde_json reads a `Value` (or more).
     pub(super) fn skip(&mut self) -> R<()> {
         match self.bytes.get(self.pos) {
-            Some(b'"') => self.string().map(drop),
-            Some(b'{') => self.object(|s, _| s.skip()),
+            Some(b'"') => {
+                let (start, end, escaped) = self.string()?;
+                if escaped {
+                    check_escapes(&self.src[start..end])?;
+                }
+                Ok(())
+            }
+            Some(b'{') => self.object(|s, key| {
+                if key.escaped {
+                    check_escapes(key.raw)?;
+                }
+                s.skip()
+            }),
             Some(b'[') => self.array(),
             Some(b't') => self.literal(b"true"),
             Some(b'f') => self.literal(b"false"),
@@ -285,7 +303,9 @@ impl<'a> Scanner<'a> {
             }
             at = end;
         }
+        let mut exponent = false;
         if matches!(b.get(at), Some(b'e' | b'E')) {
+            exponent = true;
             at += 1;
             if matches!(b.get(at), Some(b'+' | b'-')) {
                 at += 1;
@@ -295,6 +315,13 @@ impl<'a> Scanner<'a> {
                 return Err(Bail);
             }
             at = end;
+        }
+        // Only an exponent or some 309 digits reach past `f64::MAX`; serde_json, which a
+        // handler reading `Value` uses, decides where exactly.
+        if (exponent || at - self.pos > MAX_PLAIN_DIGITS)
+            && serde_json::from_str::<f64>(&self.src[self.pos..at]).is_err()
+        {
+            return Err(Bail);
         }
         self.pos = at;
         Ok(())
@@ -424,7 +451,7 @@ impl<'a> Scanner<'a> {
 
     fn enter(&mut self) -> R<()> {
         self.depth += 1;
-        if self.depth > MAX_DEPTH {
+        if self.depth >= MAX_DEPTH {
             return Err(Bail);
         }
         Ok(())
@@ -441,6 +468,10 @@ impl<'a> Scanner<'a> {
         }
     }
 }
+
+/// The longest number without an exponent that cannot be out of `f64` range, with room to
+/// spare (`f64::MAX` has 309 integer digits).
+const MAX_PLAIN_DIGITS: usize = 300;
 
 fn digits(bytes: &[u8], mut at: usize) -> usize {
     while matches!(bytes.get(at), Some(b'0'..=b'9')) {
@@ -500,38 +531,105 @@ fn decode(raw: &str, out: &mut String) -> R<()> {
     while let Some(i) = rest.find('\\') {
         out.push_str(&rest[..i]);
         let esc = &rest[i + 1..];
-        let (c, used) = match esc.as_bytes().first() {
-            Some(b'"') => ('"', 1),
-            Some(b'\\') => ('\\', 1),
-            Some(b'/') => ('/', 1),
-            Some(b'b') => ('\u{8}', 1),
-            Some(b'f') => ('\u{c}', 1),
-            Some(b'n') => ('\n', 1),
-            Some(b'r') => ('\r', 1),
-            Some(b't') => ('\t', 1),
-            Some(b'u') => {
-                let high = hex4(esc.get(1..5))?;
-                if (0xD800..0xDC00).contains(&high) {
-                    if esc.get(5..7) != Some("\\u") {
-                        return Err(Bail);
-                    }
-                    let low = hex4(esc.get(7..11))?;
-                    if !(0xDC00..0xE000).contains(&low) {
-                        return Err(Bail);
-                    }
-                    let code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
-                    (char::from_u32(code).ok_or(Bail)?, 11)
-                } else {
-                    (char::from_u32(high).ok_or(Bail)?, 5)
-                }
-            }
-            _ => return Err(Bail),
-        };
+        let (c, used) = escape(esc)?;
         out.push(c);
         rest = &esc[used..];
     }
     out.push_str(rest);
     Ok(())
+}
+
+/// Checks a skipped string's escapes as serde_json checks a string it reads (a lone surrogate
+/// fails), without decoding them. Only for strings with escapes: rare in NUGU's requests.
+fn check_escapes(raw: &str) -> R<()> {
+    let mut rest = raw;
+    while let Some(i) = rest.find('\\') {
+        let esc = &rest[i + 1..];
+        let (_, used) = escape(esc)?;
+        rest = &esc[used..];
+    }
+    Ok(())
+}
+
+/// The character an escape stands for (`esc` follows its backslash), and the bytes it takes.
+fn escape(esc: &str) -> R<(char, usize)> {
+    Ok(match esc.as_bytes().first() {
+        Some(b'"') => ('"', 1),
+        Some(b'\\') => ('\\', 1),
+        Some(b'/') => ('/', 1),
+        Some(b'b') => ('\u{8}', 1),
+        Some(b'f') => ('\u{c}', 1),
+        Some(b'n') => ('\n', 1),
+        Some(b'r') => ('\r', 1),
+        Some(b't') => ('\t', 1),
+        Some(b'u') => {
+            let high = hex4(esc.get(1..5))?;
+            if (0xD800..0xDC00).contains(&high) {
+                if esc.get(5..7) != Some("\\u") {
+                    return Err(Bail);
+                }
+                let low = hex4(esc.get(7..11))?;
+                if !(0xDC00..0xE000).contains(&low) {
+                    return Err(Bail);
+                }
+                let code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
+                (char::from_u32(code).ok_or(Bail)?, 11)
+            } else {
+                (char::from_u32(high).ok_or(Bail)?, 5)
+            }
+        }
+        _ => return Err(Bail),
+    })
+}
+
+/// Whether `body` reads as a `serde_json::Value` (the error serde_json gives if not), keeping
+/// nothing. The serde path checks what it skipped with it: serde_json skips lone surrogate
+/// escapes, numbers out of `f64` range and any depth, which a handler reading `Value` refuses.
+pub(super) fn readable(body: &str) -> Result<(), serde_json::Error> {
+    serde_json::from_str::<Readable>(body).map(drop)
+}
+
+/// Any JSON value, read (strings decoded, numbers parsed, nesting counted) and dropped.
+struct Readable;
+
+impl<'de> serde::Deserialize<'de> for Readable {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(Readable)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Readable {
+    type Value = Readable;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Readable, E> {
+        Ok(Readable)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Readable, E> {
+        Ok(Readable)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Readable, E> {
+        Ok(Readable)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Readable, E> {
+        Ok(Readable)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Readable, E> {
+        Ok(Readable)
+    }
+    fn visit_unit<E>(self) -> Result<Readable, E> {
+        Ok(Readable)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Readable, A::Error> {
+        while seq.next_element::<Readable>()?.is_some() {}
+        Ok(Readable)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Readable, A::Error> {
+        while map.next_entry::<Readable, Readable>()?.is_some() {}
+        Ok(Readable)
+    }
 }
 
 fn hex4(digits: Option<&str>) -> R<u32> {
@@ -633,6 +731,40 @@ mod tests {
             "{err}"
         );
         assert_eq!((err.line(), err.column()), (1, 77), "{err}");
+    }
+
+    #[test]
+    fn what_is_skipped_reads_as_a_serde_json_value() {
+        // Fast path (plain keys) and serde path (an escaped key) alike.
+        for version in ["version", "\\u0076ersion"] {
+            let body =
+                |x: &str| format!(r#"{{"{version}":"2.0","action":{{"actionName":"a"}},"x":{x}}}"#);
+            let refused = [
+                (r#""\uDEAD""#.to_owned(), "lone leading surrogate"),
+                (r#"{"\ud800":1}"#.to_owned(), "hex escape"),
+                ("1e999".to_owned(), "number out of range"),
+                (format!("1{}", "0".repeat(400)), "number out of range"),
+                (
+                    format!("{}{}", "[".repeat(127), "]".repeat(127)),
+                    "recursion limit exceeded",
+                ),
+            ];
+            for (x, message) in refused {
+                let err = ActionRequest::from_slice(body(&x)).unwrap_err();
+                assert!(err.to_string().contains(message), "{x}: {err}");
+            }
+            let accepted = [
+                r#""\ud83d\ude00""#.to_owned(),
+                "1e308".to_owned(),
+                "1e-999".to_owned(),
+                format!("1{}", "0".repeat(300)),
+                format!("{}{}", "[".repeat(126), "]".repeat(126)),
+            ];
+            for x in accepted {
+                ActionRequest::from_slice(body(&x)).unwrap();
+                agree(&body(&x));
+            }
+        }
     }
 
     #[test]
