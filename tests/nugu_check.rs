@@ -138,16 +138,27 @@ fn is_docs_request(raw: &[u8], body: &Value) -> bool {
         .as_object()
         .map(|o| o.keys().map(String::as_str).collect())
         .unwrap_or_default();
-    let expected: BTreeSet<&str> = ["version", "action", "context", "profile"].into();
+    // The docs mark `event` mandatory: a spoken request carries one too (not an AudioPlayer one).
+    let expected: BTreeSet<&str> = ["version", "action", "event", "context", "profile"].into();
     let params = body["action"]["parameters"].as_object();
     top == expected
         && body["version"] == "2.0"
+        && body["event"]["type"].is_string()
+        && !is_audio_player_event(body)
         && body["action"]["actionName"] == "check_in"
         && body["context"]["session"]["isNew"] == true
         && body["context"]["session"]["isPlayBuilderRequest"] == false
         && body["profile"]["privatePlay"]["enrolledUser"].is_object()
         && !String::from_utf8_lossy(raw).contains("\\u")
         && params.is_some_and(|p| p.keys().all(|k| !k.starts_with("nugu_check")))
+}
+
+/// A playback callback: an `event` whose type is one of AudioPlayer's. Every request has an
+/// `event`, so its presence says nothing.
+fn is_audio_player_event(body: &Value) -> bool {
+    body["event"]["type"]
+        .as_str()
+        .is_some_and(|t| t.starts_with("AudioPlayer."))
 }
 
 async fn handle(
@@ -216,7 +227,7 @@ async fn handle(
         B::DocsRequest500 => is_docs_request(&raw, &body),
         B::NullContext500 => !body["context"].is_object(),
         B::NoEnrolledUser500 => !body["profile"]["privatePlay"]["enrolledUser"].is_object(),
-        B::Events500 => body["event"].is_object(),
+        B::Events500 => is_audio_player_event(&body),
         B::UnknownAction404 => {
             if body["action"]["actionName"] != "check_in" {
                 return answer(StatusCode::NOT_FOUND, json!({ "error": "no such action" }));
@@ -231,10 +242,10 @@ async fn handle(
             json!({ "error": "internal" }),
         );
     }
-    if broken == B::HangsOnEvents && body["event"].is_object() {
+    if broken == B::HangsOnEvents && is_audio_player_event(&body) {
         std::future::pending::<()>().await;
     }
-    if broken == B::Slow && body["event"].is_object() {
+    if broken == B::Slow && is_audio_player_event(&body) {
         tokio::time::sleep(Duration::from_millis(700)).await;
     }
     if broken == B::BurstLimit {
