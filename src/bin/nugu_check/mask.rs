@@ -19,21 +19,41 @@ fn forms() -> [(&'static str, String); 4] {
     ]
 }
 
+/// Where `needle` stands in `text` at or after byte `from`, ASCII letters compared without
+/// case (an email in mixed case, `\uD64D` as well as `\ud64d`). A match always starts and ends
+/// on a character boundary: case folding touches ASCII bytes only, which never occur inside a
+/// multi-byte character.
+fn find_ignoring_ascii_case(text: &str, needle: &str, from: usize) -> Option<usize> {
+    let (text, needle) = (text.as_bytes(), needle.as_bytes());
+    if needle.is_empty() || text.len() < needle.len() {
+        return None;
+    }
+    (from..=text.len() - needle.len())
+        .find(|&i| text[i..i + needle.len()].eq_ignore_ascii_case(needle))
+}
+
 /// Which personal field `body` holds, if any.
 pub fn leaks_personal_data(body: &[u8]) -> Option<&'static str> {
-    let text = String::from_utf8_lossy(body).to_lowercase();
+    let text = String::from_utf8_lossy(body);
     forms()
         .into_iter()
-        .find(|(_, form)| text.contains(&form.to_lowercase()))
+        .find(|(_, form)| find_ignoring_ascii_case(&text, form, 0).is_some())
         .map(|(field, _)| field)
 }
 
-/// `text` with the personal data replaced by `***`.
+/// `text` with the personal data replaced by `***`, found as [`leaks_personal_data`] finds it.
 pub fn mask(text: &str) -> String {
     let mut text = text.to_owned();
     for (_, form) in forms() {
-        text = text.replace(&form, "***");
-        text = text.replace(&form.to_uppercase(), "***");
+        let mut masked = String::with_capacity(text.len());
+        let mut rest = 0;
+        while let Some(at) = find_ignoring_ascii_case(&text, &form, rest) {
+            masked.push_str(&text[rest..at]);
+            masked.push_str("***");
+            rest = at + form.len();
+        }
+        masked.push_str(&text[rest..]);
+        text = masked;
     }
     text
 }
@@ -71,6 +91,15 @@ mod tests {
         let ascii = "\"\\ud64d\\uccb4\\ud06c\"";
         assert_eq!(leaks_personal_data(ascii.as_bytes()), Some("name"));
         assert_eq!(mask(&format!("{USER_NAME} {USER_EMAIL}")), "*** ***");
+        // Whatever the leak check finds, the mask hides: mixed case, upper-case hex escapes.
+        for leak in [
+            USER_EMAIL.to_uppercase(),
+            "Nugu-Check@Example.com".to_owned(),
+            "\\uD64D\\uCCB4\\uD06C".to_owned(),
+        ] {
+            assert!(leaks_personal_data(leak.as_bytes()).is_some(), "{leak}");
+            assert_eq!(mask(&format!("a {leak} b {leak}")), "a *** b ***");
+        }
         assert_eq!(
             leaks_personal_data(b"{\"error\":\"invalid_credentials\"}"),
             None
