@@ -36,7 +36,9 @@ pub const UNKNOWN_ACTION: &str = "UNKNOWN_ACTION";
 ///
 /// Without axum, answer `ActionResponse::from_request(&request).exception(UNKNOWN_ACTION)`.
 pub async fn unknown_action(request: ActionRequest) -> ActionResponse {
-    // The name passed the layer's check against the path, and is the play's own word.
-    tracing::warn!(action = request.action_name(), "no handler for this action");
+    // The name passed the layer's check against the path. `debug`, not `warn`: a Play Builder
+    // test call (no API key) can reach this, and unauthenticated events are never logged one
+    // line each (SECURITY.md, "Logs cannot be flooded").
+    tracing::debug!(action = request.action_name(), "no handler for this action");
     ActionResponse::from_request(&request).exception(UNKNOWN_ACTION)
 }
