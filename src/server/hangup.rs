@@ -50,6 +50,9 @@ pub(crate) fn on_hangup(mode: &Mode) {
     };
     match tls.reload_handle().reload() {
         Ok(()) => {}
+        Err(StartupError::NoFilesToReload) if tls.is_acme() => {
+            tracing::info!("SIGHUP ignored: the certificate is obtained and renewed by ACME");
+        }
         Err(StartupError::NoFilesToReload) => {
             tracing::info!("SIGHUP ignored: the certificate was given from memory, not from files");
         }

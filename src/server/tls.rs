@@ -166,6 +166,14 @@ impl TlsConfig {
         })
     }
 
+    /// Whether the certificate comes from an ACME CA ([`TlsConfig::acme`]).
+    pub(crate) fn is_acme(&self) -> bool {
+        #[cfg(feature = "acme")]
+        return self.acme.is_some();
+        #[cfg(not(feature = "acme"))]
+        false
+    }
+
     /// A handle that replaces the certificate while the server runs.
     pub fn reload_handle(&self) -> ReloadHandle {
         self.reload.clone()
