@@ -78,6 +78,15 @@
 //! extractor, is `Some` only for an AudioPlayer event.
 //!
 //! [`AudioPlayerEvent`]: request::AudioPlayerEvent
+// Modules behind a feature that is off: their links point at the published docs.
+#![cfg_attr(
+    not(feature = "axum"),
+    doc = "[`extract`]: https://docs.rs/nugu-proxy/latest/nugu_proxy/extract/"
+)]
+#![cfg_attr(
+    not(feature = "testing"),
+    doc = "[`testing`]: https://docs.rs/nugu-proxy/latest/nugu_proxy/testing/"
+)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 // `doc_auto_cfg` was merged into `doc_cfg` (Rust 1.92); docs.rs builds with `--cfg docsrs`.

@@ -158,8 +158,10 @@ const HTTP2_MAX_WINDOW: u32 = (1 << 31) - 1;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])?;
-/// # let tls = TlsConfig::from_pem(cert.cert.pem().as_bytes(), cert.signing_key.serialize_pem().as_bytes())?;
+/// // A self-signed certificate made on the spot (rcgen), so that the example runs anywhere;
+/// // in production, the files your CA issued (or `TlsConfig::acme`, feature `acme`):
+/// let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])?;
+/// let tls = TlsConfig::from_pem(cert.cert.pem().as_bytes(), cert.signing_key.serialize_pem().as_bytes())?;
 /// // let tls = TlsConfig::from_pem_files("cert.pem", "key.pem")?;
 /// let server = Server::builder()
 ///     .tls(tls)
@@ -441,7 +443,8 @@ impl ServerBuilder {
 
     /// Makes room for [`max_connections`](Self::max_connections) in the process's limit of
     /// open files (raising its soft limit if need be), then binds the listening socket. With
-    /// [`TlsConfig::acme`] and no cached certificate, it then obtains one before returning.
+    /// `TlsConfig::acme` (feature `acme`) and no cached certificate, it then obtains one before
+    /// returning.
     /// Nothing is bound before this call, and every check on the TLS material and URLs has
     /// already passed by the time it can be made.
     ///

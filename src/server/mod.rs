@@ -47,8 +47,10 @@
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! # let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])?;
-//! # let tls = TlsConfig::from_pem(cert.cert.pem().as_bytes(), cert.signing_key.serialize_pem().as_bytes())?;
+//! // A self-signed certificate made on the spot (rcgen), so that the example runs anywhere;
+//! // in production, the files your CA issued (or `TlsConfig::acme`, feature `acme`):
+//! let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])?;
+//! let tls = TlsConfig::from_pem(cert.cert.pem().as_bytes(), cert.signing_key.serialize_pem().as_bytes())?;
 //! // let tls = TlsConfig::from_pem_files("cert.pem", "key.pem")?; // `kill -HUP` reloads them
 //!
 //! let service = tower::service_fn(|req: Request<Incoming>| async move {
