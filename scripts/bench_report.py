@@ -13,8 +13,9 @@ import statistics
 import subprocess
 import sys
 
-OUT = sys.argv[1] if len(sys.argv) > 1 else "target/bench-run"
-CRITERION = "target/criterion"
+TARGET_DIR = os.environ.get("CARGO_TARGET_DIR", "target")  # where cargo builds, as cargo reads it
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(TARGET_DIR, "bench-run")
+CRITERION = os.path.join(TARGET_DIR, "criterion")
 SIZES = {"minimal": "play_builder.json", "typical": "private_play_full.json", "large": None}
 
 
