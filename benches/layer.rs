@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
-use http::{Extensions, Request, Response};
+use http::{Extensions, HeaderValue, Request, Response};
 use http_body_util::Full;
 use nugu_proxy::layer::ApiKey;
 use nugu_proxy::transport::{ConnectionInfo, TlsInfo, TlsVersion, Transport};
@@ -43,10 +43,11 @@ static GLOBAL: Counting = Counting;
 
 const KEY: &str = "bench-api-key";
 
-fn request(body: &Bytes, connection: &Extensions) -> Request<Full<Bytes>> {
+fn request(body: &Bytes, length: &HeaderValue, connection: &Extensions) -> Request<Full<Bytes>> {
     let mut request = Request::post("/nugu/check_in")
         .header("content-type", "application/json")
         .header("authorization", "token bench-api-key")
+        .header("content-length", length.clone()) // as hyper hands on the client's header
         .body(Full::new(body.clone()))
         .unwrap();
     request.extensions_mut().extend(connection.clone());
@@ -82,6 +83,7 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
 
 fn layer(c: &mut Criterion) {
     let body = Bytes::from(fixtures::typical());
+    let length = HeaderValue::from(body.len());
     // What the crate's server gives each request of a connection.
     let connection = ConnectionInfo::new(
         "127.0.0.1:1".parse().unwrap(),
@@ -99,14 +101,14 @@ fn layer(c: &mut Criterion) {
 
     // Allocations per request, measured outside criterion's timing.
     let with = allocations(|| {
-        let response = block_on(with_layer.call(request(&body, &connection))).unwrap();
+        let response = block_on(with_layer.call(request(&body, &length, &connection))).unwrap();
         assert_eq!(response.status(), 200);
     });
     let plain = allocations(|| {
-        black_box(block_on(without.call(request(&body, &connection))).unwrap());
+        black_box(block_on(without.call(request(&body, &length, &connection))).unwrap());
     });
     let with_play = allocations(|| {
-        let response = block_on(declared.call(request(&body, &connection))).unwrap();
+        let response = block_on(declared.call(request(&body, &length, &connection))).unwrap();
         assert_eq!(response.status(), 200);
     });
     println!("allocations per request, with layer + typed handler: {with}");
@@ -123,14 +125,14 @@ fn layer(c: &mut Criterion) {
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3));
     group.bench_function("with PrivatePlayLayer (typical request)", |b| {
-        b.iter(|| block_on(with_layer.call(request(&body, &connection))).unwrap())
+        b.iter(|| block_on(with_layer.call(request(&body, &length, &connection))).unwrap())
     });
     group.bench_function(
         "with PrivatePlayLayer and a declared Play (typical request)",
-        |b| b.iter(|| block_on(declared.call(request(&body, &connection))).unwrap()),
+        |b| b.iter(|| block_on(declared.call(request(&body, &length, &connection))).unwrap()),
     );
     group.bench_function("without layer (fixed JSON)", |b| {
-        b.iter(|| block_on(without.call(request(&body, &connection))).unwrap())
+        b.iter(|| block_on(without.call(request(&body, &length, &connection))).unwrap())
     });
     group.finish();
 }

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use http::request::Parts;
-use http::{Method, Request};
+use http::{HeaderMap, Method, Request};
 use http_body_util::Full;
 
 use super::auth::{self, Authentication, Credentials};
@@ -154,10 +154,32 @@ fn forward(mut parts: Parts, body: Bytes) -> Request<Full<Bytes>> {
     headers.remove(TRANSFER_ENCODING);
     if body.is_empty() {
         headers.remove(CONTENT_LENGTH);
-    } else {
+    } else if !states_length(headers, body.len()) {
+        // `HeaderValue::from` allocates: kept off the common path, where the header is right.
         headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
     }
     Request::from_parts(parts, Full::new(body))
+}
+
+/// Whether `headers` hold exactly one `Content-Length`, written as `len` in plain decimal (no
+/// leading zero), as for any body the layer forwards unchanged.
+fn states_length(headers: &HeaderMap, len: usize) -> bool {
+    let mut values = headers.get_all(CONTENT_LENGTH).iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return false;
+    };
+    let mut digits = [0u8; 20]; // usize::MAX has 20 digits
+    let mut start = digits.len();
+    let mut rest = len;
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    value.as_bytes() == &digits[start..]
 }
 
 /// The action name in `/prefix/.../{actionName}`: the Web URL registered in Play Builder may
