@@ -927,11 +927,10 @@ async fn forwarded(
     let service = layer.layer(service_fn(|req: Request<Full<Bytes>>| async move {
         // Every value of the header, joined: a duplicate shows.
         let header = |name: &str| {
-            let values: Vec<_> = req.headers().get_all(name).iter().collect();
-            (!values.is_empty()).then(|| {
-                let values: Vec<_> = values.iter().map(|v| v.to_str().unwrap()).collect();
-                values.join(", ")
-            })
+            let values: Vec<&str> = (req.headers().get_all(name).iter())
+                .map(|v| v.to_str().unwrap())
+                .collect();
+            (!values.is_empty()).then(|| values.join(", "))
         };
         let (length, encoding) = (header("content-length"), header("transfer-encoding"));
         let body = req.into_body().collect().await.unwrap().to_bytes();
